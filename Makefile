@@ -1,0 +1,35 @@
+# Two entry points on a fresh machine: `make repro` (set up, then run the whole pipeline) and
+# `make test` (set up, then run the tests). Both create .venv from requirements.lock the first time.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
+
+.PHONY: setup repro test lint
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# MIRROR=/path/to/jena_climate_*.csv.zip copies a local copy of the data into data/mirror/ first,
+# where params.yaml's download.mirror looks for it.
+repro: setup
+ifdef MIRROR
+	mkdir -p data/mirror
+	cp "$(MIRROR)" data/mirror/
+endif
+	$(RUN) dvc repro
+
+test: setup
+	$(RUN) python -m pytest
+
+lint: setup
+	$(RUN) ruff check src stages tests
+	$(RUN) ruff format --check src stages tests
+	$(RUN) mypy src

@@ -1,0 +1,64 @@
+"""Write outputs through a temporary file in the same directory, renamed into place on success."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from jena_forecast.errors import PipelineError
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    The temporary name keeps the suffix of ``path`` (Keras and Parquet writers look at it), so a
+    killed process leaves at most a hidden ``.name.tmp-*`` file, never a half-written ``path``.
+    """
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.stem}.tmp-", suffix=target.suffix, dir=target.parent
+        )
+    except OSError as error:
+        raise PipelineError(f"{target}: cannot write output: {error.strerror}") from error
+    os.close(handle)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise PipelineError(f"{target}: cannot write output: {error.strerror}") from error
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | Path, payload: Any) -> None:
+    """Write ``payload`` as indented JSON to ``path`` atomically."""
+    write_text(path, json.dumps(payload, indent=2, sort_keys=False) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file, turning a missing or malformed file into a PipelineError."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise PipelineError(
+            f"{path}: file not found; run the stage that writes it first"
+        ) from error
+    except json.JSONDecodeError as error:
+        raise PipelineError(f"{path}:{error.lineno}: not valid JSON: {error.msg}") from error

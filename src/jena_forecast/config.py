@@ -1,0 +1,330 @@
+"""Params: ``params.yaml`` is read once, validated into frozen typed objects, every problem reported together."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    field_validator,
+)
+
+from jena_forecast.errors import PipelineError
+from jena_forecast.models.params import BUILDER_PARAMS, BuilderParams
+
+DEFAULT_PARAMS_PATH = Path("params.yaml")
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+SPLIT_PRESETS: dict[str, tuple[float | int, float | int]] = {
+    # Deep Learning with Python, 2nd/3rd edition: 50% / 25% / 25% of the rows.
+    "dlwp2": (0.5, 0.75),
+    # Deep Learning with Python, 1st edition: rows [0, 200000), [200000, 300000), [300000, end).
+    "dlwp1": (200_000, 300_000),
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DownloadConfig(_Frozen):
+    """Where the raw data comes from and the checksum it must have."""
+
+    url: str = (
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/jena_climate_2009_2016.csv.zip"
+    )
+    mirror: str | None = None
+    sha256: str | None = None
+    member: str = "jena_climate_2009_2016.csv"
+    timeout_seconds: PositiveFloat = 60.0
+    retries: NonNegativeInt = 3
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_https_or_local(cls, url: str) -> str:
+        parsed = urlparse(url)
+        if parsed.scheme in {"https", "file"}:
+            return url
+        if parsed.scheme == "http" and parsed.hostname in LOOPBACK_HOSTS:
+            return url
+        raise ValueError(
+            "must be an https:// URL (http:// only for a loopback host, file:// for a local file)"
+        )
+
+    @field_validator("mirror", "sha256", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha256_is_hex(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+            raise ValueError(
+                "must be 64 hexadecimal characters, or empty to record the observed one"
+            )
+        return None if value is None else value.lower()
+
+    @field_validator("member")
+    @classmethod
+    def _member_is_plain_name(cls, member: str) -> str:
+        if not member or "/" in member or "\\" in member or member in {".", ".."}:
+            raise ValueError("must be a plain file name inside the zip, without directories")
+        return member
+
+
+class ParseConfig(_Frozen):
+    """How the CSV is read and repaired."""
+
+    timestamp_column: str = "Date Time"
+    timestamp_format: str = "%d.%m.%Y %H:%M:%S"
+    interval_minutes: PositiveInt = 10
+    sentinel_values: tuple[float, ...] = (-9999.0,)
+    max_fill_rows: NonNegativeInt = 6
+
+
+class SplitConfig(_Frozen):
+    """Time split boundaries: a named preset, or ``custom`` with fractions (floats) or rows (ints)."""
+
+    preset: Literal["dlwp2", "dlwp1", "custom"] = "dlwp2"
+    train_end: StrictInt | StrictFloat | None = None
+    val_end: StrictInt | StrictFloat | None = None
+
+    @field_validator("train_end", "val_end")
+    @classmethod
+    def _boundary_in_range(cls, value: int | float | None) -> int | float | None:
+        if isinstance(value, float) and not 0.0 < value < 1.0:
+            raise ValueError("must be in (0, 1) when given as a fraction")
+        if isinstance(value, int) and value <= 0:
+            raise ValueError("must be a positive row number when given as an integer")
+        return value
+
+    def boundaries(self) -> tuple[float | int, float | int]:
+        """The (train_end, val_end) pair this config names."""
+        if self.preset == "custom":
+            assert self.train_end is not None and self.val_end is not None
+            return self.train_end, self.val_end
+        return SPLIT_PRESETS[self.preset]
+
+
+class WindowsConfig(_Frozen):
+    """Supervised windows: inputs every ``step_rows`` over ``lookback_rows``, target ``delay_rows`` ahead."""
+
+    lookback_rows: PositiveInt = 1440
+    step_rows: PositiveInt = 6
+    delay_rows: PositiveInt = 144
+    target_column: str = "T (degC)"
+
+
+class TrainConfig(_Frozen):
+    """How one model is fitted; ``train`` in params holds the defaults, a model's ``train`` overrides them."""
+
+    optimizer: Literal["adam", "rmsprop", "sgd"] = "rmsprop"
+    learning_rate: PositiveFloat = 1e-3
+    momentum: float = Field(default=0.0, ge=0.0, lt=1.0)
+    loss: Literal["mae", "mse", "huber"] = "mae"
+    batch_size: PositiveInt = 128
+    epochs: PositiveInt = 20
+    steps_per_epoch: PositiveInt | None = 500
+    patience: NonNegativeInt = 3
+
+
+class ModelSpec(_Frozen):
+    """One entry of ``models``: which builder, its own params, and its training overrides."""
+
+    name: str
+    builder: str
+    builder_params: BuilderParams
+    train: TrainConfig
+
+
+class PipelineConfig(_Frozen):
+    """Every param of the pipeline, validated."""
+
+    seed: int = 1337
+    download: DownloadConfig = DownloadConfig()
+    parse: ParseConfig = ParseConfig()
+    split: SplitConfig = SplitConfig()
+    windows: WindowsConfig = WindowsConfig()
+    train: TrainConfig = TrainConfig()
+    models: dict[str, ModelSpec] = Field(default_factory=dict)
+
+    def model(self, name: str) -> ModelSpec:
+        """The spec of model ``name``, or a PipelineError listing the known names."""
+        if name not in self.models:
+            known = ", ".join(sorted(self.models)) or "(none)"
+            raise PipelineError(f"model {name!r} is not in params models. Known models: {known}")
+        return self.models[name]
+
+
+def _location(prefix: str, loc: tuple[Any, ...]) -> str:
+    parts = [prefix] if prefix else []
+    parts += [str(part) for part in loc]
+    return ".".join(parts)
+
+
+def _format_errors(prefix: str, error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        where = _location(prefix, item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown param")
+        elif item["type"] == "missing":
+            problems.append(f"{where}: required param is missing")
+        else:
+            problems.append(f"{where}: {message}. Received: {where}={item.get('input')!r}")
+    return problems
+
+
+def _validate_section(
+    model: type[BaseModel], prefix: str, raw: Any, problems: list[str]
+) -> BaseModel | None:
+    try:
+        return model.model_validate({} if raw is None else raw)
+    except ValidationError as error:
+        problems.extend(_format_errors(prefix, error))
+        return None
+
+
+def _check_windows(windows: WindowsConfig, problems: list[str]) -> None:
+    if windows.lookback_rows % windows.step_rows:
+        problems.append(
+            "windows.lookback_rows must be a multiple of windows.step_rows. "
+            f"Received: windows.lookback_rows={windows.lookback_rows}, "
+            f"windows.step_rows={windows.step_rows}"
+        )
+
+
+def _check_split(raw: Any, split: SplitConfig | None, problems: list[str]) -> None:
+    raw = raw if isinstance(raw, dict) else {}
+    preset = raw.get("preset", "dlwp2")
+    given = [key for key in ("train_end", "val_end") if raw.get(key) is not None]
+    if preset == "custom":
+        for key in sorted({"train_end", "val_end"} - set(given)):
+            problems.append(f"split.{key}: required when split.preset=custom")
+        if split is not None and len(given) == 2:
+            train_end, val_end = split.boundaries()
+            if type(train_end) is type(val_end) and train_end >= val_end:
+                problems.append(
+                    "split.train_end must be before split.val_end. "
+                    f"Received: split.train_end={train_end}, split.val_end={val_end}"
+                )
+    elif preset in SPLIT_PRESETS:
+        for key in given:
+            problems.append(
+                f"split.{key}: only used with split.preset=custom; "
+                f"remove it or set split.preset=custom. Received: split.preset={preset}"
+            )
+
+
+def _validate_model(
+    name: str, raw: Any, train_defaults: TrainConfig | None, problems: list[str]
+) -> ModelSpec | None:
+    prefix = f"models.{name}"
+    if not isinstance(raw, dict):
+        raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        problems.append(f"{prefix}: expected a mapping of model params. Received: {raw!r}")
+        return None
+    entries = dict(raw)
+    builder = entries.pop("builder", name)
+    overrides = entries.pop("train", None) or {}
+    if builder not in BUILDER_PARAMS:
+        known = ", ".join(sorted(BUILDER_PARAMS))
+        problems.append(
+            f"{prefix}.builder: unknown model builder. Expected one of: {known}. "
+            f"Received: {prefix}.builder={builder!r}"
+        )
+        return None
+    builder_params = _validate_section(BUILDER_PARAMS[builder], prefix, entries, problems)
+    if not isinstance(overrides, dict):
+        problems.append(
+            f"{prefix}.train: expected a mapping of training params. Received: {overrides!r}"
+        )
+        return None
+    # With invalid defaults, the overrides are still checked on their own.
+    base = train_defaults.model_dump() if train_defaults is not None else {}
+    train = _validate_section(TrainConfig, f"{prefix}.train", {**base, **overrides}, problems)
+    if builder_params is None or train is None or train_defaults is None:
+        return None
+    return ModelSpec(
+        name=name,
+        builder=builder,
+        builder_params=builder_params,  # type: ignore[arg-type]
+        train=train,  # type: ignore[arg-type]
+    )
+
+
+def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
+    """Validate a params mapping; raise one PipelineError that lists every problem found."""
+    if not isinstance(raw, dict):
+        raise PipelineError(f"{source}: expected a mapping of params at the top level")
+    problems: list[str] = []
+    sections: dict[str, type[BaseModel]] = {
+        "download": DownloadConfig,
+        "parse": ParseConfig,
+        "split": SplitConfig,
+        "windows": WindowsConfig,
+        "train": TrainConfig,
+    }
+    known = set(sections) | {"seed", "models"}
+    for key in sorted(set(raw) - known):
+        problems.append(
+            f"{key}: unknown param section. Expected one of: {', '.join(sorted(known))}"
+        )
+    validated = {
+        key: _validate_section(model, key, raw.get(key), problems)
+        for key, model in sections.items()
+    }
+    seed = raw.get("seed", 1337)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        problems.append(f"seed: must be an integer. Received: seed={seed!r}")
+    if isinstance(validated["windows"], WindowsConfig):
+        _check_windows(validated["windows"], problems)
+    split = validated["split"]
+    _check_split(raw.get("split"), split if isinstance(split, SplitConfig) else None, problems)
+    raw_models = raw.get("models") or {}
+    models: dict[str, ModelSpec] = {}
+    if not isinstance(raw_models, dict):
+        problems.append(
+            f"models: expected a mapping of model name to params. Received: {raw_models!r}"
+        )
+    else:
+        train_defaults = validated["train"]
+        for name, entry in raw_models.items():
+            spec = _validate_model(
+                str(name),
+                entry,
+                train_defaults if isinstance(train_defaults, TrainConfig) else None,
+                problems,
+            )
+            if spec is not None:
+                models[str(name)] = spec
+    if problems:
+        listing = "\n".join(f"  - {problem}" for problem in problems)
+        raise PipelineError(f"{source}: {len(problems)} invalid param(s):\n{listing}")
+    return PipelineConfig(seed=seed, models=models, **validated)  # type: ignore[arg-type]
+
+
+def load_params(path: str | Path = DEFAULT_PARAMS_PATH) -> PipelineConfig:
+    """Read and validate ``params.yaml``."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise PipelineError(f"{path}: params file not found") from error
+    except yaml.YAMLError as error:
+        raise PipelineError(f"{path}: not valid YAML: {error}") from error
+    return parse_params(raw, source=str(path))

@@ -1,0 +1,201 @@
+"""Fetch the Jena climate zip (public URL or a named local mirror), verify it, extract the one CSV member."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import requests
+from tqdm import tqdm
+
+from jena_forecast.atomic import atomic_path
+from jena_forecast.config import DownloadConfig
+from jena_forecast.errors import PipelineError
+
+CHUNK_BYTES = 1 << 20
+RETRY_BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0)
+
+
+@dataclass(frozen=True)
+class DownloadRecord:
+    """What was fetched: written beside the CSV so every result can name its data."""
+
+    source: str
+    zip_sha256: str
+    zip_sha256_pinned: bool
+    zip_bytes: int
+    member: str
+    member_bytes: int
+    member_sha256: str
+    ignored_members: list[str]
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _progress(total: int | None, description: str) -> tqdm:
+    return tqdm(
+        total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=description, disable=None
+    )
+
+
+def _download_http(url: str, destination: Path, timeout_seconds: float, retries: int) -> None:
+    last_error: Exception | None = None
+    for attempt in range(retries + 1):
+        if attempt:
+            time.sleep(RETRY_BACKOFF_SECONDS[min(attempt - 1, len(RETRY_BACKOFF_SECONDS) - 1)])
+        try:
+            with requests.get(url, stream=True, timeout=timeout_seconds) as response:
+                if response.status_code >= 500:
+                    last_error = RuntimeError(f"HTTP {response.status_code}")
+                    continue
+                if response.status_code >= 400:
+                    raise PipelineError(
+                        f"download.url: {url} answered HTTP {response.status_code}; "
+                        "check the URL, or name a local copy with download.mirror"
+                    )
+                total = int(response.headers.get("Content-Length", 0)) or None
+                with destination.open("wb") as handle, _progress(total, "download") as bar:
+                    for chunk in response.iter_content(CHUNK_BYTES):
+                        handle.write(chunk)
+                        bar.update(len(chunk))
+                return
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        ) as error:
+            last_error = error
+    raise PipelineError(
+        f"download.url: could not fetch {url} after {retries + 1} attempt(s) "
+        f"(timeout {timeout_seconds:g} s each): {last_error}; "
+        "without internet access, name a local copy with download.mirror and download.sha256"
+    )
+
+
+def _local_source(config: DownloadConfig) -> Path | None:
+    if config.mirror is not None:
+        path = Path(config.mirror)
+        param = "download.mirror"
+    elif config.url.startswith("file://"):
+        path = Path(unquote(urlparse(config.url).path))
+        param = "download.url"
+    else:
+        return None
+    if not path.is_file():
+        raise PipelineError(f"{param}: {path}: file not found; expected the Jena climate zip there")
+    return path
+
+
+def _check_sha256(observed: str, config: DownloadConfig, source: str) -> None:
+    if config.sha256 is not None and observed != config.sha256:
+        raise PipelineError(
+            f"{source}: sha256 mismatch: expected {config.sha256} (download.sha256), "
+            f"got {observed}; the file is corrupt, truncated or not the one pinned"
+        )
+
+
+def _looks_like_html(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(512).lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head"))
+
+
+def _copy_member(archive: zipfile.ZipFile, member: str, destination: Path) -> str:
+    digest = hashlib.sha256()
+    info = archive.getinfo(member)
+    with (
+        archive.open(info) as source,
+        destination.open("wb") as target,
+        _progress(info.file_size, "extract") as bar,
+    ):
+        for chunk in iter(lambda: source.read(CHUNK_BYTES), b""):
+            target.write(chunk)
+            digest.update(chunk)
+            bar.update(len(chunk))
+    return digest.hexdigest()
+
+
+def extract_member(
+    zip_path: Path, member: str, csv_path: Path, source: str
+) -> tuple[str, int, list[str]]:
+    """Extract only ``member`` from ``zip_path`` to ``csv_path`` atomically.
+
+    Returns the member's sha256, its size and the names of the members left alone. No other member
+    is ever written, so absolute or ``../`` names inside a hostile zip cannot reach the file system.
+    """
+    if zip_path.stat().st_size == 0:
+        raise PipelineError(f"{source}: the file is empty; expected a zip archive")
+    if not zipfile.is_zipfile(zip_path):
+        hint = (
+            " (it looks like an HTML page: an error or login page?)"
+            if _looks_like_html(zip_path)
+            else ""
+        )
+        raise PipelineError(
+            f"{source}: not a zip archive{hint}; the file may be truncated or wrong"
+        )
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            names = archive.namelist()
+            if member not in names:
+                listed = ", ".join(repr(name) for name in names[:10]) or "(none)"
+                raise PipelineError(
+                    f"{source}: the zip has no member {member!r} (download.member); members: {listed}"
+                )
+            with atomic_path(csv_path) as tmp:
+                member_sha256 = _copy_member(archive, member, tmp)
+            member_bytes = archive.getinfo(member).file_size
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
+        raise PipelineError(f"{source}: corrupt or truncated zip archive: {error}") from error
+    return member_sha256, member_bytes, [name for name in names if name != member]
+
+
+def fetch_raw_csv(config: DownloadConfig, csv_path: Path) -> DownloadRecord:
+    """Get the zip named by ``config``, verify its sha256, extract the CSV member to ``csv_path``."""
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    local = _local_source(config)
+    if local is not None:
+        source = str(local)
+        zip_sha256 = sha256_of(local)
+        _check_sha256(zip_sha256, config, source)
+        zip_bytes = local.stat().st_size
+        member_sha256, member_bytes, ignored = extract_member(
+            local, config.member, csv_path, source
+        )
+    else:
+        source = config.url
+        # The zip is only a carrier: it lives in a temporary file that is always removed.
+        with tempfile.TemporaryDirectory(dir=csv_path.parent, prefix=".download-") as scratch:
+            zip_tmp = Path(scratch) / "download.zip"
+            _download_http(config.url, zip_tmp, config.timeout_seconds, config.retries)
+            zip_sha256 = sha256_of(zip_tmp)
+            _check_sha256(zip_sha256, config, source)
+            zip_bytes = zip_tmp.stat().st_size
+            member_sha256, member_bytes, ignored = extract_member(
+                zip_tmp, config.member, csv_path, source
+            )
+    return DownloadRecord(
+        source=source,
+        zip_sha256=zip_sha256,
+        zip_sha256_pinned=config.sha256 is not None,
+        zip_bytes=zip_bytes,
+        member=config.member,
+        member_bytes=member_bytes,
+        member_sha256=member_sha256,
+        ignored_members=ignored,
+    )

@@ -1,0 +1,100 @@
+"""Supervised windows as index arrays over the normalized array, and a vectorized batch assembler.
+
+A window is named by its *anchor*: the row of its last input ("now"). Its inputs are the rows
+``anchor - lookback_rows + step_rows, ..., anchor - step_rows, anchor`` (``lookback_rows // step_rows``
+timesteps, the ``sampling_rate`` of ``keras.utils.timeseries_dataset_from_array``) and its target is
+the target column at row ``anchor + delay_rows``. The naive forecast of a window is the target
+column at its anchor: the temperature 24 hours from now equals the temperature now.
+
+A window belongs to a split only when every row from its first input to its target lies inside that
+split, and is kept only when none of those rows has a missing value, so no window crosses a split
+boundary or a long gap in the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from jena_forecast.config import WindowsConfig
+from jena_forecast.errors import PipelineError
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """Window geometry in rows, and which column is the target."""
+
+    lookback_rows: int
+    step_rows: int
+    delay_rows: int
+    target_index: int
+
+    @classmethod
+    def from_config(cls, config: WindowsConfig, target_index: int) -> WindowSpec:
+        return cls(config.lookback_rows, config.step_rows, config.delay_rows, target_index)
+
+    @property
+    def timesteps(self) -> int:
+        return self.lookback_rows // self.step_rows
+
+    @property
+    def input_offsets(self) -> np.ndarray:
+        """Row offsets of the inputs relative to the anchor, oldest first, ending at 0."""
+        return np.arange(-(self.lookback_rows - self.step_rows), 1, self.step_rows, dtype=np.int64)
+
+    @property
+    def span_rows(self) -> int:
+        """Rows from a window's first input to its target, both included."""
+        return self.lookback_rows - self.step_rows + 1 + self.delay_rows
+
+
+def window_anchors(valid_rows: np.ndarray, start: int, end: int, spec: WindowSpec) -> np.ndarray:
+    """Anchors of every window lying wholly in rows [start, end) and touching no invalid row."""
+    first = start + spec.lookback_rows - spec.step_rows
+    last = end - 1 - spec.delay_rows
+    if last < first:
+        return np.empty(0, dtype=np.int64)
+    anchors = np.arange(first, last + 1, dtype=np.int64)
+    invalid_before = np.concatenate([[0], np.cumsum(~valid_rows, dtype=np.int64)])
+    span_start = anchors - (spec.lookback_rows - spec.step_rows)
+    inputs_invalid = invalid_before[anchors + 1] - invalid_before[span_start] > 0
+    target_invalid = ~valid_rows[anchors + spec.delay_rows]
+    return anchors[~inputs_invalid & ~target_invalid]
+
+
+def split_anchors(
+    valid_rows: np.ndarray, bounds: dict[str, tuple[int, int]], spec: WindowSpec
+) -> dict[str, np.ndarray]:
+    """Anchors per split; a split too short for one window, or without any valid one, is an error."""
+    anchors = {}
+    for name, (start, end) in bounds.items():
+        if end - start < spec.span_rows:
+            raise PipelineError(
+                f"windows: a window spans {spec.span_rows} rows (windows.lookback_rows="
+                f"{spec.lookback_rows} - windows.step_rows={spec.step_rows} + 1 + "
+                f"windows.delay_rows={spec.delay_rows}), more than the {end - start} rows "
+                f"of the {name} split; shorten the windows or move the split boundaries"
+            )
+        anchors[name] = window_anchors(valid_rows, start, end, spec)
+        if anchors[name].size == 0:
+            raise PipelineError(
+                f"windows: the {name} split [{start}, {end}) has no window without missing values; "
+                "its gaps are longer than parse.max_fill_rows allows to fill"
+            )
+    return anchors
+
+
+def assemble_inputs(data: np.ndarray, anchors: np.ndarray, spec: WindowSpec) -> np.ndarray:
+    """Inputs of the windows at ``anchors``: shape (windows, timesteps, features), one gather."""
+    return data[anchors[:, None] + spec.input_offsets[None, :]]
+
+
+def assemble_targets(data: np.ndarray, anchors: np.ndarray, spec: WindowSpec) -> np.ndarray:
+    """Targets of the windows at ``anchors``: shape (windows, 1)."""
+    return data[anchors + spec.delay_rows, spec.target_index][:, None]
+
+
+def naive_forecast(data: np.ndarray, anchors: np.ndarray, spec: WindowSpec) -> np.ndarray:
+    """The naive forecast of each window, the target column at its anchor: shape (windows, 1)."""
+    return data[anchors, spec.target_index][:, None]

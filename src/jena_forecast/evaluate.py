@@ -1,0 +1,42 @@
+"""Mean absolute errors, exact per window, of a model's forecasts and of the naive baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jena_forecast.data.windows import WindowSpec, assemble_targets, naive_forecast
+
+
+def mean_absolute_error(predicted: np.ndarray, actual: np.ndarray) -> float:
+    """Mean of |predicted - actual| over every window, accumulated in float64."""
+    predicted = np.asarray(predicted, dtype=np.float64).reshape(-1)
+    actual = np.asarray(actual, dtype=np.float64).reshape(-1)
+    if predicted.shape != actual.shape:
+        raise ValueError(f"predicted has {predicted.size} values, actual has {actual.size}")
+    return float(np.mean(np.abs(predicted - actual)))
+
+
+def split_metrics(
+    predicted_norm: np.ndarray,
+    data: np.ndarray,
+    anchors: np.ndarray,
+    spec: WindowSpec,
+    target_scale: float,
+) -> dict[str, float]:
+    """MAE of ``predicted_norm`` and of the naive forecast on the same windows, normalized and in degC.
+
+    ``target_scale`` is the training standard deviation of the target column, so an error of 1 in
+    normalized units is ``target_scale`` degrees. Skill is ``1 - MAE / naive MAE``: positive when the
+    forecast beats the naive baseline.
+    """
+    actual = assemble_targets(data, anchors, spec)
+    mae_norm = mean_absolute_error(predicted_norm, actual)
+    naive_norm = mean_absolute_error(naive_forecast(data, anchors, spec), actual)
+    return {
+        "mae_degc": round(mae_norm * target_scale, 6),
+        "mae_norm": round(mae_norm, 6),
+        "naive_mae_degc": round(naive_norm * target_scale, 6),
+        "naive_mae_norm": round(naive_norm, 6),
+        "skill_vs_naive": round(1.0 - mae_norm / naive_norm, 6) if naive_norm > 0 else 0.0,
+        "windows": int(len(anchors)),
+    }

@@ -1,0 +1,34 @@
+"""One registry: model builder name -> function returning an uncompiled Keras model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+from jena_forecast.errors import PipelineError
+from jena_forecast.models import builders
+from jena_forecast.models.params import BUILDER_PARAMS, BuilderParams
+
+Builder = Callable[[tuple[int, int], Any], keras.Model]
+
+MODELS: dict[str, Builder] = {
+    "linear": builders.build_linear,
+    "dense": builders.build_dense,
+    "gru": builders.build_gru,
+}
+
+
+def build_model(builder: str, input_shape: tuple[int, int], params: BuilderParams) -> keras.Model:
+    """Build an uncompiled model with ``builder`` for inputs of shape (timesteps, features)."""
+    if builder not in MODELS:
+        raise PipelineError(
+            f"unknown model builder {builder!r}. Expected one of: {', '.join(MODELS)}"
+        )
+    expected = BUILDER_PARAMS[builder]
+    if not isinstance(params, expected):
+        raise TypeError(
+            f"builder {builder!r} takes {expected.__name__}, got {type(params).__name__}"
+        )
+    return MODELS[builder](input_shape, params)

@@ -1,0 +1,190 @@
+"""One function per pipeline step: read its inputs, call the library, write its outputs atomically.
+
+Nothing here knows about DVC: the stage entry points in ``stages/`` name the paths.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jena_forecast.artifacts import load_array, load_arrays, save_array, save_arrays
+from jena_forecast.atomic import atomic_path, read_json, write_json, write_text
+from jena_forecast.config import PipelineConfig
+from jena_forecast.data.download import fetch_raw_csv
+from jena_forecast.data.normalize import SPLIT_NAMES, SplitBounds, column_stats, normalize_table
+from jena_forecast.data.parse import parse_csv
+from jena_forecast.data.windows import WindowSpec, naive_forecast, split_anchors
+from jena_forecast.errors import PipelineError
+from jena_forecast.evaluate import split_metrics
+
+
+def download(config: PipelineConfig, csv_path: Path, record_path: Path) -> dict[str, Any]:
+    """Fetch and verify the raw zip, extract its CSV, record where it came from and its checksums."""
+    record = fetch_raw_csv(config.download, csv_path).to_dict()
+    write_json(record_path, record)
+    return record
+
+
+def parse(
+    config: PipelineConfig, csv_path: Path, table_path: Path, quality_path: Path
+) -> dict[str, Any]:
+    """Parse and repair the CSV into a regular Parquet table; write the data-quality report."""
+    table, report = parse_csv(csv_path, config.parse)
+    with atomic_path(table_path) as tmp:
+        table.to_parquet(tmp, engine="pyarrow")
+    write_json(quality_path, report.to_dict())
+    return report.to_dict()
+
+
+def read_table(table_path: Path) -> pd.DataFrame:
+    """Read the parsed table."""
+    try:
+        return pd.read_parquet(table_path, engine="pyarrow")
+    except FileNotFoundError as error:
+        raise PipelineError(f"{table_path}: file not found; run the parse stage first") from error
+
+
+def normalize(
+    config: PipelineConfig, table_path: Path, array_path: Path, scaler_path: Path, split_path: Path
+) -> dict[str, Any]:
+    """Split by time, fit the scaler on the training rows, save the normalized array."""
+    table = read_table(table_path)
+    normalized, bounds, scaler_record = normalize_table(table, config.split, str(table_path))
+    save_array(array_path, normalized)
+    write_json(scaler_path, scaler_record)
+    split_record = {
+        **bounds.to_dict(),
+        "rows": len(table),
+        "first_timestamp": {name: str(table.index[bounds[name][0]]) for name in SPLIT_NAMES},
+        "last_timestamp": {name: str(table.index[bounds[name][1] - 1]) for name in SPLIT_NAMES},
+    }
+    write_json(split_path, split_record)
+    return split_record
+
+
+def window_spec(config: PipelineConfig, scaler_path: Path) -> tuple[WindowSpec, float]:
+    """The window geometry from params and the target column's training scale (degC per unit)."""
+    scaler_record = read_json(scaler_path)
+    columns = list(scaler_record["columns"])
+    _, scale = column_stats(scaler_record, config.windows.target_column, str(scaler_path))
+    spec = WindowSpec.from_config(config.windows, columns.index(config.windows.target_column))
+    return spec, scale
+
+
+def windows(
+    config: PipelineConfig,
+    array_path: Path,
+    scaler_path: Path,
+    split_path: Path,
+    anchors_path: Path,
+    summary_path: Path,
+) -> dict[str, Any]:
+    """Find every valid window of each split and save their anchors."""
+    spec, _ = window_spec(config, scaler_path)
+    data = load_array(array_path)
+    bounds = SplitBounds.from_dict(read_json(split_path))
+    valid_rows = ~np.isnan(data).any(axis=1)
+    anchors = split_anchors(valid_rows, {name: bounds[name] for name in SPLIT_NAMES}, spec)
+    save_arrays(anchors_path, anchors)
+    summary = {
+        "lookback_rows": spec.lookback_rows,
+        "step_rows": spec.step_rows,
+        "delay_rows": spec.delay_rows,
+        "timesteps": spec.timesteps,
+        "target_column": config.windows.target_column,
+        "features": int(data.shape[1]),
+        "windows": {name: int(len(anchors[name])) for name in SPLIT_NAMES},
+    }
+    write_json(summary_path, summary)
+    return summary
+
+
+def _load_windows(array_path: Path, anchors_path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    data = load_array(array_path)
+    anchors = load_arrays(anchors_path, SPLIT_NAMES)
+    return data, anchors
+
+
+def baseline(
+    config: PipelineConfig,
+    array_path: Path,
+    scaler_path: Path,
+    anchors_path: Path,
+    metrics_path: Path,
+) -> dict[str, Any]:
+    """Score the naive forecast (temperature now) on the val and test windows."""
+    spec, scale = window_spec(config, scaler_path)
+    data, anchors = _load_windows(array_path, anchors_path)
+    metrics = {
+        name: split_metrics(
+            naive_forecast(data, anchors[name], spec), data, anchors[name], spec, scale
+        )
+        for name in ("val", "test")
+    }
+    write_json(metrics_path, metrics)
+    return metrics
+
+
+def _history_tsv(rows: list[dict[str, float]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def train(
+    config: PipelineConfig,
+    name: str,
+    array_path: Path,
+    scaler_path: Path,
+    anchors_path: Path,
+    model_path: Path,
+    summary_path: Path,
+    history_path: Path,
+) -> dict[str, Any]:
+    """Fit model ``name`` and save its best weights, a training summary and its per-epoch history."""
+    model_spec = config.model(name)
+    spec, _ = window_spec(config, scaler_path)
+    data, anchors = _load_windows(array_path, anchors_path)
+    from jena_forecast.training.fit import train_model
+
+    result = train_model(model_spec, config.seed, data, anchors["train"], anchors["val"], spec)
+    with atomic_path(model_path) as tmp:
+        result.model.save(tmp)
+    write_text(history_path, _history_tsv(result.history))
+    summary = result.summary()
+    write_json(summary_path, summary)
+    return summary
+
+
+def evaluate(
+    config: PipelineConfig,
+    name: str,
+    array_path: Path,
+    scaler_path: Path,
+    anchors_path: Path,
+    model_path: Path,
+    summary_path: Path,
+    metrics_path: Path,
+) -> dict[str, Any]:
+    """Score model ``name`` against the naive baseline on the val and test windows."""
+    config.model(name)  # an unknown name is an error before any work
+    spec, scale = window_spec(config, scaler_path)
+    data, anchors = _load_windows(array_path, anchors_path)
+    from jena_forecast.training.predict import load_model, predict_windows
+
+    model = load_model(model_path)
+    metrics: dict[str, Any] = {}
+    for split in ("val", "test"):
+        predicted = predict_windows(model, data, anchors[split], spec)
+        metrics[split] = split_metrics(predicted, data, anchors[split], spec, scale)
+    metrics.update(read_json(summary_path))
+    write_json(metrics_path, metrics)
+    return metrics

@@ -1,0 +1,1 @@
+"""Fitting models on the windows: batches, compilation, callbacks."""

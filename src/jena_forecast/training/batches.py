@@ -1,0 +1,89 @@
+"""Keras datasets that assemble window batches on the fly from anchors (no window is ever stored)."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+from jena_forecast.data.windows import WindowSpec, assemble_inputs, assemble_targets
+
+
+class OrderedWindowBatches(keras.utils.PyDataset):
+    """Every window of a split once, in time order: for validation and prediction."""
+
+    def __init__(
+        self, data: np.ndarray, anchors: np.ndarray, spec: WindowSpec, batch_size: int
+    ) -> None:
+        super().__init__()
+        self.data, self.anchors, self.spec, self.batch_size = data, anchors, spec, batch_size
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.anchors) / self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        anchors = self.anchors[index * self.batch_size : (index + 1) * self.batch_size]
+        return assemble_inputs(self.data, anchors, self.spec), assemble_targets(
+            self.data, anchors, self.spec
+        )
+
+
+class ShuffledWindowBatches(keras.utils.PyDataset):
+    """Training batches from a stream of seeded permutations of the anchors.
+
+    The stream is a fixed function of (seed, epoch, batch index): permutation ``k`` of the anchors is
+    drawn from ``default_rng([seed, k])`` and epochs take consecutive slices of the concatenated
+    permutations, ``steps_per_epoch`` batches each (DLwP's 500), or one whole permutation when it is
+    ``None``. A run resumed at epoch ``e`` therefore sees exactly the batches an uninterrupted run does.
+    """
+
+    def __init__(
+        self,
+        data: np.ndarray,
+        anchors: np.ndarray,
+        spec: WindowSpec,
+        batch_size: int,
+        steps_per_epoch: int | None,
+        seed: int,
+        initial_epoch: int = 0,
+    ) -> None:
+        super().__init__()
+        self.data, self.anchors, self.spec = data, anchors, spec
+        self.batch_size, self.seed, self.epoch = batch_size, seed, initial_epoch
+        self.steps = steps_per_epoch or math.ceil(len(anchors) / batch_size)
+        self.epoch_samples = self.steps * batch_size if steps_per_epoch else len(anchors)
+        self._permutations: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def _permutation(self, number: int) -> np.ndarray:
+        if number not in self._permutations:
+            if len(self._permutations) > 2:
+                self._permutations.pop(min(self._permutations))
+            rng = np.random.default_rng([self.seed, number])
+            self._permutations[number] = rng.permutation(len(self.anchors))
+        return self._permutations[number]
+
+    def batch_anchors(self, index: int) -> np.ndarray:
+        """Anchors of batch ``index`` of the current epoch."""
+        epoch_start = self.epoch * self.epoch_samples
+        first = epoch_start + index * self.batch_size
+        last = min(first + self.batch_size, epoch_start + self.epoch_samples)
+        positions = np.arange(first, last, dtype=np.int64)
+        numbers, within = np.divmod(positions, len(self.anchors))
+        picked = np.empty(len(positions), dtype=np.int64)
+        for number in np.unique(numbers):
+            chosen = numbers == number
+            picked[chosen] = self._permutation(int(number))[within[chosen]]
+        return self.anchors[picked]
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        anchors = self.batch_anchors(index)
+        return assemble_inputs(self.data, anchors, self.spec), assemble_targets(
+            self.data, anchors, self.spec
+        )
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1

@@ -1,0 +1,30 @@
+"""Where each stage reads and writes; dvc.yaml declares the same paths."""
+
+from pathlib import Path
+
+RAW_CSV = Path("data/raw/jena_climate_2009_2016.csv")
+DOWNLOAD_RECORD = Path("metrics/download.json")
+TABLE = Path("data/interim/jena.parquet")
+DATA_QUALITY = Path("metrics/data_quality.json")
+NORMALIZED = Path("data/processed/normalized.npy")
+SCALER = Path("data/processed/scaler.json")
+SPLIT = Path("data/processed/split.json")
+ANCHORS = Path("data/windows/anchors.npz")
+WINDOWS_SUMMARY = Path("data/windows/windows.json")
+NAIVE_METRICS = Path("metrics/models/naive.json")
+
+
+def model_file(name: str) -> Path:
+    return Path("models") / f"{name}.keras"
+
+
+def train_summary(name: str) -> Path:
+    return Path("models") / f"{name}.train.json"
+
+
+def history(name: str) -> Path:
+    return Path("metrics/history") / f"{name}.tsv"
+
+
+def model_metrics(name: str) -> Path:
+    return Path("metrics/models") / f"{name}.json"

@@ -1,0 +1,119 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from jena_forecast.config import TrainConfig, load_params, parse_params
+from jena_forecast.errors import PipelineError
+from jena_forecast.models.params import DenseParams
+
+PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
+
+
+def project_params() -> dict:
+    return yaml.safe_load(PROJECT_PARAMS.read_text())
+
+
+def test_project_params_are_valid_and_typed():
+    config = load_params(PROJECT_PARAMS)
+    assert config.windows.lookback_rows % config.windows.step_rows == 0
+    assert set(config.models) >= {"linear", "dense", "gru"}
+    assert isinstance(config.models["dense"].builder_params, DenseParams)
+
+
+def test_model_train_overrides_merge_over_defaults():
+    raw = project_params()
+    raw["train"]["batch_size"] = 64
+    raw["models"]["gru"]["train"] = {"epochs": 2, "loss": "huber"}
+    config = parse_params(raw)
+    gru = config.models["gru"].train
+    assert (gru.epochs, gru.loss, gru.batch_size) == (2, "huber", 64)
+    assert config.models["dense"].train.epochs == raw["train"]["epochs"]
+
+
+def test_every_problem_is_reported_at_once():
+    raw = project_params()
+    raw["windows"]["lookback_rows"] = 1441
+    raw["train"]["epochs"] = 0
+    raw["train"]["optimizer"] = "adamw"
+    raw["split"] = {"preset": "custom", "train_end": 1.5}
+    raw["models"]["mystery"] = {"builder": "transformer"}
+    raw["models"]["gru"]["train"] = {"batch_size": -1}
+    raw["download"]["sha256"] = "abc"
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    message = str(caught.value)
+    for expected in [
+        "windows.lookback_rows must be a multiple of windows.step_rows",
+        "train.epochs",
+        "train.optimizer",
+        "split.train_end: must be in (0, 1) when given as a fraction. Received: split.train_end=1.5",
+        "split.val_end: required when split.preset=custom",
+        "models.mystery.builder: unknown model builder",
+        "models.gru.train.batch_size",
+        "download.sha256",
+    ]:
+        assert expected in message, expected
+    assert "8 invalid param(s)" in message
+
+
+def test_unknown_keys_are_refused():
+    raw = project_params()
+    raw["models"]["dense"]["unitz"] = 8
+    raw["trian"] = {}
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    assert "models.dense.unitz: unknown param" in str(caught.value)
+    assert "trian: unknown param section" in str(caught.value)
+
+
+def test_split_preset_refuses_custom_boundaries_and_orders_them():
+    raw = project_params()
+    raw["split"] = {"preset": "dlwp1", "train_end": 0.5}
+    with pytest.raises(PipelineError, match="only used with split.preset=custom"):
+        parse_params(raw)
+    raw["split"] = {"preset": "custom", "train_end": 0.8, "val_end": 0.6}
+    with pytest.raises(PipelineError, match="split.train_end must be before split.val_end"):
+        parse_params(raw)
+    raw["split"] = {"preset": "custom", "train_end": 1000, "val_end": 0.75}
+    assert parse_params(raw).split.boundaries() == (1000, 0.75)
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://example.org/jena.zip", True),
+        ("file:///data/jena.zip", True),
+        ("http://127.0.0.1:8000/jena.zip", True),
+        ("http://example.org/jena.zip", False),
+        ("ftp://example.org/jena.zip", False),
+    ],
+)
+def test_download_url_must_be_https_or_local(url, ok):
+    raw = project_params()
+    raw["download"]["url"] = url
+    if ok:
+        assert parse_params(raw).download.url == url
+    else:
+        with pytest.raises(PipelineError, match="download.url"):
+            parse_params(raw)
+
+
+def test_unknown_model_name_lists_known_ones():
+    config = load_params(PROJECT_PARAMS)
+    with pytest.raises(PipelineError, match="Known models: dense, gru, linear"):
+        config.model("transformer")
+
+
+def test_missing_and_malformed_params_files(tmp_path):
+    with pytest.raises(PipelineError, match="params file not found"):
+        load_params(tmp_path / "absent.yaml")
+    bad = tmp_path / "params.yaml"
+    bad.write_text("train: [unclosed\n")
+    with pytest.raises(PipelineError, match="not valid YAML"):
+        load_params(bad)
+
+
+def test_train_config_is_frozen():
+    with pytest.raises(ValueError):
+        TrainConfig().epochs = 3  # type: ignore[misc]

@@ -1,0 +1,141 @@
+import functools
+import hashlib
+import http.server
+import socket
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+from synthetic import SyntheticJena
+
+from jena_forecast.config import DownloadConfig
+from jena_forecast.data.download import fetch_raw_csv
+from jena_forecast.errors import PipelineError
+
+MEMBER = "jena_climate_2009_2016.csv"
+
+
+@pytest.fixture
+def zip_file(tmp_path: Path) -> Path:
+    (tmp_path / "source").mkdir()
+    return SyntheticJena(rows=50).write_zip(tmp_path / "source" / "jena.zip")
+
+
+@pytest.fixture
+def served(tmp_path: Path):
+    """Serve tmp_path/'www' on 127.0.0.1; yield the base URL."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", root
+    server.shutdown()
+    server.server_close()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def output_dir_is_clean(directory: Path) -> bool:
+    return not directory.exists() or not any(directory.iterdir())
+
+
+def test_mirror_with_pinned_checksum_extracts_the_member(tmp_path, zip_file):
+    out = tmp_path / "raw" / MEMBER
+    record = fetch_raw_csv(DownloadConfig(mirror=str(zip_file), sha256=sha256(zip_file)), out)
+    with zipfile.ZipFile(zip_file) as archive:
+        assert out.read_bytes() == archive.read(MEMBER)
+    assert record.zip_sha256_pinned and record.zip_sha256 == sha256(zip_file)
+    assert record.member_sha256 == sha256(out)
+
+
+def test_unpinned_checksum_is_recorded(tmp_path, zip_file):
+    record = fetch_raw_csv(DownloadConfig(mirror=str(zip_file)), tmp_path / "raw" / MEMBER)
+    assert not record.zip_sha256_pinned and record.zip_sha256 == sha256(zip_file)
+
+
+def test_checksum_mismatch_is_an_error_and_leaves_nothing(tmp_path, zip_file):
+    out_dir = tmp_path / "raw"
+    with pytest.raises(PipelineError, match=r"sha256 mismatch: expected 0{64} \(download.sha256\)"):
+        fetch_raw_csv(DownloadConfig(mirror=str(zip_file), sha256="0" * 64), out_dir / MEMBER)
+    assert output_dir_is_clean(out_dir)
+
+
+def test_download_over_http_from_a_local_server(tmp_path, zip_file, served):
+    base, root = served
+    (root / "jena.zip").write_bytes(zip_file.read_bytes())
+    out = tmp_path / "raw" / MEMBER
+    record = fetch_raw_csv(DownloadConfig(url=f"{base}/jena.zip", sha256=sha256(zip_file)), out)
+    assert record.source == f"{base}/jena.zip" and out.is_file()
+    assert [p.name for p in out.parent.iterdir()] == [MEMBER]  # the zip itself is not kept
+
+
+def test_file_url(tmp_path, zip_file):
+    record = fetch_raw_csv(DownloadConfig(url=zip_file.as_uri()), tmp_path / "raw" / MEMBER)
+    assert record.zip_sha256 == sha256(zip_file)
+
+
+def test_http_error_page_is_refused(tmp_path, served):
+    base, root = served
+    (root / "jena.zip").write_text("<!DOCTYPE html><html><body>Quota exceeded</body></html>")
+    with pytest.raises(PipelineError, match="not a zip archive .*HTML page"):
+        fetch_raw_csv(DownloadConfig(url=f"{base}/jena.zip"), tmp_path / "raw" / MEMBER)
+    with pytest.raises(PipelineError, match="answered HTTP 404"):
+        fetch_raw_csv(
+            DownloadConfig(url=f"{base}/absent.zip", retries=0), tmp_path / "raw" / MEMBER
+        )
+    assert output_dir_is_clean(tmp_path / "raw")
+
+
+def test_unreachable_url_fails_after_bounded_retries(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = DownloadConfig(url=f"http://127.0.0.1:{port}/jena.zip", retries=1, timeout_seconds=2)
+    with pytest.raises(
+        PipelineError, match=r"could not fetch .* after 2 attempt\(s\) \(timeout 2 s each\)"
+    ):
+        fetch_raw_csv(config, tmp_path / "raw" / MEMBER)
+    assert output_dir_is_clean(tmp_path / "raw")
+
+
+def test_truncated_empty_and_memberless_zips(tmp_path, zip_file):
+    truncated = tmp_path / "truncated.zip"
+    truncated.write_bytes(zip_file.read_bytes()[: zip_file.stat().st_size // 2])
+    with pytest.raises(PipelineError, match="not a zip archive"):
+        fetch_raw_csv(DownloadConfig(mirror=str(truncated)), tmp_path / "raw" / MEMBER)
+    empty = tmp_path / "empty.zip"
+    empty.write_bytes(b"")
+    with pytest.raises(PipelineError, match="the file is empty"):
+        fetch_raw_csv(DownloadConfig(mirror=str(empty)), tmp_path / "raw" / MEMBER)
+    with pytest.raises(PipelineError, match="the zip has no member 'other.csv'"):
+        fetch_raw_csv(
+            DownloadConfig(mirror=str(zip_file), member="other.csv"), tmp_path / "raw" / MEMBER
+        )
+    with pytest.raises(PipelineError, match="download.mirror: .*absent.zip: file not found"):
+        fetch_raw_csv(
+            DownloadConfig(mirror=str(tmp_path / "absent.zip")), tmp_path / "raw" / MEMBER
+        )
+    assert output_dir_is_clean(tmp_path / "raw")
+
+
+def test_hostile_members_are_never_extracted(tmp_path, zip_file):
+    hostile = tmp_path / "hostile.zip"
+    with zipfile.ZipFile(zip_file) as source, zipfile.ZipFile(hostile, "w") as target:
+        target.writestr(MEMBER, source.read(MEMBER))
+        target.writestr("../escaped.txt", "x")
+        target.writestr("/tmp/absolute-escape.txt", "x")
+        target.writestr("extra.csv", "x")
+    out = tmp_path / "deep" / "raw" / MEMBER
+    record = fetch_raw_csv(DownloadConfig(mirror=str(hostile)), out)
+    assert sorted(record.ignored_members) == [
+        "../escaped.txt",
+        "/tmp/absolute-escape.txt",
+        "extra.csv",
+    ]
+    assert [p.name for p in out.parent.iterdir()] == [MEMBER]
+    assert not (tmp_path / "deep" / "escaped.txt").exists()

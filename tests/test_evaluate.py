@@ -1,0 +1,58 @@
+"""The naive baseline is exact: every window, per-sample mean, no target outside its split.
+
+DLwP's published evaluation had three flaws: it dropped the last partial batch, averaged batch means
+(which over-weights a short last batch) and let targets near a split's end come from the next split.
+"""
+
+import numpy as np
+import pytest
+
+from jena_forecast.data.windows import WindowSpec, split_anchors
+from jena_forecast.evaluate import mean_absolute_error, split_metrics
+
+SPEC = WindowSpec(lookback_rows=24, step_rows=6, delay_rows=12, target_index=0)
+
+
+def noisy_series(rows: int, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.cumsum(rng.normal(0, 0.1, size=(rows, 2)), axis=0)
+
+
+def test_naive_mae_equals_an_independent_per_sample_computation():
+    data = noisy_series(400)
+    bounds = {"train": (0, 200), "val": (200, 300), "test": (300, 400)}
+    anchors = split_anchors(np.ones(400, dtype=bool), bounds, SPEC)
+    metrics = split_metrics(data[anchors["val"], 0], data, anchors["val"], SPEC, target_scale=2.5)
+    # Independently: every "now" row t of the val split whose first input and target lie in the split.
+    errors = [
+        abs(data[t + 12, 0] - data[t, 0]) for t in range(200, 300) if t - 18 >= 200 and t + 12 < 300
+    ]
+    assert metrics["windows"] == len(errors) == 100 - 18 - 12
+    assert metrics["naive_mae_norm"] == pytest.approx(np.mean(errors), abs=1e-6)
+    assert metrics["naive_mae_degc"] == pytest.approx(2.5 * np.mean(errors), abs=1e-6)
+    assert metrics["skill_vs_naive"] == 0.0
+
+
+def test_no_partial_batch_dropped_and_no_mean_of_batch_means():
+    errors = np.array([1.0] * 128 + [5.0] * 3)  # 131 windows: a last batch of 3 at batch size 128
+    mae = mean_absolute_error(errors, np.zeros_like(errors))
+    assert mae == pytest.approx(errors.mean())
+    dropped_last_batch = errors[:128].mean()
+    mean_of_batch_means = np.mean([errors[:128].mean(), errors[128:].mean()])
+    assert mae != pytest.approx(dropped_last_batch) and mae != pytest.approx(mean_of_batch_means)
+
+
+def test_targets_never_come_from_the_next_split():
+    bounds = {"train": (0, 100), "val": (100, 160), "test": (160, 230)}
+    anchors = split_anchors(np.ones(230, dtype=bool), bounds, SPEC)
+    for name, (start, end) in bounds.items():
+        assert (anchors[name] + SPEC.delay_rows).max() < end
+        assert (anchors[name] - (SPEC.lookback_rows - SPEC.step_rows)).min() >= start
+
+
+def test_skill_is_positive_when_the_forecast_beats_naive():
+    data = noisy_series(400)
+    anchors = split_anchors(np.ones(400, dtype=bool), {"val": (0, 400)}, SPEC)["val"]
+    perfect = data[anchors + SPEC.delay_rows, 0]
+    metrics = split_metrics(perfect, data, anchors, SPEC, target_scale=1.0)
+    assert metrics["mae_norm"] == 0.0 and metrics["skill_vs_naive"] == 1.0

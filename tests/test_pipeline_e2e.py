@@ -1,0 +1,119 @@
+"""The real `dvc repro` on a tiny synthetic data set, in a temporary copy of the project."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import PROJECT_ROOT
+from synthetic import SyntheticJena
+
+pytestmark = pytest.mark.slow
+PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "src"]
+
+
+def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def stages_run(output: str) -> list[str]:
+    return re.findall(r"Running stage '([^']+)'", output)
+
+
+def tiny_params(project: Path, mirror: Path) -> None:
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["download"].update(
+        mirror=str(mirror.relative_to(project)),
+        sha256=hashlib.sha256(mirror.read_bytes()).hexdigest(),
+    )
+    params["windows"].update(lookback_rows=72, step_rows=6, delay_rows=12)
+    params["train"].update(epochs=2, steps_per_epoch=4, batch_size=32, patience=1)
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    for name in PROJECT_FILES:
+        source = PROJECT_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, root / name)
+    run(["git", "init", "-q"], root)
+    run(["dvc", "init", "-q"], root)
+    run(["dvc", "config", "core.analytics", "false"], root)
+    mirror = root / "data" / "mirror" / "tiny.zip"
+    mirror.parent.mkdir(parents=True)
+    SyntheticJena(rows=2000, duplicate_block=(300, 144), drop_rows=[700, 701]).write_zip(mirror)
+    tiny_params(root, mirror)
+    return root
+
+
+def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(project):
+    first = run(["dvc", "repro"], project)
+    assert set(stages_run(first.stdout)) >= {
+        "download",
+        "parse",
+        "baseline",
+        "train@gru",
+        "evaluate@gru",
+    }
+    quality = json.loads((project / "metrics" / "data_quality.json").read_text())
+    assert (quality["duplicate_rows_dropped"], quality["missing_rows"]) == (144, 2)
+    naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
+    for name in ("linear", "dense", "gru"):
+        metrics = json.loads((project / "metrics" / "models" / f"{name}.json").read_text())
+        for split in ("val", "test"):
+            assert metrics[split]["naive_mae_degc"] == naive[split]["mae_degc"]
+            assert metrics[split]["windows"] == naive[split]["windows"] > 0
+            assert metrics[split]["mae_degc"] > 0
+        assert 1 <= metrics["epochs"] <= 2 and metrics["parameters"] > 0
+        assert (project / "models" / f"{name}.keras").is_file()
+    shown = run(["dvc", "metrics", "show"], project).stdout
+    assert "metrics/models/gru.json" in shown and "val.skill_vs_naive" in shown
+
+    second = run(["dvc", "repro"], project)
+    assert stages_run(second.stdout) == []
+    assert "up to date" in run(["dvc", "status"], project).stdout
+
+
+def test_editing_one_model_reruns_only_its_stages(project):
+    run(["dvc", "repro"], project)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["models"]["dense"]["units"] = 8
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    rerun = run(["dvc", "repro"], project)
+    assert sorted(stages_run(rerun.stdout)) == ["evaluate@dense", "train@dense"]
+
+
+def test_bad_params_stop_a_stage_with_one_line_and_exit_code_2(project):
+    run(["dvc", "repro"], project)
+    params_path = project / "params.yaml"
+    original = params_path.read_text()
+    params = yaml.safe_load(original)
+    params["split"] = {"preset": "dlwp1"}
+    params_path.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        before = (project / "data" / "processed" / "split.json").read_text()
+        result = run([sys.executable, "stages/normalize.py"], project, check=False)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert result.stderr.strip().startswith(
+            "normalize: error: split.preset=dlwp1: split.train_end=200000"
+        )
+        assert (project / "data" / "processed" / "split.json").read_text() == before
+    finally:
+        params_path.write_text(original)
