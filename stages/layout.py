@@ -28,3 +28,11 @@ def history(name: str) -> Path:
 
 def model_metrics(name: str) -> Path:
     return Path("metrics/models") / f"{name}.json"
+
+
+def horizons(name: str) -> Path:
+    return Path("metrics/horizons") / f"{name}.tsv"
+
+
+LR_RANGE_CURVE = Path("metrics/lr_range_test.tsv")
+LR_RANGE_RESULT = Path("metrics/lr_range_test.json")

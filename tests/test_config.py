@@ -52,9 +52,10 @@ def test_every_problem_is_reported_at_once():
         "models.mystery.builder: unknown model builder",
         "models.gru.train.batch_size",
         "download.sha256",
+        "models.conv1d_gru.step_rows must divide windows.lookback_rows",
     ]:
         assert expected in message, expected
-    assert "8 invalid param(s)" in message
+    assert "9 invalid param(s)" in message
 
 
 def test_unknown_keys_are_refused():
@@ -101,7 +102,7 @@ def test_download_url_must_be_https_or_local(url, ok):
 
 def test_unknown_model_name_lists_known_ones():
     config = load_params(PROJECT_PARAMS)
-    with pytest.raises(PipelineError, match="Known models: dense, gru, linear"):
+    with pytest.raises(PipelineError, match="Known models: bidirectional, causal_cnn, .*, linear, .*seq2seq"):
         config.model("transformer")
 
 

@@ -23,11 +23,11 @@ def test_naive_mae_equals_an_independent_per_sample_computation():
     bounds = {"train": (0, 200), "val": (200, 300), "test": (300, 400)}
     anchors = split_anchors(np.ones(400, dtype=bool), bounds, SPEC)
     metrics = split_metrics(data[anchors["val"], 0], data, anchors["val"], SPEC, target_scale=2.5)
-    # Independently: every "now" row t of the val split whose first input and target lie in the split.
+    # Independently: every "now" row t whose 24 covered rows and target lie in the val split.
     errors = [
-        abs(data[t + 12, 0] - data[t, 0]) for t in range(200, 300) if t - 18 >= 200 and t + 12 < 300
+        abs(data[t + 12, 0] - data[t, 0]) for t in range(200, 300) if t - 23 >= 200 and t + 12 < 300
     ]
-    assert metrics["windows"] == len(errors) == 100 - 18 - 12
+    assert metrics["windows"] == len(errors) == 100 - 23 - 12
     assert metrics["naive_mae_norm"] == pytest.approx(np.mean(errors), abs=1e-6)
     assert metrics["naive_mae_degc"] == pytest.approx(2.5 * np.mean(errors), abs=1e-6)
     assert metrics["skill_vs_naive"] == 0.0
@@ -47,7 +47,7 @@ def test_targets_never_come_from_the_next_split():
     anchors = split_anchors(np.ones(230, dtype=bool), bounds, SPEC)
     for name, (start, end) in bounds.items():
         assert (anchors[name] + SPEC.delay_rows).max() < end
-        assert (anchors[name] - (SPEC.lookback_rows - SPEC.step_rows)).min() >= start
+        assert (anchors[name] - (SPEC.lookback_rows - 1)).min() >= start
 
 
 def test_skill_is_positive_when_the_forecast_beats_naive():

@@ -2,12 +2,16 @@ import numpy as np
 import pytest
 
 from jena_forecast.config import TrainConfig
+from jena_forecast.data.windows import WindowSpec, assemble_inputs, window_anchors
 from jena_forecast.models.params import BUILDER_PARAMS
 from jena_forecast.models.registry import MODELS, build_model
+from jena_forecast.training.batches import target_assembler
 from jena_forecast.training.fit import make_loss, make_optimizer, make_reproducible
 from jena_forecast.training.predict import load_model
 
-INPUT_SHAPE = (24, 5)
+SPEC = WindowSpec(lookback_rows=240, step_rows=2, delay_rows=24, target_index=0)
+FEATURES = 4
+INPUT_SHAPE = (SPEC.timesteps, FEATURES)
 
 
 def test_every_builder_has_params_and_every_params_class_a_builder():
@@ -17,11 +21,17 @@ def test_every_builder_has_params_and_every_params_class_a_builder():
 @pytest.mark.parametrize("builder", sorted(MODELS))
 def test_builder_shapes_one_training_step_and_keras_round_trip(builder, tmp_path):
     make_reproducible(0)
-    model = build_model(builder, INPUT_SHAPE, BUILDER_PARAMS[builder]())
+    params = BUILDER_PARAMS[builder]()
+    model = build_model(builder, INPUT_SHAPE, params)
     rng = np.random.default_rng(0)
-    inputs = rng.normal(size=(16, *INPUT_SHAPE)).astype(np.float32)
-    targets = rng.normal(size=(16, 1)).astype(np.float32)
-    assert model.input_shape == (None, *INPUT_SHAPE) and model.output_shape == (None, 1)
+    data = rng.normal(size=(400, FEATURES)).astype(np.float32)
+    anchors = window_anchors(np.ones(400, dtype=bool), 0, 400, SPEC)[:16]
+    inputs = assemble_inputs(data, anchors, SPEC)
+    targets = target_assembler(params.target_kind, getattr(params, "horizons", None))(data, anchors, SPEC)
+    assert model.input_shape == (None, *INPUT_SHAPE)
+    assert model.output_shape == (None, *targets.shape[1:])
+    if params.target_kind == "sequence":
+        assert targets.shape == (16, SPEC.timesteps, 24)
     config = TrainConfig(optimizer="adam", learning_rate=1e-2)
     model.compile(optimizer=make_optimizer(config), loss=make_loss(config))
     before = [w.copy() for w in model.get_weights()]

@@ -18,6 +18,7 @@ from synthetic import SyntheticJena
 
 pytestmark = pytest.mark.slow
 PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "src"]
+TINY_MODELS = ["linear", "dense", "gru", "conv1d_gru", "seq2seq"]
 
 
 def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -40,6 +41,10 @@ def tiny_params(project: Path, mirror: Path) -> None:
     )
     params["windows"].update(lookback_rows=72, step_rows=6, delay_rows=12)
     params["train"].update(epochs=2, steps_per_epoch=4, batch_size=32, patience=1)
+    # A few models cover every code path (point and sequence targets, a model's own step) quickly.
+    params["models"] = {name: params["models"][name] for name in TINY_MODELS}
+    params["models"]["seq2seq"]["horizons"] = 4
+    params["lr_range_test"].update(model="gru", steps=20)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
@@ -74,7 +79,7 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(project):
     quality = json.loads((project / "metrics" / "data_quality.json").read_text())
     assert (quality["duplicate_rows_dropped"], quality["missing_rows"]) == (144, 2)
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
-    for name in ("linear", "dense", "gru"):
+    for name in TINY_MODELS:
         metrics = json.loads((project / "metrics" / "models" / f"{name}.json").read_text())
         for split in ("val", "test"):
             assert metrics[split]["naive_mae_degc"] == naive[split]["mae_degc"]
@@ -82,6 +87,10 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(project):
             assert metrics[split]["mae_degc"] > 0
         assert 1 <= metrics["epochs"] <= 2 and metrics["parameters"] > 0
         assert (project / "models" / f"{name}.keras").is_file()
+    horizons = (project / "metrics" / "horizons" / "seq2seq.tsv").read_text().splitlines()
+    assert horizons[0].split("\t")[0] == "horizon_hours" and len(horizons) == 1 + 4
+    lr_range = json.loads((project / "metrics" / "lr_range_test.json").read_text())
+    assert 1e-8 <= lr_range["suggested_learning_rate"] < 0.1
     shown = run(["dvc", "metrics", "show"], project).stdout
     assert "metrics/models/gru.json" in shown and "val.skill_vs_naive" in shown
 

@@ -4,7 +4,9 @@ import pytest
 from jena_forecast.data.windows import (
     WindowSpec,
     assemble_inputs,
+    assemble_sequence_targets,
     assemble_targets,
+    horizon_offsets,
     naive_forecast,
     split_anchors,
     window_anchors,
@@ -22,13 +24,14 @@ def row_numbers(rows: int, features: int = 3) -> np.ndarray:
 def test_inputs_and_target_are_the_rows_the_params_say():
     data = row_numbers(100)
     anchors = window_anchors(np.ones(100, dtype=bool), 0, 100, SPEC)
-    # First anchor: inputs rows 0, 3, 6, 9 (12 rows back at step 3, ending at the anchor); last: target row 99.
-    assert anchors[0] == 9 and anchors[-1] == 99 - 5
+    # First anchor covers rows 0..11 (12 rows), inputs 2, 5, 8, 11 (step 3); last: target row 99.
+    assert anchors[0] == 11 and anchors[-1] == 99 - 5
     inputs = assemble_inputs(data, anchors, SPEC)
     assert inputs.shape == (len(anchors), 4, 3)
     for anchor, window in zip(anchors, inputs, strict=True):
         np.testing.assert_array_equal(window[:, 0], [anchor - 9, anchor - 6, anchor - 3, anchor])
         np.testing.assert_array_equal(window[:, 2], 2000 + window[:, 0])
+    assert inputs[0, 0, 0] == 2
     targets = assemble_targets(data, anchors, SPEC)
     np.testing.assert_array_equal(targets[:, 0], 1000 + anchors + 5)
     np.testing.assert_array_equal(naive_forecast(data, anchors, SPEC)[:, 0], 1000 + anchors)
@@ -38,9 +41,9 @@ def test_no_window_crosses_a_split_boundary():
     bounds = {"train": (0, 50), "val": (50, 80), "test": (80, 120)}
     anchors = split_anchors(np.ones(120, dtype=bool), bounds, SPEC)
     for name, (start, end) in bounds.items():
-        first_inputs = anchors[name] - (SPEC.lookback_rows - SPEC.step_rows)
+        first_rows = anchors[name] - (SPEC.lookback_rows - 1)
         targets = anchors[name] + SPEC.delay_rows
-        assert first_inputs.min() == start and targets.max() == end - 1
+        assert first_rows.min() == start and targets.max() == end - 1
         assert len(anchors[name]) == (end - start) - SPEC.span_rows + 1
 
 
@@ -48,17 +51,17 @@ def test_windows_touching_missing_rows_are_skipped():
     valid = np.ones(60, dtype=bool)
     valid[30] = False
     anchors = window_anchors(valid, 0, 60, SPEC)
-    spans = [set(range(a - 9, a + 1)) | {a + 5} for a in anchors]
+    spans = [set(range(a - 11, a + 1)) | {a + 5} for a in anchors]
     assert all(30 not in span for span in spans)
-    # Exactly the anchors whose input span or target touches row 30 are gone.
+    # Exactly the anchors whose covered rows or target touch row 30 are gone.
     all_anchors = window_anchors(np.ones(60, dtype=bool), 0, 60, SPEC)
-    touching = [a for a in all_anchors if a - 9 <= 30 <= a or a + 5 == 30]
+    touching = [a for a in all_anchors if a - 11 <= 30 <= a or a + 5 == 30]
     assert sorted(set(all_anchors) - set(anchors)) == touching
 
 
 def test_split_too_short_is_an_error():
     with pytest.raises(
-        PipelineError, match="a window spans 15 rows .* more than the 10 rows of the val split"
+        PipelineError, match="a window spans 17 rows .* more than the 10 rows of the val split"
     ):
         split_anchors(np.ones(40, dtype=bool), {"train": (0, 30), "val": (30, 40)}, SPEC)
 
@@ -67,3 +70,26 @@ def test_offsets_follow_sampling_rate_semantics():
     spec = WindowSpec(lookback_rows=1440, step_rows=6, delay_rows=144, target_index=1)
     assert spec.timesteps == 240 and len(spec.input_offsets) == 240
     assert spec.input_offsets[0] == -1434 and spec.input_offsets[-1] == 0
+
+
+def test_anchors_do_not_depend_on_the_step_and_finer_steps_stay_inside():
+    valid = np.ones(100, dtype=bool)
+    coarse = window_anchors(valid, 0, 100, SPEC)
+    fine_spec = SPEC.with_step(1)
+    np.testing.assert_array_equal(coarse, window_anchors(valid, 0, 100, fine_spec))
+    inputs = assemble_inputs(row_numbers(100), coarse, fine_spec)
+    assert inputs.shape[1] == 12 and inputs[:, 0, 0].min() == 0
+
+
+def test_sequence_targets_hold_the_forecast_path_after_every_timestep():
+    spec = WindowSpec(lookback_rows=12, step_rows=3, delay_rows=6, target_index=1)
+    data = row_numbers(60)
+    anchors = window_anchors(np.ones(60, dtype=bool), 0, 60, spec)
+    targets = assemble_sequence_targets(data, anchors, spec, horizons=3)
+    assert targets.shape == (len(anchors), 4, 3)
+    np.testing.assert_array_equal(horizon_offsets(spec, 3), [2, 4, 6])
+    a = anchors[0]
+    np.testing.assert_array_equal(targets[0, -1], 1000 + a + np.array([2, 4, 6]))
+    np.testing.assert_array_equal(targets[0, 0], 1000 + a - 9 + np.array([2, 4, 6]))
+    np.testing.assert_array_equal(targets[:, -1, -1], assemble_targets(data, anchors, spec)[:, 0])
+    assert targets.max() - 1000 <= anchors.max() + spec.delay_rows

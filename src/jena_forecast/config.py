@@ -138,6 +138,8 @@ class TrainConfig(_Frozen):
     epochs: PositiveInt = 20
     steps_per_epoch: PositiveInt | None = 500
     patience: NonNegativeInt = 3
+    lr_schedule: Literal["constant", "cosine", "plateau"] = "constant"
+    shuffle: bool = True
 
 
 class ModelSpec(_Frozen):
@@ -147,6 +149,21 @@ class ModelSpec(_Frozen):
     builder: str
     builder_params: BuilderParams
     train: TrainConfig
+    step_rows: PositiveInt | None = None
+
+    @property
+    def target_kind(self) -> str:
+        """``point`` or ``sequence``: what the model's output holds (see BuilderParams)."""
+        return self.builder_params.target_kind
+
+
+class LrRangeTestConfig(_Frozen):
+    """The learning-rate range test: one short run of ``model`` with an exponentially growing rate."""
+
+    model: str = "gru"
+    min_learning_rate: PositiveFloat = 1e-8
+    max_learning_rate: PositiveFloat = 1e-1
+    steps: PositiveInt = 300
 
 
 class PipelineConfig(_Frozen):
@@ -159,6 +176,7 @@ class PipelineConfig(_Frozen):
     windows: WindowsConfig = WindowsConfig()
     train: TrainConfig = TrainConfig()
     models: dict[str, ModelSpec] = Field(default_factory=dict)
+    lr_range_test: LrRangeTestConfig = LrRangeTestConfig()
 
     def model(self, name: str) -> ModelSpec:
         """The spec of model ``name``, or a PipelineError listing the known names."""
@@ -229,8 +247,37 @@ def _check_split(raw: Any, split: SplitConfig | None, problems: list[str]) -> No
             )
 
 
+def _check_model_geometry(
+    prefix: str,
+    step_rows: Any,
+    builder_params: BuilderParams | None,
+    windows: WindowsConfig | None,
+    problems: list[str],
+) -> None:
+    if step_rows is not None and (not isinstance(step_rows, int) or step_rows <= 0):
+        problems.append(f"{prefix}.step_rows: must be a positive integer. Received: {step_rows!r}")
+        return
+    if windows is None:
+        return
+    if step_rows is not None and windows.lookback_rows % step_rows:
+        problems.append(
+            f"{prefix}.step_rows must divide windows.lookback_rows. Received: "
+            f"{prefix}.step_rows={step_rows}, windows.lookback_rows={windows.lookback_rows}"
+        )
+    horizons = getattr(builder_params, "horizons", None)
+    if horizons is not None and windows.delay_rows % horizons:
+        problems.append(
+            f"{prefix}.horizons must divide windows.delay_rows. Received: "
+            f"{prefix}.horizons={horizons}, windows.delay_rows={windows.delay_rows}"
+        )
+
+
 def _validate_model(
-    name: str, raw: Any, train_defaults: TrainConfig | None, problems: list[str]
+    name: str,
+    raw: Any,
+    train_defaults: TrainConfig | None,
+    windows: WindowsConfig | None,
+    problems: list[str],
 ) -> ModelSpec | None:
     prefix = f"models.{name}"
     if not isinstance(raw, dict):
@@ -241,6 +288,7 @@ def _validate_model(
     entries = dict(raw)
     builder = entries.pop("builder", name)
     overrides = entries.pop("train", None) or {}
+    step_rows = entries.pop("step_rows", None)
     if builder not in BUILDER_PARAMS:
         known = ", ".join(sorted(BUILDER_PARAMS))
         problems.append(
@@ -249,6 +297,8 @@ def _validate_model(
         )
         return None
     builder_params = _validate_section(BUILDER_PARAMS[builder], prefix, entries, problems)
+    before = len(problems)
+    _check_model_geometry(prefix, step_rows, builder_params, windows, problems)  # type: ignore[arg-type]
     if not isinstance(overrides, dict):
         problems.append(
             f"{prefix}.train: expected a mapping of training params. Received: {overrides!r}"
@@ -257,13 +307,14 @@ def _validate_model(
     # With invalid defaults, the overrides are still checked on their own.
     base = train_defaults.model_dump() if train_defaults is not None else {}
     train = _validate_section(TrainConfig, f"{prefix}.train", {**base, **overrides}, problems)
-    if builder_params is None or train is None or train_defaults is None:
+    if builder_params is None or train is None or train_defaults is None or len(problems) > before:
         return None
     return ModelSpec(
         name=name,
         builder=builder,
         builder_params=builder_params,  # type: ignore[arg-type]
         train=train,  # type: ignore[arg-type]
+        step_rows=step_rows,
     )
 
 
@@ -278,6 +329,7 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
         "split": SplitConfig,
         "windows": WindowsConfig,
         "train": TrainConfig,
+        "lr_range_test": LrRangeTestConfig,
     }
     known = set(sections) | {"seed", "models"}
     for key in sorted(set(raw) - known):
@@ -303,15 +355,28 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
         )
     else:
         train_defaults = validated["train"]
+        windows = validated["windows"]
         for name, entry in raw_models.items():
             spec = _validate_model(
                 str(name),
                 entry,
                 train_defaults if isinstance(train_defaults, TrainConfig) else None,
+                windows if isinstance(windows, WindowsConfig) else None,
                 problems,
             )
             if spec is not None:
                 models[str(name)] = spec
+    lr_range_test = validated["lr_range_test"]
+    if isinstance(lr_range_test, LrRangeTestConfig) and isinstance(raw_models, dict):
+        if lr_range_test.model not in raw_models:
+            problems.append(
+                f"lr_range_test.model: {lr_range_test.model!r} is not in models. "
+                f"Expected one of: {', '.join(map(str, raw_models))}"
+            )
+        if lr_range_test.min_learning_rate >= lr_range_test.max_learning_rate:
+            problems.append(
+                "lr_range_test.min_learning_rate must be below lr_range_test.max_learning_rate"
+            )
     if problems:
         listing = "\n".join(f"  - {problem}" for problem in problems)
         raise PipelineError(f"{source}: {len(problems)} invalid param(s):\n{listing}")

@@ -40,3 +40,36 @@ def split_metrics(
         "skill_vs_naive": round(1.0 - mae_norm / naive_norm, 6) if naive_norm > 0 else 0.0,
         "windows": int(len(anchors)),
     }
+
+
+def forecast_paths(raw_predictions: np.ndarray) -> np.ndarray:
+    """The forecast from "now" of each window: (windows, horizons) for a sequence model's
+    (windows, timesteps, horizons) output (its last timestep), or (windows, 1) for a point model."""
+    return raw_predictions[:, -1, :] if raw_predictions.ndim == 3 else raw_predictions
+
+
+def horizon_metrics(
+    paths_norm: np.ndarray,
+    data: np.ndarray,
+    anchors: np.ndarray,
+    spec: WindowSpec,
+    offsets_rows: np.ndarray,
+    target_scale: float,
+    minutes_per_row: int,
+) -> list[dict[str, float]]:
+    """MAE in degC of each forecast horizon and of the naive forecast at that horizon, one row each."""
+    naive = naive_forecast(data, anchors, spec)[:, 0]
+    rows = []
+    for column, offset in enumerate(offsets_rows):
+        actual = data[anchors + offset, spec.target_index]
+        mae = mean_absolute_error(paths_norm[:, column], actual)
+        naive_mae = mean_absolute_error(naive, actual)
+        rows.append(
+            {
+                "horizon_hours": round(float(offset) * minutes_per_row / 60, 4),
+                "mae_degc": round(mae * target_scale, 6),
+                "naive_mae_degc": round(naive_mae * target_scale, 6),
+                "skill_vs_naive": round(1.0 - mae / naive_mae, 6) if naive_mae > 0 else 0.0,
+            }
+        )
+    return rows

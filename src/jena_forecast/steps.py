@@ -19,9 +19,9 @@ from jena_forecast.config import PipelineConfig
 from jena_forecast.data.download import fetch_raw_csv
 from jena_forecast.data.normalize import SPLIT_NAMES, SplitBounds, column_stats, normalize_table
 from jena_forecast.data.parse import parse_csv
-from jena_forecast.data.windows import WindowSpec, naive_forecast, split_anchors
+from jena_forecast.data.windows import WindowSpec, horizon_offsets, naive_forecast, split_anchors
 from jena_forecast.errors import PipelineError
-from jena_forecast.evaluate import split_metrics
+from jena_forecast.evaluate import forecast_paths, horizon_metrics, split_metrics
 
 
 def download(config: PipelineConfig, csv_path: Path, record_path: Path) -> dict[str, Any]:
@@ -131,14 +131,6 @@ def baseline(
     return metrics
 
 
-def _history_tsv(rows: list[dict[str, float]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
 def train(
     config: PipelineConfig,
     name: str,
@@ -158,10 +150,18 @@ def train(
     result = train_model(model_spec, config.seed, data, anchors["train"], anchors["val"], spec)
     with atomic_path(model_path) as tmp:
         result.model.save(tmp)
-    write_text(history_path, _history_tsv(result.history))
+    write_text(history_path, _tsv(result.history))
     summary = result.summary()
     write_json(summary_path, summary)
     return summary
+
+
+def _tsv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def evaluate(
@@ -173,18 +173,59 @@ def evaluate(
     model_path: Path,
     summary_path: Path,
     metrics_path: Path,
+    horizons_path: Path,
 ) -> dict[str, Any]:
-    """Score model ``name`` against the naive baseline on the val and test windows."""
-    config.model(name)  # an unknown name is an error before any work
-    spec, scale = window_spec(config, scaler_path)
+    """Score model ``name`` against the naive baseline on the val and test windows.
+
+    Also writes the test MAE per forecast horizon (one row for a point model, one per hour for a
+    sequence model) next to the naive forecast's.
+    """
+    model_spec = config.model(name)
+    base_spec, scale = window_spec(config, scaler_path)
     data, anchors = _load_windows(array_path, anchors_path)
+    from jena_forecast.training.fit import model_window_spec
     from jena_forecast.training.predict import load_model, predict_windows
 
+    spec = model_window_spec(base_spec, model_spec)
     model = load_model(model_path)
     metrics: dict[str, Any] = {}
     for split in ("val", "test"):
-        predicted = predict_windows(model, data, anchors[split], spec)
-        metrics[split] = split_metrics(predicted, data, anchors[split], spec, scale)
+        paths = forecast_paths(predict_windows(model, data, anchors[split], spec))
+        metrics[split] = split_metrics(paths[:, -1:], data, anchors[split], spec, scale)
+    horizons = getattr(model_spec.builder_params, "horizons", None)
+    offsets = horizon_offsets(spec, horizons) if horizons else np.array([spec.delay_rows])
+    rows = horizon_metrics(
+        paths, data, anchors["test"], spec, offsets, scale, config.parse.interval_minutes
+    )
+    write_text(horizons_path, _tsv(rows))
     metrics.update(read_json(summary_path))
     write_json(metrics_path, metrics)
     return metrics
+
+
+def lr_range_test(
+    config: PipelineConfig,
+    array_path: Path,
+    scaler_path: Path,
+    anchors_path: Path,
+    curve_path: Path,
+    result_path: Path,
+) -> dict[str, Any]:
+    """Sweep the learning rate of ``lr_range_test.model``; save the loss curve and the suggested rate."""
+    test = config.lr_range_test
+    spec, _ = window_spec(config, scaler_path)
+    data, anchors = _load_windows(array_path, anchors_path)
+    from jena_forecast.training.lr_range import learning_rate_range_test
+
+    result = learning_rate_range_test(
+        test, config.model(test.model), config.seed, data, anchors["train"], spec
+    )
+    write_text(curve_path, _tsv(result.rows))
+    summary = {
+        "model": test.model,
+        "steps_run": len(result.rows),
+        "min_loss_learning_rate": result.min_loss_learning_rate,
+        "suggested_learning_rate": result.suggested_learning_rate,
+    }
+    write_json(result_path, summary)
+    return summary

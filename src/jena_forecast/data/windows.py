@@ -1,14 +1,16 @@
 """Supervised windows as index arrays over the normalized array, and a vectorized batch assembler.
 
-A window is named by its *anchor*: the row of its last input ("now"). Its inputs are the rows
-``anchor - lookback_rows + step_rows, ..., anchor - step_rows, anchor`` (``lookback_rows // step_rows``
-timesteps, the ``sampling_rate`` of ``keras.utils.timeseries_dataset_from_array``) and its target is
-the target column at row ``anchor + delay_rows``. The naive forecast of a window is the target
-column at its anchor: the temperature 24 hours from now equals the temperature now.
+A window is named by its *anchor*: the row of its last input ("now"). It covers the
+``lookback_rows`` rows ending at the anchor; its inputs are every ``step_rows``-th of them, ending at
+the anchor (``lookback_rows // step_rows`` timesteps, the ``sampling_rate`` of
+``keras.utils.timeseries_dataset_from_array``), and its target is the target column at row
+``anchor + delay_rows``. The naive forecast of a window is the target column at its anchor: the
+temperature 24 hours from now equals the temperature now.
 
-A window belongs to a split only when every row from its first input to its target lies inside that
-split, and is kept only when none of those rows has a missing value, so no window crosses a split
-boundary or a long gap in the record.
+A window belongs to a split only when every row from the first of its ``lookback_rows`` to its target
+lies inside that split, and is kept only when none of those rows has a missing value, so no window
+crosses a split boundary or a long gap in the record. Anchors do not depend on ``step_rows``, so models
+sampling their inputs at different rates are scored on exactly the same windows.
 """
 
 from __future__ import annotations
@@ -45,19 +47,23 @@ class WindowSpec:
 
     @property
     def span_rows(self) -> int:
-        """Rows from a window's first input to its target, both included."""
-        return self.lookback_rows - self.step_rows + 1 + self.delay_rows
+        """Rows from the first row a window covers to its target, both included."""
+        return self.lookback_rows + self.delay_rows
+
+    def with_step(self, step_rows: int) -> WindowSpec:
+        """The same windows sampled every ``step_rows`` rows (a model's own finer or coarser step)."""
+        return WindowSpec(self.lookback_rows, step_rows, self.delay_rows, self.target_index)
 
 
 def window_anchors(valid_rows: np.ndarray, start: int, end: int, spec: WindowSpec) -> np.ndarray:
     """Anchors of every window lying wholly in rows [start, end) and touching no invalid row."""
-    first = start + spec.lookback_rows - spec.step_rows
+    first = start + spec.lookback_rows - 1
     last = end - 1 - spec.delay_rows
     if last < first:
         return np.empty(0, dtype=np.int64)
     anchors = np.arange(first, last + 1, dtype=np.int64)
     invalid_before = np.concatenate([[0], np.cumsum(~valid_rows, dtype=np.int64)])
-    span_start = anchors - (spec.lookback_rows - spec.step_rows)
+    span_start = anchors - (spec.lookback_rows - 1)
     inputs_invalid = invalid_before[anchors + 1] - invalid_before[span_start] > 0
     target_invalid = ~valid_rows[anchors + spec.delay_rows]
     return anchors[~inputs_invalid & ~target_invalid]
@@ -72,8 +78,8 @@ def split_anchors(
         if end - start < spec.span_rows:
             raise PipelineError(
                 f"windows: a window spans {spec.span_rows} rows (windows.lookback_rows="
-                f"{spec.lookback_rows} - windows.step_rows={spec.step_rows} + 1 + "
-                f"windows.delay_rows={spec.delay_rows}), more than the {end - start} rows "
+                f"{spec.lookback_rows} + windows.delay_rows={spec.delay_rows}), "
+                f"more than the {end - start} rows "
                 f"of the {name} split; shorten the windows or move the split boundaries"
             )
         anchors[name] = window_anchors(valid_rows, start, end, spec)
@@ -93,6 +99,26 @@ def assemble_inputs(data: np.ndarray, anchors: np.ndarray, spec: WindowSpec) -> 
 def assemble_targets(data: np.ndarray, anchors: np.ndarray, spec: WindowSpec) -> np.ndarray:
     """Targets of the windows at ``anchors``: shape (windows, 1)."""
     return data[anchors + spec.delay_rows, spec.target_index][:, None]
+
+
+def horizon_offsets(spec: WindowSpec, horizons: int) -> np.ndarray:
+    """Row offsets of ``horizons`` evenly spaced forecast points ending at ``delay_rows``."""
+    if spec.delay_rows % horizons:
+        raise ValueError(f"delay_rows={spec.delay_rows} is not a multiple of horizons={horizons}")
+    return np.arange(1, horizons + 1, dtype=np.int64) * (spec.delay_rows // horizons)
+
+
+def assemble_sequence_targets(
+    data: np.ndarray, anchors: np.ndarray, spec: WindowSpec, horizons: int
+) -> np.ndarray:
+    """Sequence-to-sequence targets: after every input timestep, the next ``horizons`` points.
+
+    Shape (windows, timesteps, horizons). The last timestep's row holds the forecast path from "now"
+    to ``delay_rows`` ahead; every row lies between the window's first row and its target, so no
+    target leaves the split.
+    """
+    rows = anchors[:, None, None] + spec.input_offsets[None, :, None]
+    return data[rows + horizon_offsets(spec, horizons)[None, None, :], spec.target_index]
 
 
 def naive_forecast(data: np.ndarray, anchors: np.ndarray, spec: WindowSpec) -> np.ndarray:

@@ -16,7 +16,16 @@ Builder = Callable[[tuple[int, int], Any], keras.Model]
 MODELS: dict[str, Builder] = {
     "linear": builders.build_linear,
     "dense": builders.build_dense,
+    "simple_rnn": builders.build_simple_rnn,
+    "deep_rnn": builders.build_deep_rnn,
     "gru": builders.build_gru,
+    "stacked_gru": builders.build_stacked_gru,
+    "lstm": builders.build_lstm,
+    "bidirectional": builders.build_bidirectional,
+    "conv1d": builders.build_conv1d,
+    "conv1d_gru": builders.build_conv1d_gru,
+    "causal_cnn": builders.build_causal_cnn,
+    "seq2seq": builders.build_seq2seq,
 }
 
 

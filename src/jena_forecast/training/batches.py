@@ -3,21 +3,45 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 
 import keras
 import numpy as np
 
-from jena_forecast.data.windows import WindowSpec, assemble_inputs, assemble_targets
+from jena_forecast.data.windows import (
+    WindowSpec,
+    assemble_inputs,
+    assemble_sequence_targets,
+    assemble_targets,
+)
+
+TargetAssembler = Callable[[np.ndarray, np.ndarray, WindowSpec], np.ndarray]
+
+
+def target_assembler(kind: str, horizons: int | None = None) -> TargetAssembler:
+    """Targets for a ``point`` model (batch, 1) or a ``sequence`` model (batch, timesteps, horizons)."""
+    if kind == "sequence":
+        if horizons is None:
+            raise ValueError("a sequence target needs horizons")
+        return partial(assemble_sequence_targets, horizons=horizons)
+    return assemble_targets
 
 
 class OrderedWindowBatches(keras.utils.PyDataset):
     """Every window of a split once, in time order: for validation and prediction."""
 
     def __init__(
-        self, data: np.ndarray, anchors: np.ndarray, spec: WindowSpec, batch_size: int
+        self,
+        data: np.ndarray,
+        anchors: np.ndarray,
+        spec: WindowSpec,
+        batch_size: int,
+        targets: TargetAssembler = assemble_targets,
     ) -> None:
         super().__init__()
         self.data, self.anchors, self.spec, self.batch_size = data, anchors, spec, batch_size
+        self.targets = targets
 
     def __len__(self) -> int:
         return math.ceil(len(self.anchors) / self.batch_size)
@@ -36,6 +60,8 @@ class ShuffledWindowBatches(keras.utils.PyDataset):
     drawn from ``default_rng([seed, k])`` and epochs take consecutive slices of the concatenated
     permutations, ``steps_per_epoch`` batches each (DLwP's 500), or one whole permutation when it is
     ``None``. A run resumed at epoch ``e`` therefore sees exactly the batches an uninterrupted run does.
+    With ``shuffle=False`` every permutation is the time order. (No shuffle buffer is needed: windows
+    are indices, so each pass is a full permutation.)
     """
 
     def __init__(
@@ -47,9 +73,12 @@ class ShuffledWindowBatches(keras.utils.PyDataset):
         steps_per_epoch: int | None,
         seed: int,
         initial_epoch: int = 0,
+        targets: TargetAssembler = assemble_targets,
+        shuffle: bool = True,
     ) -> None:
         super().__init__()
         self.data, self.anchors, self.spec = data, anchors, spec
+        self.targets, self.shuffle = targets, shuffle
         self.batch_size, self.seed, self.epoch = batch_size, seed, initial_epoch
         self.steps = steps_per_epoch or math.ceil(len(anchors) / batch_size)
         self.epoch_samples = self.steps * batch_size if steps_per_epoch else len(anchors)
@@ -62,8 +91,11 @@ class ShuffledWindowBatches(keras.utils.PyDataset):
         if number not in self._permutations:
             if len(self._permutations) > 2:
                 self._permutations.pop(min(self._permutations))
-            rng = np.random.default_rng([self.seed, number])
-            self._permutations[number] = rng.permutation(len(self.anchors))
+            if self.shuffle:
+                rng = np.random.default_rng([self.seed, number])
+                self._permutations[number] = rng.permutation(len(self.anchors))
+            else:
+                self._permutations[number] = np.arange(len(self.anchors))
         return self._permutations[number]
 
     def batch_anchors(self, index: int) -> np.ndarray:

@@ -13,7 +13,22 @@ import numpy as np
 from jena_forecast.config import ModelSpec, TrainConfig
 from jena_forecast.data.windows import WindowSpec
 from jena_forecast.models.registry import build_model
-from jena_forecast.training.batches import OrderedWindowBatches, ShuffledWindowBatches
+from jena_forecast.training.batches import (
+    OrderedWindowBatches,
+    ShuffledWindowBatches,
+    TargetAssembler,
+    target_assembler,
+)
+
+
+def model_window_spec(window_spec: WindowSpec, spec: ModelSpec) -> WindowSpec:
+    """The shared windows, sampled at the model's own ``step_rows`` where it has one."""
+    return window_spec.with_step(spec.step_rows) if spec.step_rows else window_spec
+
+
+def model_targets(spec: ModelSpec) -> TargetAssembler:
+    """How the model's training targets are assembled: a point, or a path after every timestep."""
+    return target_assembler(spec.target_kind, getattr(spec.builder_params, "horizons", None))
 
 
 def make_reproducible(seed: int) -> None:
@@ -25,13 +40,18 @@ def make_reproducible(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
-    """The optimizer named by ``config.optimizer`` at ``config.learning_rate``."""
+def make_optimizer(
+    config: TrainConfig, total_steps: int | None = None
+) -> keras.optimizers.Optimizer:
+    """The optimizer named by ``config.optimizer``; with ``lr_schedule: cosine`` its rate decays to 0."""
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = config.learning_rate
+    if config.lr_schedule == "cosine" and total_steps:
+        learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, total_steps)
     if config.optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate=config.learning_rate)
+        return keras.optimizers.Adam(learning_rate=learning_rate)
     if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=config.learning_rate)
-    return keras.optimizers.SGD(learning_rate=config.learning_rate, momentum=config.momentum)
+        return keras.optimizers.RMSprop(learning_rate=learning_rate)
+    return keras.optimizers.SGD(learning_rate=learning_rate, momentum=config.momentum)
 
 
 def make_loss(config: TrainConfig) -> keras.losses.Loss:
@@ -102,22 +122,41 @@ def train_model(
     """Build, compile and fit ``spec``'s model with early stopping on the validation loss."""
     make_reproducible(seed)
     config = spec.train
+    window_spec = model_window_spec(window_spec, spec)
+    targets = model_targets(spec)
     model = build_model(spec.builder, (window_spec.timesteps, data.shape[1]), spec.builder_params)
-    model.compile(optimizer=make_optimizer(config), loss=make_loss(config))
     train_batches = ShuffledWindowBatches(
-        data, train_anchors, window_spec, config.batch_size, config.steps_per_epoch, seed
+        data,
+        train_anchors,
+        window_spec,
+        config.batch_size,
+        config.steps_per_epoch,
+        seed,
+        targets=targets,
+        shuffle=config.shuffle,
     )
-    val_batches = OrderedWindowBatches(data, val_anchors, window_spec, config.batch_size)
+    total_steps = len(train_batches) * config.epochs
+    model.compile(optimizer=make_optimizer(config, total_steps), loss=make_loss(config))
+    val_batches = OrderedWindowBatches(data, val_anchors, window_spec, config.batch_size, targets)
     epoch_log = EpochLog()
-    early_stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=config.patience, restore_best_weights=True
-    )
+    callbacks: list[keras.callbacks.Callback] = [
+        epoch_log,
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.patience, restore_best_weights=True
+        ),
+    ]
+    if config.lr_schedule == "plateau":
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, patience=1, min_lr=config.learning_rate / 100
+            )
+        )
     started = time.perf_counter()
     model.fit(
         train_batches,
         validation_data=val_batches,
         epochs=config.epochs,
-        callbacks=[epoch_log, early_stopping],
+        callbacks=callbacks,
         verbose=verbose,
     )
     train_seconds = time.perf_counter() - started
