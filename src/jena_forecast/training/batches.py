@@ -48,7 +48,7 @@ class OrderedWindowBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         anchors = self.anchors[index * self.batch_size : (index + 1) * self.batch_size]
-        return assemble_inputs(self.data, anchors, self.spec), assemble_targets(
+        return assemble_inputs(self.data, anchors, self.spec), self.targets(
             self.data, anchors, self.spec
         )
 
@@ -113,7 +113,7 @@ class ShuffledWindowBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         anchors = self.batch_anchors(index)
-        return assemble_inputs(self.data, anchors, self.spec), assemble_targets(
+        return assemble_inputs(self.data, anchors, self.spec), self.targets(
             self.data, anchors, self.spec
         )
 
