@@ -28,3 +28,8 @@ def history(name: str) -> Path:
 
 def model_metrics(name: str) -> Path:
     return Path("metrics/models") / f"{name}.json"
+
+
+def checkpoint_dir(name: str) -> Path:
+    """Resume checkpoints of an unfinished train stage: git-ignored, not a DVC output."""
+    return Path("data/checkpoints") / name

@@ -14,6 +14,7 @@ from jena_forecast.config import ModelSpec, TrainConfig
 from jena_forecast.data.windows import WindowSpec
 from jena_forecast.models.registry import build_model
 from jena_forecast.training.batches import OrderedWindowBatches, ShuffledWindowBatches
+from jena_forecast.training.resume import ResumableEarlyStopping, TrainingCheckpoint
 
 
 def make_reproducible(seed: int) -> None:
@@ -98,29 +99,66 @@ def train_model(
     val_anchors: np.ndarray,
     window_spec: WindowSpec,
     verbose: int = 2,
+    checkpoint: TrainingCheckpoint | None = None,
 ) -> TrainResult:
-    """Build, compile and fit ``spec``'s model with early stopping on the validation loss."""
+    """Build, compile and fit ``spec``'s model with early stopping on the validation loss.
+
+    With a ``checkpoint``, every epoch is saved there and a run killed mid-way continues from its
+    last completed epoch to the same final weights (see ``training/resume.py``).
+    """
     make_reproducible(seed)
     config = spec.train
-    model = build_model(spec.builder, (window_spec.timesteps, data.shape[1]), spec.builder_params)
-    model.compile(optimizer=make_optimizer(config), loss=make_loss(config))
+    resumed = checkpoint.load() if checkpoint is not None else None
+    if resumed is None:
+        model = build_model(
+            spec.builder, (window_spec.timesteps, data.shape[1]), spec.builder_params
+        )
+        model.compile(optimizer=make_optimizer(config), loss=make_loss(config))
+    else:
+        model = resumed.model
+    initial_epoch = resumed.epochs_done if resumed else 0
     train_batches = ShuffledWindowBatches(
-        data, train_anchors, window_spec, config.batch_size, config.steps_per_epoch, seed
+        data,
+        train_anchors,
+        window_spec,
+        config.batch_size,
+        config.steps_per_epoch,
+        seed,
+        epochs=config.epochs,
+        initial_epoch=initial_epoch,
     )
     val_batches = OrderedWindowBatches(data, val_anchors, window_spec, config.batch_size)
     epoch_log = EpochLog()
-    early_stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=config.patience, restore_best_weights=True
+    epoch_log.rows = list(resumed.history) if resumed else []
+    early_stopping = ResumableEarlyStopping(
+        restored=resumed.early_stopping if resumed else None,
+        monitor="val_loss",
+        patience=config.patience,
+        restore_best_weights=True,
     )
+    callbacks: list[keras.callbacks.Callback] = [epoch_log, early_stopping]
+    seconds_before = resumed.train_seconds if resumed else 0.0
+    if checkpoint is not None:  # last, so it saves what the callbacks above recorded
+        callbacks.append(
+            checkpoint.callback(epoch_log, early_stopping, config.epochs, seconds_before)
+        )
     started = time.perf_counter()
-    model.fit(
-        train_batches,
-        validation_data=val_batches,
-        epochs=config.epochs,
-        callbacks=[epoch_log, early_stopping],
-        verbose=verbose,
-    )
-    train_seconds = time.perf_counter() - started
+    if resumed is not None and resumed.finished:
+        early_stopping.restore(resumed.early_stopping)
+        early_stopping.set_model(model)
+        early_stopping.on_train_end()  # killed after the last epoch: only the best weights are due
+    else:
+        model.fit(
+            train_batches,
+            validation_data=val_batches,
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=train_batches.steps,
+            shuffle=False,  # the batches are already shuffled, as a function of (seed, epoch)
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+    train_seconds = seconds_before + time.perf_counter() - started
     val_losses = [row["val_loss"] for row in epoch_log.rows]
     best = int(np.nanargmin(val_losses))
     return TrainResult(
