@@ -61,7 +61,7 @@ def fingerprint(
     }
     digest.update(json.dumps(described, sort_keys=True).encode())
     for _, array in sorted(arrays.items()):
-        digest.update(memoryview(np.ascontiguousarray(array)).cast("B"))
+        digest.update(np.ascontiguousarray(array).data.cast("B"))
     return digest.hexdigest()
 
 
