@@ -35,7 +35,7 @@ def parse(
     config: PipelineConfig, csv_path: Path, table_path: Path, quality_path: Path
 ) -> dict[str, Any]:
     """Parse and repair the CSV into a regular Parquet table; write the data-quality report."""
-    table, report = parse_csv(csv_path, config.parse)
+    table, report = parse_csv(csv_path, config.parse, config.windows.target_column)
     with atomic_path(table_path) as tmp:
         table.to_parquet(tmp, engine="pyarrow")
     write_json(quality_path, report.to_dict())
