@@ -36,3 +36,8 @@ def horizons(name: str) -> Path:
 
 LR_RANGE_CURVE = Path("metrics/lr_range_test.tsv")
 LR_RANGE_RESULT = Path("metrics/lr_range_test.json")
+
+
+def checkpoint_dir(name: str) -> Path:
+    """Resume checkpoints of an unfinished train stage: git-ignored, not a DVC output."""
+    return Path("data/checkpoints") / name

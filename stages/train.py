@@ -1,6 +1,6 @@
 """DVC stage train@<model>: fit one model of params.yaml's ``models`` and keep its best weights."""
 
-from layout import ANCHORS, NORMALIZED, SCALER, history, model_file, train_summary
+from layout import ANCHORS, NORMALIZED, SCALER, checkpoint_dir, history, model_file, train_summary
 
 from jena_forecast import steps
 from jena_forecast.cli import model_argument, run_stage
@@ -18,6 +18,7 @@ def main() -> str:
         model_file(name),
         train_summary(name),
         history(name),
+        checkpoint_dir(name),
     )
     return (
         f"{name}: {summary['epochs']} epochs in {summary['train_seconds']:.1f} s, best val loss "

@@ -26,6 +26,18 @@ HEADER = [
     "max. wv (m/s)",
     "wd (deg)",
 ]
+# The station's newer exports: seven more measurements, units outside ASCII.
+NEWER_HEADER = [
+    *HEADER,
+    "rain (mm)",
+    "raining (s)",
+    "SWDR (W/m\u00b2)",
+    "PAR (\u00b5mol/m\u00b2/s)",
+    "max. PAR (\u00b5mol/m\u00b2/s)",
+    "Tlog (degC)",
+    "CO2 (ppm)",
+]
+NEWER_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 START = datetime(2009, 1, 1, 0, 10)
 STEP = timedelta(minutes=10)
 TIMESTAMP_FORMAT = "%d.%m.%Y %H:%M:%S"
@@ -77,14 +89,17 @@ class SyntheticJena:
         ]
         return np.round(np.stack(columns, axis=1), 2)
 
+    header: list[str] = field(default_factory=lambda: list(HEADER))
+    timestamp_format: str = TIMESTAMP_FORMAT
+
     def lines(self) -> list[str]:
         """Data lines in file order, defects applied."""
         values = self.values()
-        column_index = {name: i - 1 for i, name in enumerate(HEADER)}
+        column_index = {name: i - 1 for i, name in enumerate(self.header)}
         for row, column in self.sentinel_cells:
             values[row, column_index[column]] = -9999.0
         lines = [
-            ",".join([stamp.strftime(TIMESTAMP_FORMAT)] + [f"{value:.2f}" for value in values[i]])
+            ",".join([stamp.strftime(self.timestamp_format)] + [f"{v:.2f}" for v in values[i]])
             for i, stamp in enumerate(self.timestamps())
         ]
         order = [i for i in range(self.rows) if i not in set(self.drop_rows)]
@@ -95,7 +110,7 @@ class SyntheticJena:
         return [lines[i] for i in order]
 
     def write_csv(self, path: Path) -> Path:
-        header = ",".join(f'"{name}"' for name in HEADER)
+        header = ",".join(f'"{name}"' for name in self.header)
         path.write_text("\n".join([header, *self.lines()]) + "\n", encoding="utf-8", newline="")
         return path
 
@@ -104,4 +119,46 @@ class SyntheticJena:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.write(csv_path, arcname=member)
         csv_path.unlink()
+        return path
+
+
+@dataclass
+class SyntheticJenaNewer(SyntheticJena):
+    """The shape of the station's newer exports: ISO timestamps, 21 measurements, CRLF line ends.
+
+    The header's unit symbols (``²``, ``µ``) are UTF-8, or with ``latin1_units`` raw Latin-1 bytes
+    (invalid UTF-8, as some exports have them); ``mangled_unit`` writes U+FFFD in place of one.
+    """
+
+    header: list[str] = field(default_factory=lambda: list(NEWER_HEADER))
+    timestamp_format: str = NEWER_TIMESTAMP_FORMAT
+    latin1_units: bool = False
+    mangled_unit: bool = False
+
+    def values(self) -> np.ndarray:
+        base = super().values()
+        rng = np.random.default_rng(self.seed + 1)
+        t = np.arange(self.rows)
+        daylight = np.clip(np.sin(2 * np.pi * (t - 36) / 144.0), 0.0, None)
+        extra = [
+            np.where(rng.uniform(size=self.rows) < 0.05, 0.2, 0.0),
+            np.where(rng.uniform(size=self.rows) < 0.05, 600.0, 0.0),
+            600.0 * daylight,
+            1200.0 * daylight,
+            1300.0 * daylight,
+            base[:, 1] + 0.4,
+            410.0 + rng.normal(0, 3.0, self.rows),
+        ]
+        return np.round(np.concatenate([base, np.stack(extra, axis=1)], axis=1), 2)
+
+    def header_line(self) -> bytes:
+        names = list(self.header)
+        if self.mangled_unit:
+            names[names.index("SWDR (W/m\u00b2)")] = "SWDR (W/m\ufffd)"
+        line = ",".join(f'"{name}"' for name in names)
+        return line.encode("latin-1" if self.latin1_units else "utf-8")
+
+    def write_csv(self, path: Path) -> Path:
+        body = "\r\n".join(self.lines()).encode("ascii")
+        path.write_bytes(self.header_line() + b"\r\n" + body + b"\r\n")
         return path

@@ -102,7 +102,9 @@ def test_download_url_must_be_https_or_local(url, ok):
 
 def test_unknown_model_name_lists_known_ones():
     config = load_params(PROJECT_PARAMS)
-    with pytest.raises(PipelineError, match="Known models: bidirectional, causal_cnn, .*, linear, .*seq2seq"):
+    with pytest.raises(
+        PipelineError, match="Known models: bidirectional, causal_cnn, .*, linear, .*seq2seq"
+    ):
         config.model("transformer")
 
 
@@ -118,3 +120,88 @@ def test_missing_and_malformed_params_files(tmp_path):
 def test_train_config_is_frozen():
     with pytest.raises(ValueError):
         TrainConfig().epochs = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        ("train", {"loss": "hinge"}, "train.loss: Input should be 'mae', 'mse' or 'huber'"),
+        ("train", {"optimizer": "adamw"}, "train.optimizer: Input should be 'adam', 'rmsprop'"),
+        ("train", {"batch_size": 0}, "train.batch_size: Input should be greater than 0"),
+        ("train", {"epochs": -2}, "train.epochs: Input should be greater than 0"),
+        ("train", {"steps_per_epoch": 0}, "train.steps_per_epoch: Input should be greater than 0"),
+        ("train", {"learning_rate": 0}, "train.learning_rate: Input should be greater than 0"),
+        ("train", {"patience": -1}, "train.patience: Input should be greater than or equal to 0"),
+        (
+            "split",
+            {"preset": "custom", "train_end": 500, "val_end": 500},
+            "split.train_end must be before split.val_end. Received: split.train_end=500",
+        ),
+        (
+            "split",
+            {"preset": "custom", "train_end": -5, "val_end": 0.75},
+            "split.train_end: must be a positive row number",
+        ),
+        (
+            "split",
+            {"preset": "custom", "train_end": 0.0, "val_end": 0.75},
+            "split.train_end: must be in (0, 1) when given as a fraction",
+        ),
+        (
+            "split",
+            {"preset": "dlwp3"},
+            "split.preset: Input should be 'dlwp2', 'dlwp1' or 'custom'",
+        ),
+        (
+            "windows",
+            {"lookback_rows": 102, "step_rows": 4},
+            "windows.lookback_rows must be a multiple of windows.step_rows. "
+            "Received: windows.lookback_rows=102, windows.step_rows=4",
+        ),
+        ("windows", {"delay_rows": 0}, "windows.delay_rows: Input should be greater than 0"),
+        ("windows", {"target_column": ""}, "windows.target_column: String should have at least 1"),
+        (
+            "windows",
+            {"target_column": "Date Time"},
+            "windows.target_column must be a measurement column, not parse.timestamp_column",
+        ),
+        ("parse", {"timestamp_format": "dd.mm.yyyy"}, "parse.timestamp_format: must be 'auto'"),
+        (
+            "parse",
+            {"interval_minutes": 0},
+            "parse.interval_minutes: Input should be greater than 0",
+        ),
+        ("download", {"url": "http://example.org/x.zip"}, "download.url: must be an https:// URL"),
+        ("download", {"member": "../x.csv"}, "download.member: must be a plain file name"),
+        ("download", {"retries": -1}, "download.retries: Input should be greater than or equal"),
+    ],
+)
+def test_each_invalid_param_is_named_with_what_was_expected(section, values, message):
+    raw = project_params()
+    raw[section] = {**(raw.get(section) or {}), **values}
+    if section == "split" and values.get("preset") != "custom":
+        raw[section] = values
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    assert message in str(caught.value)
+    assert str(caught.value).startswith("params.yaml: 1 invalid param(s):\n  - ")
+
+
+def test_unknown_builder_and_model_params_are_named():
+    raw = project_params()
+    raw["models"]["tcn"] = {"units": 8}
+    raw["models"]["gru"]["dropout"] = 1.5
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    message = str(caught.value)
+    assert "models.tcn.builder: unknown model builder. Expected one of: bidirectional, " in message
+    assert "Received: models.tcn.builder='tcn'" in message
+    assert "models.gru.dropout: Input should be less than 1" in message
+    assert "2 invalid param(s)" in message
+
+
+def test_timestamp_format_accepts_auto_and_strftime():
+    raw = project_params()
+    for value in ("auto", "%Y-%m-%d %H:%M:%S"):
+        raw["parse"]["timestamp_format"] = value
+        assert parse_params(raw).parse.timestamp_format == value

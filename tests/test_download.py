@@ -139,3 +139,111 @@ def test_hostile_members_are_never_extracted(tmp_path, zip_file):
     ]
     assert [p.name for p in out.parent.iterdir()] == [MEMBER]
     assert not (tmp_path / "deep" / "escaped.txt").exists()
+
+
+class FlakyThenFine(http.server.SimpleHTTPRequestHandler):
+    """Answers 503 to the first request, then serves files; or redirects /redirect to ``target``."""
+
+    failures_left = 1
+    target = ""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", self.target)
+            self.end_headers()
+            return
+        if FlakyThenFine.failures_left:
+            FlakyThenFine.failures_left -= 1
+            self.send_error(503)
+            return
+        super().do_GET()
+
+
+@pytest.fixture
+def flaky(tmp_path: Path):
+    root = tmp_path / "www"
+    root.mkdir()
+    FlakyThenFine.failures_left = 1
+    handler = functools.partial(FlakyThenFine, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", root
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_server_error_is_retried(tmp_path, zip_file, flaky):
+    base, root = flaky
+    (root / "jena.zip").write_bytes(zip_file.read_bytes())
+    config = DownloadConfig(url=f"{base}/jena.zip", sha256=sha256(zip_file), retries=1)
+    assert fetch_raw_csv(config, tmp_path / "raw" / MEMBER).zip_sha256 == sha256(zip_file)
+    FlakyThenFine.failures_left = 5
+    with pytest.raises(PipelineError, match=r"after 2 attempt\(s\) .*: HTTP 503"):
+        fetch_raw_csv(DownloadConfig(url=f"{base}/jena.zip", retries=1), tmp_path / "o" / MEMBER)
+    assert output_dir_is_clean(tmp_path / "o")
+
+
+def test_a_redirect_to_plain_http_is_refused_before_connecting(tmp_path, flaky):
+    base, _ = flaky
+    FlakyThenFine.failures_left = 0
+    FlakyThenFine.target = "http://example.invalid/jena.zip"
+    with pytest.raises(
+        PipelineError,
+        match=r"redirects to http://example.invalid/jena.zip, which is not https://",
+    ):
+        fetch_raw_csv(DownloadConfig(url=f"{base}/redirect"), tmp_path / "raw" / MEMBER)
+    assert output_dir_is_clean(tmp_path / "raw")
+
+
+def test_a_server_that_never_answers_times_out(tmp_path):
+    with socket.socket() as silent:  # accepts connections (backlog) but never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/jena.zip"
+        config = DownloadConfig(url=url, retries=1, timeout_seconds=0.5)
+        with pytest.raises(
+            PipelineError, match=r"after 2 attempt\(s\) \(timeout 0.5 s each\).*download.mirror"
+        ):
+            fetch_raw_csv(config, tmp_path / "raw" / MEMBER)
+    assert output_dir_is_clean(tmp_path / "raw")
+
+
+def test_an_empty_or_wrong_download_is_refused_before_it_is_read(
+    tmp_path, zip_file, served, monkeypatch
+):
+    base, root = served
+    (root / "empty.zip").write_bytes(b"")
+    with pytest.raises(PipelineError, match=r"/empty.zip: the file is empty; expected a zip"):
+        fetch_raw_csv(DownloadConfig(url=f"{base}/empty.zip"), tmp_path / "raw" / MEMBER)
+    (root / "jena.zip").write_bytes(zip_file.read_bytes())
+    import jena_forecast.data.download as download
+
+    def never(*args):
+        raise AssertionError("the zip was opened before its checksum was verified")
+
+    monkeypatch.setattr(download, "extract_member", never)
+    with pytest.raises(PipelineError, match=r"jena.zip: sha256 mismatch: expected 1{64}"):
+        fetch_raw_csv(
+            DownloadConfig(url=f"{base}/jena.zip", sha256="1" * 64), tmp_path / "raw" / MEMBER
+        )
+    assert output_dir_is_clean(tmp_path / "raw")
+
+
+@pytest.mark.parametrize("filler", [bytes(60), b"\xff" * 60])
+def test_a_zip_with_a_corrupt_member_leaves_nothing(tmp_path, zip_file, filler):
+    data = bytearray(zip_file.read_bytes())
+    data[200:260] = filler  # inside the compressed member; the directory at the end survives
+    corrupt = tmp_path / "corrupt.zip"
+    corrupt.write_bytes(bytes(data))
+    with pytest.raises(PipelineError, match=r"corrupt.zip: corrupt or truncated zip archive"):
+        fetch_raw_csv(DownloadConfig(mirror=str(corrupt)), tmp_path / "raw" / MEMBER)
+    assert output_dir_is_clean(tmp_path / "raw")
+
+
+def test_a_mirror_that_is_an_html_page_is_refused(tmp_path):
+    page = tmp_path / "jena.zip"
+    page.write_text("<html><head><title>404 Not Found</title></head></html>")
+    with pytest.raises(PipelineError, match=r"jena.zip: not a zip archive \(it looks like an HTML"):
+        fetch_raw_csv(DownloadConfig(mirror=str(page)), tmp_path / "raw" / MEMBER)
+    assert output_dir_is_clean(tmp_path / "raw")

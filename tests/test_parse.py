@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic import HEADER, SyntheticJena
+from synthetic import HEADER, NEWER_HEADER, SyntheticJena, SyntheticJenaNewer
 
 from jena_forecast.config import ParseConfig
 from jena_forecast.data.parse import parse_csv, run_lengths
@@ -117,3 +117,167 @@ def test_run_lengths():
     mask = np.array([0, 1, 1, 0, 1, 0, 1, 1, 1], dtype=bool)
     np.testing.assert_array_equal(run_lengths(mask), [0, 2, 2, 0, 1, 0, 3, 3, 3])
     np.testing.assert_array_equal(run_lengths(np.zeros(3, dtype=bool)), [0, 0, 0])
+
+
+def header_line(names: list[str] = HEADER) -> str:
+    return ",".join(f'"{name}"' for name in names)
+
+
+def csv_text(lines: list[str], names: list[str] = HEADER) -> str:
+    return header_line(names) + "\n" + "\n".join(lines) + "\n"
+
+
+def test_target_column_must_be_in_the_header_and_extra_columns_are_kept(write_csv, parse_config):
+    lines = SyntheticJena(rows=20).lines()
+    renamed = [name.replace("T (degC)", "T (C)") for name in HEADER]
+    path = write_csv(csv_text(lines, renamed))
+    with pytest.raises(PipelineError) as caught:
+        parse_csv(path, parse_config, target_column="T (degC)")
+    assert str(caught.value).startswith(
+        f"{path}:1: no target column 'T (degC)' (windows.target_column); "
+        "header columns: 'Date Time', 'p (mbar)', 'T (C)', "
+    )
+    extra = write_csv(csv_text([line + ",1.50" for line in lines], [*HEADER, "extra (1)"]), "x.csv")
+    table, report = parse_csv(extra, parse_config, target_column="T (degC)")
+    assert list(table.columns) == [*HEADER[1:], "extra (1)"] == report.columns
+    assert (table["extra (1)"] == 1.5).all()
+
+
+def test_unsorted_rows_are_sorted_and_counted(write_csv, parse_config):
+    source = SyntheticJena(rows=30)
+    lines = source.lines()
+    lines[10], lines[11] = lines[11], lines[10]
+    table, report = parse_csv(write_csv(csv_text(lines)), parse_config)
+    assert report.time_steps_back == 1 and report.rows_kept == 30
+    np.testing.assert_allclose(table.to_numpy(), source.values().astype(np.float32))
+
+
+def test_nan_empty_and_sentinel_cells_become_missing_in_any_column(write_csv, parse_config):
+    source = SyntheticJena(rows=30, sentinel_cells=[(3, "p (mbar)"), (4, "T (degC)")])
+    lines = [line.split(",") for line in source.lines()]
+    lines[7][5] = "NaN"  # rh (%)
+    lines[8][14] = ""  # wd (deg)
+    table, report = parse_csv(write_csv(csv_text([",".join(f) for f in lines])), parse_config)
+    assert (report.sentinel_cells_replaced, report.empty_cells_read) == (2, 2)
+    assert report.cells_interpolated == 4 and report.rows_still_missing == 0
+    clean = source.values()
+    assert table["T (degC)"].iloc[4] == pytest.approx((clean[3, 1] + clean[5, 1]) / 2, rel=1e-5)
+    assert table["p (mbar)"].iloc[3] == pytest.approx((clean[2, 0] + clean[4, 0]) / 2, rel=1e-5)
+    assert table["rh (%)"].iloc[7] == pytest.approx((clean[6, 4] + clean[8, 4]) / 2, rel=1e-5)
+    assert table["T (degC)"].iloc[3] == pytest.approx(clean[3, 1])
+
+
+def test_bom_and_crlf_line_endings_are_read(write_csv, parse_config):
+    source = SyntheticJena(rows=40)
+    text = "\ufeff" + csv_text(source.lines()).replace("\n", "\r\n")
+    table, _ = parse_csv(write_csv(text), parse_config)
+    assert list(table.columns) == HEADER[1:]
+    np.testing.assert_allclose(table.to_numpy(), source.values().astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda ls: ls[:4] + [ls[4].replace(".", ",", 1)] + ls[5:],
+            r":6: expected 15 fields like the header, found 16 \(a decimal comma",
+        ),
+        (
+            lambda ls: ls[:4] + ['{},"{}"'.format(*ls[4].rsplit(",", 1))] + ls[5:],
+            None,
+        ),
+        (
+            lambda ls: ls[:4] + [ls[4].rsplit(",", 1)[0] + ',"-8,02"'] + ls[5:],
+            r":6: column 'wd \(deg\)': '-8,02' is a decimal comma; expected '.' as decimal point",
+        ),
+        (
+            lambda ls: ls[:4] + [ls[4].rsplit(",", 1)[0] + ",inf"] + ls[5:],
+            r":6: column 'wd \(deg\)': 'inf' is not a finite number",
+        ),
+    ],
+)
+def test_decimal_commas_and_non_finite_numbers_are_refused(write_csv, parse_config, edit, message):
+    path = write_csv(csv_text(edit(SyntheticJena(rows=10).lines())))
+    if message is None:  # quoted cells with decimal points are fine
+        assert parse_csv(path, parse_config)[1].rows_kept == 10
+        return
+    with pytest.raises(PipelineError, match=str(path) + message):
+        parse_csv(path, parse_config)
+
+
+def test_a_semicolon_separated_export_is_refused(write_csv, parse_config):
+    lines = [line.replace(",", ";").replace(".", ",") for line in SyntheticJena(rows=5).lines()]
+    path = write_csv(";".join(f'"{h}"' for h in HEADER) + "\n" + "\n".join(lines) + "\n")
+    with pytest.raises(
+        PipelineError, match=rf"{path}:1: the header is separated by ';' \(an export with decimal"
+    ):
+        parse_csv(path, parse_config)
+
+
+def test_whitespace_only_file_is_empty(write_csv, parse_config):
+    with pytest.raises(PipelineError, match="the file is empty"):
+        parse_csv(write_csv("\r\n\n"), parse_config)
+
+
+def test_newer_export_shape_parses_through_params_alone(tmp_path):
+    source = SyntheticJenaNewer(
+        rows=300,
+        sentinel_cells=[
+            (20, "CO2 (ppm)"),
+            (21, "Tlog (degC)"),
+            (40, "rain (mm)"),
+            (41, "p (mbar)"),
+        ],
+        drop_rows=[100],
+    )
+    path = source.write_csv(tmp_path / "newer.csv")
+    assert b"\r\n2009-01-01 00:10:00," in path.read_bytes()
+    config = ParseConfig(timestamp_format="auto")
+    table, report = parse_csv(path, config, target_column="Tlog (degC)")
+    assert list(table.columns) == NEWER_HEADER[1:] == report.columns
+    assert "PAR (\u00b5mol/m\u00b2/s)" in table.columns and len(table.columns) == 21
+    assert report.timestamp_format == "%Y-%m-%d %H:%M:%S" and report.invalid_utf8_replaced == 0
+    assert (report.sentinel_cells_replaced, report.missing_rows, report.rows_still_missing) == (
+        4,
+        1,
+        0,
+    )
+    clean = source.values()
+    keep = [i for i in range(300) if i not in {20, 21, 40, 41, 100}]
+    np.testing.assert_allclose(
+        table.to_numpy()[keep], clean[keep].astype(np.float32), rtol=1e-6, atol=1e-3
+    )
+    co2 = NEWER_HEADER.index("CO2 (ppm)") - 1
+    assert table["CO2 (ppm)"].iloc[20] == pytest.approx((clean[19, co2] + clean[21, co2]) / 2)
+    # An explicit format keeps working.
+    explicit = ParseConfig(timestamp_format="%Y-%m-%d %H:%M:%S")
+    np.testing.assert_array_equal(parse_csv(path, explicit)[0].to_numpy(), table.to_numpy())
+
+
+def test_latin1_unit_bytes_become_replacement_characters_and_are_counted(tmp_path):
+    path = SyntheticJenaNewer(rows=50, latin1_units=True).write_csv(tmp_path / "latin1.csv")
+    table, report = parse_csv(path, ParseConfig(timestamp_format="auto"), "T (degC)")
+    assert report.invalid_utf8_replaced == 5  # SWDR's ², PAR's µ and ², max. PAR's µ and ²
+    assert "PAR (\ufffdmol/m\ufffd/s)" in table.columns and len(table.columns) == 21
+    mangled = SyntheticJenaNewer(rows=50, mangled_unit=True).write_csv(tmp_path / "mangled.csv")
+    table, report = parse_csv(mangled, ParseConfig(timestamp_format="auto"))
+    assert "SWDR (W/m\ufffd)" in table.columns and report.invalid_utf8_replaced == 0
+
+
+def test_timestamp_format_auto_detects_only_the_known_shapes(write_csv):
+    auto = ParseConfig(timestamp_format="auto")
+    legacy = write_csv(csv_text(SyntheticJena(rows=10).lines()), "legacy.csv")
+    assert parse_csv(legacy, auto)[1].timestamp_format == "%d.%m.%Y %H:%M:%S"
+    lines = SyntheticJena(rows=10).lines()
+    unknown = write_csv(csv_text(["2009/01/01 00:10" + lines[0][19:], *lines[1:]]), "u.csv")
+    with pytest.raises(
+        PipelineError, match=rf"{unknown}:2: timestamp '2009/01/01 00:10' has neither"
+    ):
+        parse_csv(unknown, auto)
+    mixed = write_csv(csv_text([*lines[:3], "2009-01-01 00:40:00" + lines[3][19:], *lines[4:]]))
+    with pytest.raises(
+        PipelineError,
+        match=rf"{mixed}:5: timestamp '2009-01-01 00:40:00' does not match "
+        r"parse.timestamp_format='%d.%m.%Y %H:%M:%S' \(detected from line 2\)",
+    ):
+        parse_csv(mixed, auto)

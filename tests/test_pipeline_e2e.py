@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import PROJECT_ROOT
-from synthetic import SyntheticJena
+from synthetic import SyntheticJena, SyntheticJenaNewer
 
 pytestmark = pytest.mark.slow
 PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "src"]
@@ -48,9 +48,8 @@ def tiny_params(project: Path, mirror: Path) -> None:
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("project")
+def make_project(root: Path, data: SyntheticJena) -> Path:
+    """A git + DVC copy of the project in ``root`` whose mirror holds ``data``, tiny params."""
     for name in PROJECT_FILES:
         source = PROJECT_ROOT / name
         if source.is_dir():
@@ -62,9 +61,15 @@ def project(tmp_path_factory) -> Path:
     run(["dvc", "config", "core.analytics", "false"], root)
     mirror = root / "data" / "mirror" / "tiny.zip"
     mirror.parent.mkdir(parents=True)
-    SyntheticJena(rows=2000, duplicate_block=(300, 144), drop_rows=[700, 701]).write_zip(mirror)
+    data.write_zip(mirror)
     tiny_params(root, mirror)
     return root
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    source = SyntheticJena(rows=2000, duplicate_block=(300, 144), drop_rows=[700, 701])
+    return make_project(tmp_path_factory.mktemp("project"), source)
 
 
 def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(project):
@@ -126,3 +131,42 @@ def test_bad_params_stop_a_stage_with_one_line_and_exit_code_2(project):
         assert (project / "data" / "processed" / "split.json").read_text() == before
     finally:
         params_path.write_text(original)
+
+
+def test_a_newer_export_runs_through_params_alone(tmp_path):
+    source = SyntheticJenaNewer(
+        rows=1500,
+        latin1_units=True,
+        sentinel_cells=[(50, "CO2 (ppm)"), (400, "rain (mm)"), (900, "Tlog (degC)")],
+        drop_rows=[1000],
+    )
+    project = make_project(tmp_path, source)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["parse"]["timestamp_format"] = "auto"
+    params["windows"]["target_column"] = "Nope"
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["dvc", "repro", "download"], project)
+    refused = run([sys.executable, "stages/parse.py"], project, check=False)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith(
+        "parse: error: data/raw/jena_climate_2009_2016.csv:1: no target column 'Nope' "
+        "(windows.target_column); header columns: 'Date Time', 'p (mbar)', "
+    )
+    assert not (project / "data" / "interim").exists()
+
+    params["windows"]["target_column"] = "Tlog (degC)"
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    repro = run(["dvc", "repro", "baseline"], project)
+    assert set(stages_run(repro.stdout)) == {"parse", "normalize", "windows", "baseline"}
+    quality = json.loads((project / "metrics" / "data_quality.json").read_text())
+    assert len(quality["columns"]) == 21 and "PAR (\ufffdmol/m\ufffd/s)" in quality["columns"]
+    assert quality["timestamp_format"] == "%Y-%m-%d %H:%M:%S"
+    assert (quality["invalid_utf8_replaced"], quality["sentinel_cells_replaced"]) == (5, 3)
+    assert (quality["missing_rows"], quality["rows_still_missing"]) == (1, 0)
+    summary = json.loads((project / "data" / "windows" / "windows.json").read_text())
+    assert (summary["target_column"], summary["features"]) == ("Tlog (degC)", 21)
+    naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
+    for split in ("val", "test"):
+        assert naive[split]["windows"] == summary["windows"][split] > 0
+        assert naive[split]["mae_degc"] > 0
+    assert not (project / "models").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -12,22 +13,49 @@ from typing import Any
 
 from jena_forecast.errors import PipelineError
 
+_HINTS = {
+    errno.ENOSPC: "free some disk space and rerun the stage",
+    errno.EDQUOT: "free some disk space and rerun the stage",
+    errno.EACCES: "make the directory writable and rerun the stage",
+    errno.EPERM: "make the directory writable and rerun the stage",
+    errno.EROFS: "the file system is read-only; write the outputs elsewhere",
+}
+
+
+def _write_error(target: Path, error: OSError) -> PipelineError:
+    what = error.strerror or str(error)
+    hint = _HINTS.get(error.errno or 0)
+    return PipelineError(
+        f"{target}: cannot write output: {what}"
+        + (f"; {hint}" if hint else "")
+        + "; the previous file, if any, is left untouched"
+    )
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Delete temporary files that a killed earlier write of ``target`` left behind."""
+    for stale in target.parent.glob(f".{target.stem}.tmp-*{target.suffix}"):
+        stale.unlink(missing_ok=True)
+
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
 
     The temporary name keeps the suffix of ``path`` (Keras and Parquet writers look at it), so a
-    killed process leaves at most a hidden ``.name.tmp-*`` file, never a half-written ``path``.
+    killed process leaves at most a hidden ``.name.tmp-*`` file, never a half-written ``path``; the
+    next write of ``path`` deletes it. A failed write (disk full, read-only directory) raises a
+    PipelineError naming ``path`` and removes the temporary file.
     """
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(target)
         handle, tmp_name = tempfile.mkstemp(
             prefix=f".{target.stem}.tmp-", suffix=target.suffix, dir=target.parent
         )
     except OSError as error:
-        raise PipelineError(f"{target}: cannot write output: {error.strerror}") from error
+        raise _write_error(target, error) from error
     os.close(handle)
     tmp = Path(tmp_name)
     try:
@@ -35,7 +63,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, target)
     except OSError as error:
         tmp.unlink(missing_ok=True)
-        raise PipelineError(f"{target}: cannot write output: {error.strerror}") from error
+        raise _write_error(target, error) from error
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

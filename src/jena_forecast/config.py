@@ -93,6 +93,16 @@ class ParseConfig(_Frozen):
     sentinel_values: tuple[float, ...] = (-9999.0,)
     max_fill_rows: NonNegativeInt = 6
 
+    @field_validator("timestamp_format")
+    @classmethod
+    def _format_is_auto_or_strftime(cls, value: str) -> str:
+        if value != "auto" and "%" not in value:
+            raise ValueError(
+                "must be 'auto' (detect '%d.%m.%Y %H:%M:%S' or '%Y-%m-%d %H:%M:%S') "
+                "or a strftime format such as '%d.%m.%Y %H:%M:%S'"
+            )
+        return value
+
 
 class SplitConfig(_Frozen):
     """Time split boundaries: a named preset, or ``custom`` with fractions (floats) or rows (ints)."""
@@ -124,7 +134,7 @@ class WindowsConfig(_Frozen):
     lookback_rows: PositiveInt = 1440
     step_rows: PositiveInt = 6
     delay_rows: PositiveInt = 144
-    target_column: str = "T (degC)"
+    target_column: str = Field(default="T (degC)", min_length=1)
 
 
 class TrainConfig(_Frozen):
@@ -222,6 +232,14 @@ def _check_windows(windows: WindowsConfig, problems: list[str]) -> None:
             "windows.lookback_rows must be a multiple of windows.step_rows. "
             f"Received: windows.lookback_rows={windows.lookback_rows}, "
             f"windows.step_rows={windows.step_rows}"
+        )
+
+
+def _check_target(parse: ParseConfig, windows: WindowsConfig, problems: list[str]) -> None:
+    if windows.target_column == parse.timestamp_column:
+        problems.append(
+            "windows.target_column must be a measurement column, not parse.timestamp_column. "
+            f"Received: windows.target_column={windows.target_column!r}"
         )
 
 
@@ -345,6 +363,8 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
         problems.append(f"seed: must be an integer. Received: seed={seed!r}")
     if isinstance(validated["windows"], WindowsConfig):
         _check_windows(validated["windows"], problems)
+        if isinstance(validated["parse"], ParseConfig):
+            _check_target(validated["parse"], validated["windows"], problems)
     split = validated["split"]
     _check_split(raw.get("split"), split if isinstance(split, SplitConfig) else None, problems)
     raw_models = raw.get("models") or {}
@@ -368,7 +388,7 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
                 models[str(name)] = spec
     lr_range_test = validated["lr_range_test"]
     if isinstance(lr_range_test, LrRangeTestConfig) and isinstance(raw_models, dict):
-        if lr_range_test.model not in raw_models:
+        if raw_models and lr_range_test.model not in raw_models:
             problems.append(
                 f"lr_range_test.model: {lr_range_test.model!r} is not in models. "
                 f"Expected one of: {', '.join(map(str, raw_models))}"

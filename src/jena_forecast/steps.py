@@ -35,7 +35,7 @@ def parse(
     config: PipelineConfig, csv_path: Path, table_path: Path, quality_path: Path
 ) -> dict[str, Any]:
     """Parse and repair the CSV into a regular Parquet table; write the data-quality report."""
-    table, report = parse_csv(csv_path, config.parse)
+    table, report = parse_csv(csv_path, config.parse, config.windows.target_column)
     with atomic_path(table_path) as tmp:
         table.to_parquet(tmp, engine="pyarrow")
     write_json(quality_path, report.to_dict())
@@ -140,19 +140,41 @@ def train(
     model_path: Path,
     summary_path: Path,
     history_path: Path,
+    checkpoint_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Fit model ``name`` and save its best weights, a training summary and its per-epoch history."""
+    """Fit model ``name`` and save its best weights, a training summary and its per-epoch history.
+
+    With ``checkpoint_dir``, an interrupted run resumes from its last completed epoch; the
+    checkpoint is removed once every output is in place.
+    """
     model_spec = config.model(name)
     spec, _ = window_spec(config, scaler_path)
     data, anchors = _load_windows(array_path, anchors_path)
     from jena_forecast.training.fit import train_model
+    from jena_forecast.training.resume import TrainingCheckpoint, fingerprint
 
-    result = train_model(model_spec, config.seed, data, anchors["train"], anchors["val"], spec)
+    checkpoint = None
+    if checkpoint_dir is not None:
+        arrays = {"data": data, "train": anchors["train"], "val": anchors["val"]}
+        checkpoint = TrainingCheckpoint(
+            checkpoint_dir, fingerprint(model_spec, config.seed, spec, arrays)
+        )
+    result = train_model(
+        model_spec,
+        config.seed,
+        data,
+        anchors["train"],
+        anchors["val"],
+        spec,
+        checkpoint=checkpoint,
+    )
     with atomic_path(model_path) as tmp:
         result.model.save(tmp)
     write_text(history_path, _tsv(result.history))
     summary = result.summary()
     write_json(summary_path, summary)
+    if checkpoint is not None:
+        checkpoint.remove()
     return summary
 
 

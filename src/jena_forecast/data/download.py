@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tempfile
 import time
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urljoin, urlparse
 
 import requests
 from tqdm import tqdm
 
 from jena_forecast.atomic import atomic_path
-from jena_forecast.config import DownloadConfig
+from jena_forecast.config import LOOPBACK_HOSTS, DownloadConfig
 from jena_forecast.errors import PipelineError
 
 CHUNK_BYTES = 1 << 20
 RETRY_BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0)
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,33 @@ def _progress(total: int | None, description: str) -> tqdm:
     )
 
 
+def _get_following_secure_redirects(url: str, timeout_seconds: float) -> requests.Response:
+    """GET ``url``, following redirects only to https:// (or loopback http://) addresses."""
+    for _ in range(MAX_REDIRECTS + 1):
+        response = requests.get(url, stream=True, timeout=timeout_seconds, allow_redirects=False)
+        if not response.is_redirect:
+            return response
+        target = urljoin(url, response.headers["Location"])
+        response.close()
+        parsed = urlparse(target)
+        if parsed.scheme != "https" and not (
+            parsed.scheme == "http" and parsed.hostname in LOOPBACK_HOSTS
+        ):
+            raise PipelineError(
+                f"download.url: {url} redirects to {target}, which is not https://; "
+                "refusing to download the data over an insecure connection"
+            )
+        url = target
+    raise PipelineError(f"download.url: more than {MAX_REDIRECTS} redirects; last: {url}")
+
+
 def _download_http(url: str, destination: Path, timeout_seconds: float, retries: int) -> None:
     last_error: Exception | None = None
     for attempt in range(retries + 1):
         if attempt:
             time.sleep(RETRY_BACKOFF_SECONDS[min(attempt - 1, len(RETRY_BACKOFF_SECONDS) - 1)])
         try:
-            with requests.get(url, stream=True, timeout=timeout_seconds) as response:
+            with _get_following_secure_redirects(url, timeout_seconds) as response:
                 if response.status_code >= 500:
                     last_error = RuntimeError(f"HTTP {response.status_code}")
                     continue
@@ -160,7 +183,7 @@ def extract_member(
             with atomic_path(csv_path) as tmp:
                 member_sha256 = _copy_member(archive, member, tmp)
             member_bytes = archive.getinfo(member).file_size
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, zlib.error) as error:
         raise PipelineError(f"{source}: corrupt or truncated zip archive: {error}") from error
     return member_sha256, member_bytes, [name for name in names if name != member]
 
@@ -168,6 +191,8 @@ def extract_member(
 def fetch_raw_csv(config: DownloadConfig, csv_path: Path) -> DownloadRecord:
     """Get the zip named by ``config``, verify its sha256, extract the CSV member to ``csv_path``."""
     csv_path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in csv_path.parent.glob(".download-*"):  # left by a killed run
+        shutil.rmtree(stale, ignore_errors=True)
     local = _local_source(config)
     if local is not None:
         source = str(local)

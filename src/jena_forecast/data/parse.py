@@ -1,24 +1,40 @@
 """Parse the raw CSV into a regular, typed table and report every repair made to it.
 
-The rules, applied in this order:
+The rules, applied in this order. Repaired (and counted in the data-quality report):
 
-* The header names the columns; the timestamp column (``parse.timestamp_column``) is required and
-  every other column must be numeric. A cell that is not a number is refused with its file and line.
-* Timestamps are parsed with ``parse.timestamp_format``; one that does not parse, or that does not
-  fall on the ``parse.interval_minutes`` grid, is refused with its line.
-* Sentinel values (``parse.sentinel_values``, -9999 in the official file) and empty cells become
-  missing values, in every column.
+* Encoding: the file is read as UTF-8 (a byte-order mark is skipped, CRLF or LF line endings).
+  Bytes that are not valid UTF-8, as in exports whose unit symbols (``µ``, ``²``) were written in
+  Latin-1, are decoded with ``errors="replace"`` to U+FFFD and counted, never guessed: a Latin-1
+  fallback would turn the valid UTF-8 of the rest of the header into mojibake.
+* Sentinel values (``parse.sentinel_values``, -9999 in the official file) and empty or ``NaN``
+  cells become missing values, in every column.
 * Rows repeating an earlier timestamp with identical values are dropped (the official file repeats
-  a whole day); repeats with different values are refused, since neither can be trusted.
+  a whole day).
 * Rows are sorted by time, then put on a regular grid: each missing timestamp becomes a row of
   missing values.
 * In each column, a run of at most ``parse.max_fill_rows`` missing values between two observed
   ones is filled by linear interpolation; longer runs stay missing, and no window ever uses them.
+
+Refused, with the file and 1-based line:
+
+* An empty file, a header without data rows, a row with more or fewer fields than the header.
+* A header without the timestamp column (``parse.timestamp_column``) or without the target column
+  (``windows.target_column``); every other column of the header is kept as a measurement.
+* A semicolon-separated file, or a decimal comma (``-8,02``): the station's exports use ``,``
+  between fields and ``.`` as decimal point, and a number is never guessed from a comma.
+* A cell that is not a finite number.
+* A timestamp that does not parse with ``parse.timestamp_format``, or that is off the
+  ``parse.interval_minutes`` grid. ``parse.timestamp_format: auto`` detects one of the station's two
+  formats from the first row (``31.12.2009 23:50:00`` or ``2009-12-31 23:50:00``; their shapes
+  cannot be confused) and then requires it of every row.
+* Rows repeating an earlier timestamp with different values, since neither can be trusted.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,6 +45,13 @@ from jena_forecast.config import ParseConfig
 from jena_forecast.errors import PipelineError
 
 TIMESTAMP_INDEX_NAME = "timestamp"
+AUTO_FORMAT = "auto"
+KNOWN_TIMESTAMP_FORMATS = {
+    "%d.%m.%Y %H:%M:%S": re.compile(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}"),
+    "%Y-%m-%d %H:%M:%S": re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"),
+}
+DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+\s*")
+REPLACEMENT_UTF8 = "\ufffd".encode()
 
 
 @dataclass(frozen=True)
@@ -49,43 +72,68 @@ class QualityReport:
     rows_still_missing: int
     first_timestamp: str
     last_timestamp: str
+    timestamp_format: str
+    invalid_utf8_replaced: int
+    columns: list[str]
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-def _first_bad_field_count(path: Path, expected: int) -> tuple[int, int] | None:
+def _first_bad_field_count(text: str, expected: int) -> tuple[int, int] | None:
     """1-based line and field count of the first row whose field count differs from the header's."""
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-        for line_number, row in enumerate(csv.reader(handle), start=1):
-            if row and len(row) != expected:
-                return line_number, len(row)
+    for line_number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+        if row and len(row) != expected:
+            return line_number, len(row)
     return None
 
 
-def read_raw_csv(path: Path) -> pd.DataFrame:
-    """Read the CSV with the pyarrow engine; refuse empty, header-only and ragged files."""
+def _decode(raw: bytes) -> tuple[str, int]:
+    """The file's text, and how many invalid UTF-8 sequences became U+FFFD."""
+    try:
+        return raw.decode("utf-8-sig"), 0
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8-sig", errors="replace")
+        return text, text.count("\ufffd") - raw.count(REPLACEMENT_UTF8)
+
+
+def _check_separator(header: list[str], path: Path) -> None:
+    if len(header) == 1 and ";" in header[0]:
+        raise PipelineError(
+            f"{path}:1: the header is separated by ';' (an export with decimal commas?); "
+            "expected ',' between fields and '.' as decimal point, like the station's own files"
+        )
+
+
+def read_raw_csv(path: Path) -> tuple[pd.DataFrame, int]:
+    """Read the CSV with the pyarrow engine; refuse empty, header-only, ragged and ';' files.
+
+    Returns the frame and the number of invalid UTF-8 sequences replaced by U+FFFD.
+    """
     if not path.is_file():
         raise PipelineError(f"{path}: file not found; run the download stage first")
-    if path.stat().st_size == 0:
+    raw = path.read_bytes()
+    if not raw.strip():
         raise PipelineError(f"{path}: the file is empty; expected a header line and data rows")
+    text, replaced = _decode(raw)
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    _check_separator(header, path)
+    source = io.BytesIO(text.encode("utf-8")) if replaced else io.BytesIO(raw)
     try:
-        frame = pd.read_csv(path, engine="pyarrow", encoding="utf-8")
+        frame = pd.read_csv(source, engine="pyarrow", encoding="utf-8")
     except Exception as error:  # pyarrow raises its own types; name the line when we can
-        with path.open(encoding="utf-8-sig", errors="replace") as handle:
-            header_fields = len(next(csv.reader(handle), []))
-        bad = _first_bad_field_count(path, header_fields)
+        bad = _first_bad_field_count(text, len(header))
         if bad is not None:
             line, fields = bad
             raise PipelineError(
-                f"{path}:{line}: expected {header_fields} fields like the header, found {fields} "
+                f"{path}:{line}: expected {len(header)} fields like the header, found {fields} "
                 "(a decimal comma or a stray separator?)"
             ) from error
         raise PipelineError(f"{path}: cannot be read as CSV: {error}") from error
     if frame.empty:
         raise PipelineError(f"{path}: the file has a header but no data rows")
     frame.columns = [str(column).lstrip("\ufeff") for column in frame.columns]
-    return frame
+    return frame, replaced
 
 
 def _numeric_columns(frame: pd.DataFrame, path: Path, timestamp_column: str) -> pd.DataFrame:
@@ -99,30 +147,60 @@ def _numeric_columns(frame: pd.DataFrame, path: Path, timestamp_column: str) -> 
             bad = coerced.isna() & series.notna() & (series.astype(str).str.strip() != "")
             if bad.any():
                 row = int(np.flatnonzero(bad.to_numpy())[0])
-                raise PipelineError(
-                    f"{path}:{row + 2}: column {column!r}: {series.iloc[row]!r} is not a number"
+                cell = str(series.iloc[row])
+                expected = (
+                    "a decimal comma; expected '.' as decimal point"
+                    if DECIMAL_COMMA.fullmatch(cell)
+                    else "not a number"
                 )
+                raise PipelineError(f"{path}:{row + 2}: column {column!r}: {cell!r} is {expected}")
             series = coerced
-        values[column] = series.astype("float64")
+        series = series.astype("float64")
+        infinite = np.isinf(series.to_numpy())
+        if infinite.any():
+            row = int(np.flatnonzero(infinite)[0])
+            raise PipelineError(
+                f"{path}:{row + 2}: column {column!r}: '{series.iloc[row]}' is not a finite number"
+            )
+        values[column] = series
     if not values:
         raise PipelineError(f"{path}: no measurement columns besides {timestamp_column!r}")
     return pd.DataFrame(values)
 
 
-def _timestamps(frame: pd.DataFrame, path: Path, config: ParseConfig) -> pd.DatetimeIndex:
+def detect_timestamp_format(first: str, path: Path) -> str:
+    """The known format whose shape ``first`` (the timestamp of line 2) has."""
+    for candidate, shape in KNOWN_TIMESTAMP_FORMATS.items():
+        if shape.fullmatch(first.strip()):
+            return candidate
+    known = " or ".join(repr(known) for known in KNOWN_TIMESTAMP_FORMATS)
+    raise PipelineError(
+        f"{path}:2: timestamp {first!r} has neither known format ({known}) that "
+        "parse.timestamp_format=auto detects; set parse.timestamp_format to its strftime format"
+    )
+
+
+def _timestamps(
+    frame: pd.DataFrame, path: Path, config: ParseConfig
+) -> tuple[pd.DatetimeIndex, str]:
     if config.timestamp_column not in frame.columns:
         raise PipelineError(
             f"{path}:1: no timestamp column {config.timestamp_column!r} (parse.timestamp_column); "
             f"header columns: {', '.join(repr(c) for c in frame.columns)}"
         )
     raw = frame[config.timestamp_column].astype("string")
-    parsed = pd.to_datetime(raw, format=config.timestamp_format, errors="coerce")
+    timestamp_format = config.timestamp_format
+    detected = ""
+    if timestamp_format == AUTO_FORMAT:
+        timestamp_format = detect_timestamp_format(str(raw.iloc[0]), path)
+        detected = " (detected from line 2)"
+    parsed = pd.to_datetime(raw, format=timestamp_format, errors="coerce")
     bad = parsed.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise PipelineError(
             f"{path}:{row + 2}: timestamp {raw.iloc[row]!r} does not match "
-            f"parse.timestamp_format={config.timestamp_format!r}"
+            f"parse.timestamp_format={timestamp_format!r}{detected}"
         )
     index = pd.DatetimeIndex(parsed)
     interval = pd.Timedelta(minutes=config.interval_minutes)
@@ -133,7 +211,15 @@ def _timestamps(frame: pd.DataFrame, path: Path, config: ParseConfig) -> pd.Date
             f"{path}:{row + 2}: timestamp {raw.iloc[row]!r} is not on the "
             f"{config.interval_minutes}-minute grid (parse.interval_minutes)"
         )
-    return index
+    return index, timestamp_format
+
+
+def _check_target(frame: pd.DataFrame, path: Path, target_column: str | None) -> None:
+    if target_column is not None and target_column not in frame.columns:
+        raise PipelineError(
+            f"{path}:1: no target column {target_column!r} (windows.target_column); "
+            f"header columns: {', '.join(repr(c) for c in frame.columns)}"
+        )
 
 
 def _drop_duplicates(values: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, int]:
@@ -208,10 +294,16 @@ def _gaps(observed: pd.DatetimeIndex, grid: pd.DatetimeIndex) -> _Gaps:
     )
 
 
-def parse_csv(path: Path, config: ParseConfig) -> tuple[pd.DataFrame, QualityReport]:
-    """Read, validate and repair the CSV at ``path``; return the regular float32 table and its report."""
-    frame = read_raw_csv(path)
-    index = _timestamps(frame, path, config)
+def parse_csv(
+    path: Path, config: ParseConfig, target_column: str | None = None
+) -> tuple[pd.DataFrame, QualityReport]:
+    """Read, validate and repair the CSV at ``path``; return the regular float32 table and its report.
+
+    ``target_column`` (``windows.target_column``), when given, must be a column of the header.
+    """
+    frame, replaced = read_raw_csv(path)
+    index, timestamp_format = _timestamps(frame, path, config)
+    _check_target(frame, path, target_column)
     values = _numeric_columns(frame, path, config.timestamp_column)
     values.index = index
     empty_cells = int(values.isna().to_numpy().sum())
@@ -243,5 +335,8 @@ def parse_csv(path: Path, config: ParseConfig) -> tuple[pd.DataFrame, QualityRep
         rows_still_missing=int(grid.isna().any(axis=1).sum()),
         first_timestamp=str(grid.index[0]),
         last_timestamp=str(grid.index[-1]),
+        timestamp_format=timestamp_format,
+        invalid_utf8_replaced=replaced,
+        columns=[str(column) for column in grid.columns],
     )
     return grid, report

@@ -54,14 +54,16 @@ class OrderedWindowBatches(keras.utils.PyDataset):
 
 
 class ShuffledWindowBatches(keras.utils.PyDataset):
-    """Training batches from a stream of seeded permutations of the anchors.
+    """Training batches of epochs ``initial_epoch .. epochs - 1``, from seeded permutations of the anchors.
 
     The stream is a fixed function of (seed, epoch, batch index): permutation ``k`` of the anchors is
     drawn from ``default_rng([seed, k])`` and epochs take consecutive slices of the concatenated
     permutations, ``steps_per_epoch`` batches each (DLwP's 500), or one whole permutation when it is
-    ``None``. A run resumed at epoch ``e`` therefore sees exactly the batches an uninterrupted run does.
-    With ``shuffle=False`` every permutation is the time order. (No shuffle buffer is needed: windows
-    are indices, so each pass is a full permutation.)
+    ``None``. Item ``i`` of this dataset is batch ``i % steps`` of epoch ``initial_epoch + i // steps``:
+    a pure function of ``i``, with no epoch counter that Keras's prefetching could race. Fit it with
+    ``steps_per_epoch=batches.steps`` and ``shuffle=False``; a run resumed at epoch ``e`` then sees
+    exactly the batches an uninterrupted run does. With ``shuffle=False`` every permutation is the
+    time order. (No shuffle buffer is needed: windows are indices, so each pass is a full permutation.)
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class ShuffledWindowBatches(keras.utils.PyDataset):
         batch_size: int,
         steps_per_epoch: int | None,
         seed: int,
+        epochs: int = 1,
         initial_epoch: int = 0,
         targets: TargetAssembler = assemble_targets,
         shuffle: bool = True,
@@ -79,13 +82,14 @@ class ShuffledWindowBatches(keras.utils.PyDataset):
         super().__init__()
         self.data, self.anchors, self.spec = data, anchors, spec
         self.targets, self.shuffle = targets, shuffle
-        self.batch_size, self.seed, self.epoch = batch_size, seed, initial_epoch
+        self.batch_size, self.seed = batch_size, seed
+        self.initial_epoch, self.epochs = initial_epoch, epochs
         self.steps = steps_per_epoch or math.ceil(len(anchors) / batch_size)
         self.epoch_samples = self.steps * batch_size if steps_per_epoch else len(anchors)
         self._permutations: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
-        return self.steps
+        return self.steps * max(self.epochs - self.initial_epoch, 0)
 
     def _permutation(self, number: int) -> np.ndarray:
         if number not in self._permutations:
@@ -98,9 +102,9 @@ class ShuffledWindowBatches(keras.utils.PyDataset):
                 self._permutations[number] = np.arange(len(self.anchors))
         return self._permutations[number]
 
-    def batch_anchors(self, index: int) -> np.ndarray:
-        """Anchors of batch ``index`` of the current epoch."""
-        epoch_start = self.epoch * self.epoch_samples
+    def epoch_batch_anchors(self, epoch: int, index: int) -> np.ndarray:
+        """Anchors of batch ``index`` of epoch ``epoch`` (both 0-based)."""
+        epoch_start = epoch * self.epoch_samples
         first = epoch_start + index * self.batch_size
         last = min(first + self.batch_size, epoch_start + self.epoch_samples)
         positions = np.arange(first, last, dtype=np.int64)
@@ -111,11 +115,13 @@ class ShuffledWindowBatches(keras.utils.PyDataset):
             picked[chosen] = self._permutation(int(number))[within[chosen]]
         return self.anchors[picked]
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        anchors = self.batch_anchors(index)
+    def batch_anchors(self, item: int) -> np.ndarray:
+        """Anchors of item ``item`` of this dataset."""
+        epoch, index = divmod(item, self.steps)
+        return self.epoch_batch_anchors(self.initial_epoch + epoch, index)
+
+    def __getitem__(self, item: int) -> tuple[np.ndarray, np.ndarray]:
+        anchors = self.batch_anchors(item)
         return assemble_inputs(self.data, anchors, self.spec), self.targets(
             self.data, anchors, self.spec
         )
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1

@@ -19,6 +19,7 @@ from jena_forecast.training.batches import (
     TargetAssembler,
     target_assembler,
 )
+from jena_forecast.training.resume import ResumableEarlyStopping, TrainingCheckpoint
 
 
 def model_window_spec(window_spec: WindowSpec, spec: ModelSpec) -> WindowSpec:
@@ -118,13 +119,19 @@ def train_model(
     val_anchors: np.ndarray,
     window_spec: WindowSpec,
     verbose: int = 2,
+    checkpoint: TrainingCheckpoint | None = None,
 ) -> TrainResult:
-    """Build, compile and fit ``spec``'s model with early stopping on the validation loss."""
+    """Build, compile and fit ``spec``'s model with early stopping on the validation loss.
+
+    With a ``checkpoint``, every epoch is saved there and a run killed mid-way continues from its
+    last completed epoch to the same final weights (see ``training/resume.py``).
+    """
     make_reproducible(seed)
     config = spec.train
     window_spec = model_window_spec(window_spec, spec)
     targets = model_targets(spec)
-    model = build_model(spec.builder, (window_spec.timesteps, data.shape[1]), spec.builder_params)
+    resumed = checkpoint.load() if checkpoint is not None else None
+    initial_epoch = resumed.epochs_done if resumed else 0
     train_batches = ShuffledWindowBatches(
         data,
         train_anchors,
@@ -132,34 +139,57 @@ def train_model(
         config.batch_size,
         config.steps_per_epoch,
         seed,
+        epochs=config.epochs,
+        initial_epoch=initial_epoch,
         targets=targets,
         shuffle=config.shuffle,
     )
-    total_steps = len(train_batches) * config.epochs
-    model.compile(optimizer=make_optimizer(config, total_steps), loss=make_loss(config))
+    if resumed is None:
+        model = build_model(
+            spec.builder, (window_spec.timesteps, data.shape[1]), spec.builder_params
+        )
+        total_steps = train_batches.steps * config.epochs
+        model.compile(optimizer=make_optimizer(config, total_steps), loss=make_loss(config))
+    else:
+        model = resumed.model  # its optimizer state and schedule travel with it
     val_batches = OrderedWindowBatches(data, val_anchors, window_spec, config.batch_size, targets)
     epoch_log = EpochLog()
-    callbacks: list[keras.callbacks.Callback] = [
-        epoch_log,
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=config.patience, restore_best_weights=True
-        ),
-    ]
+    epoch_log.rows = list(resumed.history) if resumed else []
+    early_stopping = ResumableEarlyStopping(
+        restored=resumed.early_stopping if resumed else None,
+        monitor="val_loss",
+        patience=config.patience,
+        restore_best_weights=True,
+    )
+    callbacks: list[keras.callbacks.Callback] = [epoch_log, early_stopping]
     if config.lr_schedule == "plateau":
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
                 monitor="val_loss", factor=0.5, patience=1, min_lr=config.learning_rate / 100
             )
         )
+    seconds_before = resumed.train_seconds if resumed else 0.0
+    if checkpoint is not None:  # last, so it saves what the callbacks above recorded
+        callbacks.append(
+            checkpoint.callback(epoch_log, early_stopping, config.epochs, seconds_before)
+        )
     started = time.perf_counter()
-    model.fit(
-        train_batches,
-        validation_data=val_batches,
-        epochs=config.epochs,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
-    train_seconds = time.perf_counter() - started
+    if resumed is not None and resumed.finished:
+        early_stopping.restore(resumed.early_stopping)
+        early_stopping.set_model(model)
+        early_stopping.on_train_end()  # killed after the last epoch: only the best weights are due
+    else:
+        model.fit(
+            train_batches,
+            validation_data=val_batches,
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=train_batches.steps,
+            shuffle=False,  # the batches are already shuffled, as a function of (seed, epoch)
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+    train_seconds = seconds_before + time.perf_counter() - started
     val_losses = [row["val_loss"] for row in epoch_log.rows]
     best = int(np.nanargmin(val_losses))
     return TrainResult(

@@ -1,0 +1,153 @@
+"""Faults while writing outputs: a killed or failing write never leaves a partial or stale-looking file."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+from synthetic import SyntheticJena
+
+import jena_forecast.atomic as atomic
+from jena_forecast import steps
+from jena_forecast.atomic import write_json
+from jena_forecast.config import parse_params
+from jena_forecast.errors import PipelineError
+
+
+class KilledError(BaseException):
+    """Stands in for a kill between writing a temporary file and renaming it into place."""
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.rglob(".*tmp-*"))
+
+
+def test_disk_full_names_the_file_keeps_the_old_one_and_leaves_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "metrics" / "naive.json"
+    write_json(target, {"old": 1})
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(PipelineError) as caught:
+        write_json(target, {"new": 2})
+    assert str(caught.value) == (
+        f"{target}: cannot write output: No space left on device; free some disk space and "
+        "rerun the stage; the previous file, if any, is left untouched"
+    )
+    monkeypatch.undo()
+    assert target.read_text() == '{\n  "old": 1\n}\n'
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0,
+    reason="root ignores directory permissions, so chmod cannot make a directory read-only",
+)
+def test_read_only_directory_is_a_clear_error(tmp_path):
+    directory = tmp_path / "out"
+    directory.mkdir()
+    directory.chmod(0o500)
+    try:
+        with pytest.raises(
+            PipelineError,
+            match=r"out/x.json: cannot write output: Permission denied; make the directory writable",
+        ):
+            write_json(directory / "x.json", {"a": 1})
+        assert list(directory.iterdir()) == []
+    finally:
+        directory.chmod(0o700)
+
+
+def test_an_output_directory_that_cannot_exist_is_a_clear_error(tmp_path):
+    (tmp_path / "metrics").write_text("a file where a directory should be")
+    with pytest.raises(PipelineError, match=r"metrics/models/naive.json: cannot write output: "):
+        write_json(tmp_path / "metrics" / "models" / "naive.json", {})
+
+
+def test_temporaries_of_a_killed_write_are_removed_by_the_next_write(tmp_path):
+    stale = tmp_path / ".naive.tmp-abc123.json"
+    stale.write_text('{"half": ')
+    other = tmp_path / ".other.tmp-abc123.json"
+    other.write_text("{}")
+    write_json(tmp_path / "naive.json", {"a": 1})
+    assert not stale.exists() and other.exists()
+
+
+def run_stages(project: Path) -> dict[str, bytes]:
+    """download .. baseline on a tiny file, in ``project``; return every output's bytes."""
+    raw = parse_params(
+        {
+            "download": {"mirror": str(project / "mirror.zip")},
+            "windows": {"lookback_rows": 36, "step_rows": 6, "delay_rows": 6},
+        }
+    )
+    csv_path = project / "data" / "raw" / "jena.csv"
+    steps.download(raw, csv_path, project / "metrics" / "download.json")
+    table = project / "data" / "interim" / "jena.parquet"
+    steps.parse(raw, csv_path, table, project / "metrics" / "data_quality.json")
+    array, scaler, split = (
+        project / "data" / "processed" / n for n in ("a.npy", "s.json", "p.json")
+    )
+    steps.normalize(raw, table, array, scaler, split)
+    anchors = project / "data" / "windows" / "anchors.npz"
+    steps.windows(raw, array, scaler, split, anchors, project / "data" / "windows" / "w.json")
+    steps.baseline(raw, array, scaler, anchors, project / "metrics" / "naive.json")
+    return {
+        str(p.relative_to(project)): p.read_bytes()
+        for p in sorted(project.rglob("*"))
+        if p.is_file() and p.name != "mirror.zip"
+    }
+
+
+def test_a_kill_at_any_rename_leaves_only_complete_outputs(tmp_path, monkeypatch):
+    (tmp_path / "clean").mkdir()
+    SyntheticJena(rows=400).write_zip(tmp_path / "clean" / "mirror.zip")
+    complete = run_stages(tmp_path / "clean")
+    assert len(complete) == 10
+    real_replace = os.replace
+    for kill_at in range(1, len(complete) + 1):
+        project = tmp_path / f"killed-{kill_at}"
+        project.mkdir()
+        SyntheticJena(rows=400).write_zip(project / "mirror.zip")
+        calls = {"n": 0}
+
+        def replace_or_die(source, destination, calls=calls, kill_at=kill_at):
+            calls["n"] += 1
+            if calls["n"] == kill_at:
+                raise KilledError
+            real_replace(source, destination)
+
+        monkeypatch.setattr(atomic.os, "replace", replace_or_die)
+        with pytest.raises(KilledError):
+            run_stages(project)
+        monkeypatch.setattr(atomic.os, "replace", real_replace)
+        written = {
+            str(p.relative_to(project)): p.read_bytes()
+            for p in project.rglob("*")
+            if p.is_file() and p.name != "mirror.zip"
+        }
+        assert len(written) == kill_at - 1
+        for name, content in written.items():
+            if name != "metrics/download.json":  # holds the mirror's own path
+                assert content == complete[name], name
+        assert leftovers(project) == []
+
+
+def test_disk_full_while_a_stage_writes_its_table(tmp_path, monkeypatch):
+    import pandas as pd
+
+    csv_path = SyntheticJena(rows=50).write_csv(tmp_path / "jena.csv")
+    table = tmp_path / "interim" / "jena.parquet"
+
+    def full_disk(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"PAR1 half a table")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    with pytest.raises(PipelineError, match=rf"{table}: cannot write output: No space left"):
+        steps.parse(parse_params({}), csv_path, table, tmp_path / "quality.json")
+    assert list(table.parent.iterdir()) == [] and not (tmp_path / "quality.json").exists()

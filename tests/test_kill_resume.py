@@ -1,0 +1,149 @@
+"""A real train stage killed with SIGKILL resumes to the results of an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from conftest import PROJECT_ROOT
+from synthetic import SyntheticJena
+
+from jena_forecast import steps
+from jena_forecast.config import load_params
+from jena_forecast.training.predict import load_model
+
+pytestmark = pytest.mark.slow
+PARAMS = {
+    "seed": 7,
+    "windows": {"lookback_rows": 36, "step_rows": 6, "delay_rows": 6},
+    "train": {
+        "optimizer": "adam",
+        "learning_rate": 0.01,
+        "batch_size": 16,
+        "epochs": 8,
+        "steps_per_epoch": 20,
+        "patience": 8,
+    },
+    "models": {"gru": {"units": 4, "dropout": 0.2, "recurrent_dropout": 0.2}},
+}
+
+
+def tiny_project(root: Path) -> Path:
+    """A project directory holding the stages, tiny params and the inputs of train@gru."""
+    shutil.copytree(PROJECT_ROOT / "stages", root / "stages", ignore=shutil.ignore_patterns("__*"))
+    (root / "params.yaml").write_text(yaml.safe_dump(PARAMS))
+    config = load_params(root / "params.yaml")
+    csv_path = SyntheticJena(rows=700).write_csv(root / "jena.csv")
+    data = root / "data"
+    steps.parse(config, csv_path, data / "interim" / "jena.parquet", root / "quality.json")
+    processed = data / "processed"
+    array, scaler, split = processed / "normalized.npy", processed / "scaler.json", root / "s.json"
+    steps.normalize(config, data / "interim" / "jena.parquet", array, scaler, split)
+    steps.windows(config, array, scaler, split, data / "windows" / "anchors.npz", root / "w.json")
+    return root
+
+
+def stage(project: Path, name: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "src")}
+    return subprocess.Popen(
+        [sys.executable, f"stages/{name}.py", "gru"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> str:
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    return out + err
+
+
+def kill_after_checkpoint(project: Path, epoch_dir: str) -> None:
+    process = stage(project, "train")
+    checkpoint = project / "data" / "checkpoints" / "gru" / epoch_dir
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists():
+        assert process.poll() is None, "train ended before its checkpoint appeared"
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    assert process.returncode == -signal.SIGKILL
+
+
+def history_without_seconds(project: Path) -> list[list[str]]:
+    rows = [line.split("\t") for line in (project / "metrics/history/gru.tsv").read_text().split()]
+    return [row[:-1] for row in rows]
+
+
+def metrics(project: Path) -> dict:
+    result = json.loads((project / "metrics" / "models" / "gru.json").read_text())
+    result.pop("train_seconds")
+    return result
+
+
+def test_sigkilled_training_resumes_to_the_uninterrupted_results(tmp_path):
+    uninterrupted = tiny_project(tmp_path / "uninterrupted")
+    finish(stage(uninterrupted, "train"))
+    finish(stage(uninterrupted, "evaluate"))
+
+    killed = tiny_project(tmp_path / "killed")
+    kill_after_checkpoint(killed, "epoch-0002")
+    left = sorted(p.name for p in (killed / "data" / "checkpoints" / "gru").iterdir())
+    assert left and left[-1].startswith("epoch-") and left[-1] < "epoch-0008"
+    assert not (killed / "models").exists() and not (killed / "metrics").exists()
+
+    log = finish(stage(killed, "train"))
+    assert f"resuming after epoch {int(left[-1].split('-')[1])}" in log
+    assert not (killed / "data" / "checkpoints" / "gru").exists()
+    finish(stage(killed, "evaluate"))
+
+    assert metrics(killed) == metrics(uninterrupted)
+    assert metrics(killed)["epochs"] == 8
+    assert history_without_seconds(killed) == history_without_seconds(uninterrupted)
+    for got, want in zip(
+        load_model(killed / "models" / "gru.keras").get_weights(),
+        load_model(uninterrupted / "models" / "gru.keras").get_weights(),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, want)
+
+
+def train_and_evaluate_in_process(project: Path) -> dict:
+    config = load_params(project / "params.yaml")
+    inputs = (
+        project / "data/processed/normalized.npy",
+        project / "data/processed/scaler.json",
+        project / "data/windows/anchors.npz",
+    )
+    model, summary = project / "models/gru.keras", project / "models/gru.train.json"
+    steps.train(config, "gru", *inputs, model, summary, project / "history.tsv")
+    result = steps.evaluate(config, "gru", *inputs, model, summary, project / "gru.json")
+    result.pop("train_seconds")
+    return result
+
+
+def test_same_data_params_and_seed_give_identical_metrics(tmp_path):
+    first = train_and_evaluate_in_process(tiny_project(tmp_path / "first"))
+    second = train_and_evaluate_in_process(tiny_project(tmp_path / "second"))
+    assert first == second
+    assert first["val"]["mae_degc"] > 0 and first["epochs"] == 8
+    (tmp_path / "third").mkdir()
+    params = {**PARAMS, "seed": 8}
+    (tmp_path / "third" / "params.yaml").write_text(yaml.safe_dump(params))
+    shutil.copytree(tmp_path / "first" / "data", tmp_path / "third" / "data")
+    for derived in ("models", "data/checkpoints"):
+        shutil.rmtree(tmp_path / "third" / derived, ignore_errors=True)
+    assert train_and_evaluate_in_process(tmp_path / "third")["val"] != first["val"]
