@@ -1,6 +1,15 @@
 """DVC stage evaluate@<model>: val/test MAE of one model next to the naive baseline."""
 
-from layout import ANCHORS, NORMALIZED, SCALER, model_file, model_metrics, train_summary
+from layout import (
+    ANCHORS,
+    NORMALIZED,
+    SCALER,
+    TABLE,
+    model_file,
+    model_metrics,
+    predictions,
+    train_summary,
+)
 
 from jena_forecast import steps
 from jena_forecast.cli import model_argument, run_stage
@@ -18,6 +27,8 @@ def main() -> str:
         model_file(name),
         train_summary(name),
         model_metrics(name),
+        TABLE,
+        predictions(name),
     )
     val, test = metrics["val"], metrics["test"]
     return (

@@ -5,8 +5,6 @@ Nothing here knows about DVC: the stage entry points in ``stages/`` name the pat
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +12,16 @@ import numpy as np
 import pandas as pd
 
 from jena_forecast.artifacts import load_array, load_arrays, save_array, save_arrays
-from jena_forecast.atomic import atomic_path, read_json, write_json, write_text
+from jena_forecast.atomic import atomic_dir, atomic_path, read_json, write_json, write_text
 from jena_forecast.config import PipelineConfig
 from jena_forecast.data.download import fetch_raw_csv
 from jena_forecast.data.normalize import SPLIT_NAMES, SplitBounds, column_stats, normalize_table
 from jena_forecast.data.parse import parse_csv
 from jena_forecast.data.windows import WindowSpec, naive_forecast, split_anchors
 from jena_forecast.errors import PipelineError
-from jena_forecast.evaluate import split_metrics
+from jena_forecast.evaluate import forecast_stretch, forecast_table, split_metrics
+
+FORECAST_DAYS = 14.0  # the stretch of the test split whose forecasts are saved for plots
 
 
 def download(config: PipelineConfig, csv_path: Path, record_path: Path) -> dict[str, Any]:
@@ -131,14 +131,6 @@ def baseline(
     return metrics
 
 
-def _history_tsv(rows: list[dict[str, float]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
 def train(
     config: PipelineConfig,
     name: str,
@@ -147,18 +139,26 @@ def train(
     anchors_path: Path,
     model_path: Path,
     summary_path: Path,
-    history_path: Path,
+    log_dir: Path,
 ) -> dict[str, Any]:
-    """Fit model ``name`` and save its best weights, a training summary and its per-epoch history."""
+    """Fit model ``name``; save its best weights, a training summary and its DVCLive epoch log."""
     model_spec = config.model(name)
     spec, _ = window_spec(config, scaler_path)
     data, anchors = _load_windows(array_path, anchors_path)
     from jena_forecast.training.fit import train_model
 
-    result = train_model(model_spec, config.seed, data, anchors["train"], anchors["val"], spec)
-    with atomic_path(model_path) as tmp:
-        result.model.save(tmp)
-    write_text(history_path, _history_tsv(result.history))
+    with atomic_dir(log_dir) as tmp_log_dir:
+        result = train_model(
+            model_spec,
+            config.seed,
+            data,
+            anchors["train"],
+            anchors["val"],
+            spec,
+            log_dir=tmp_log_dir,
+        )
+        with atomic_path(model_path) as tmp:
+            result.model.save(tmp)
     summary = result.summary()
     write_json(summary_path, summary)
     return summary
@@ -173,18 +173,82 @@ def evaluate(
     model_path: Path,
     summary_path: Path,
     metrics_path: Path,
+    table_path: Path,
+    predictions_path: Path,
 ) -> dict[str, Any]:
-    """Score model ``name`` against the naive baseline on the val and test windows."""
+    """Score model ``name`` against the naive baseline on the val and test windows.
+
+    Also saves its forecasts in degC, next to the actual and naive ones, for the first
+    ``FORECAST_DAYS`` days of the test split (timestamps from the parsed table's index).
+    """
     config.model(name)  # an unknown name is an error before any work
     spec, scale = window_spec(config, scaler_path)
+    mean, _ = column_stats(read_json(scaler_path), config.windows.target_column, str(scaler_path))
     data, anchors = _load_windows(array_path, anchors_path)
     from jena_forecast.training.predict import load_model, predict_windows
 
     model = load_model(model_path)
     metrics: dict[str, Any] = {}
+    predicted: dict[str, np.ndarray] = {}
     for split in ("val", "test"):
-        predicted = predict_windows(model, data, anchors[split], spec)
-        metrics[split] = split_metrics(predicted, data, anchors[split], spec, scale)
+        predicted[split] = predict_windows(model, data, anchors[split], spec)
+        metrics[split] = split_metrics(predicted[split], data, anchors[split], spec, scale)
     metrics.update(read_json(summary_path))
+    timestamps = pd.DatetimeIndex(read_table(table_path).index)
+    stretch = forecast_stretch(timestamps, anchors["test"], spec, FORECAST_DAYS)
+    forecasts = forecast_table(
+        timestamps, predicted["test"][stretch], data, anchors["test"][stretch], spec, mean, scale
+    )
+    write_text(predictions_path, forecasts.to_csv(index=False, lineterminator="\n"))
     write_json(metrics_path, metrics)
     return metrics
+
+
+def read_tsv(path: Path) -> pd.DataFrame:
+    """Read a tab-separated table written by a stage."""
+    try:
+        return pd.read_csv(path, sep="\t")
+    except FileNotFoundError as error:
+        raise PipelineError(
+            f"{path}: file not found; run the stage that writes it first"
+        ) from error
+
+
+def leaderboard(
+    naive_path: Path, metrics_paths: dict[str, Path], leaderboard_path: Path
+) -> pd.DataFrame:
+    """Rank every model and the naive baseline by validation MAE; save the table as TSV."""
+    from jena_forecast.leaderboard import leaderboard as rank_models
+
+    table = rank_models(
+        read_json(naive_path), {name: read_json(path) for name, path in metrics_paths.items()}
+    )
+    write_text(leaderboard_path, table.to_csv(sep="\t", index=False, lineterminator="\n"))
+    return table
+
+
+def report(
+    leaderboard_path: Path,
+    predictions_paths: dict[str, Path],
+    quality_path: Path,
+    report_dir: Path,
+) -> dict[str, Any]:
+    """Write the static summary: Markdown, the leaderboard chart and the best model's forecast chart."""
+    from jena_forecast import report as summary
+    from jena_forecast.leaderboard import best_model
+
+    table = read_tsv(leaderboard_path)
+    best = best_model(table)
+    if best not in predictions_paths:
+        raise PipelineError(f"{leaderboard_path}: best model {best!r} has no predictions file")
+    try:
+        forecasts = pd.read_csv(predictions_paths[best])
+    except FileNotFoundError as error:
+        raise PipelineError(
+            f"{predictions_paths[best]}: file not found; run evaluate@{best}"
+        ) from error
+    summary.save_figure(summary.leaderboard_figure(table), report_dir / summary.LEADERBOARD_PNG)
+    summary.save_figure(summary.forecast_figure(forecasts, best), report_dir / summary.FORECAST_PNG)
+    markdown_path = report_dir / "summary.md"
+    write_text(markdown_path, summary.summary_markdown(table, best, read_json(quality_path)))
+    return {"best_model": best, "models": len(table), "summary": str(markdown_path)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -45,12 +46,17 @@ def make_loss(config: TrainConfig) -> keras.losses.Loss:
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Collects one row per epoch: losses, learning rate and wall time."""
+    """Collects one row per epoch: losses, learning rate and wall time.
 
-    def __init__(self) -> None:
+    With a DVCLive ``live`` logger, it also logs the learning rate and the epoch's wall time there
+    (DVCLive's own Keras callback logs the losses and must come after this one in ``callbacks``).
+    """
+
+    def __init__(self, live: Any = None) -> None:
         super().__init__()
         self.rows: list[dict[str, float]] = []
         self._started = 0.0
+        self._live = live
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._started = time.perf_counter()
@@ -67,6 +73,27 @@ class EpochLog(keras.callbacks.Callback):
                 "seconds": round(time.perf_counter() - self._started, 3),
             }
         )
+        if self._live is not None:
+            self._live.log_metric(
+                "train/learning_rate", float(f"{self.rows[-1]['learning_rate']:.9g}")
+            )
+            self._live.log_metric("train/epoch_seconds", self.rows[-1]["seconds"])
+
+
+def epoch_loggers(log_dir: Path | None) -> list[keras.callbacks.Callback]:
+    """The per-epoch loggers: in memory, and with ``log_dir`` also DVCLive's files there.
+
+    DVCLive writes ``metrics.json`` (last epoch) and ``plots/metrics/{train,eval}/*.tsv`` (one row
+    per epoch, ``step`` 0 = epoch 1). It writes no ``dvc.yaml``, no report and makes no experiment
+    commit: the pipeline declares the directory as a stage output instead.
+    """
+    if log_dir is None:
+        return [EpochLog()]
+    from dvclive import Live
+    from dvclive.keras import DVCLiveCallback
+
+    live = Live(dir=str(log_dir), dvcyaml=None, save_dvc_exp=False, report=None)
+    return [EpochLog(live), DVCLiveCallback(live=live)]
 
 
 @dataclass
@@ -98,8 +125,12 @@ def train_model(
     val_anchors: np.ndarray,
     window_spec: WindowSpec,
     verbose: int = 2,
+    log_dir: Path | None = None,
 ) -> TrainResult:
-    """Build, compile and fit ``spec``'s model with early stopping on the validation loss."""
+    """Build, compile and fit ``spec``'s model with early stopping on the validation loss.
+
+    With ``log_dir``, DVCLive logs every epoch's losses, learning rate and wall time there.
+    """
     make_reproducible(seed)
     config = spec.train
     model = build_model(spec.builder, (window_spec.timesteps, data.shape[1]), spec.builder_params)
@@ -108,7 +139,9 @@ def train_model(
         data, train_anchors, window_spec, config.batch_size, config.steps_per_epoch, seed
     )
     val_batches = OrderedWindowBatches(data, val_anchors, window_spec, config.batch_size)
-    epoch_log = EpochLog()
+    loggers = epoch_loggers(log_dir)
+    epoch_log = loggers[0]
+    assert isinstance(epoch_log, EpochLog)
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
@@ -117,7 +150,7 @@ def train_model(
         train_batches,
         validation_data=val_batches,
         epochs=config.epochs,
-        callbacks=[epoch_log, early_stopping],
+        callbacks=[*loggers, early_stopping],
         verbose=verbose,
     )
     train_seconds = time.perf_counter() - started
