@@ -76,7 +76,7 @@ def test_report_writes_markdown_and_two_charts(tmp_path):
     assert written["best_model"] == "gru"
     summary = (tmp_path / "reports" / "summary.md").read_text()
     assert "Best model on the validation split: **gru**, test MAE 1.600 degC" in summary
-    assert "| 1 | gru | 1.5 | 1.6 | 0.25 | 0.2 | 10 | 5 | 1.5 |" in summary
+    assert "| 1 | gru | 1.500 | 1.600 | +25.0% | +20.0% | 10 | 5 | 1.5 |" in summary
     assert "| rows_read | 10 |" in summary
     for png in (report.LEADERBOARD_PNG, report.FORECAST_PNG):
         assert (tmp_path / "reports" / png).read_bytes().startswith(b"\x89PNG")

@@ -132,7 +132,7 @@ def test_changing_one_model_reruns_its_stages_and_metrics_diff_reports_it(projec
     assert dense["val.mae_degc"]["old"] == before["val"]["mae_degc"]
     assert dense["val.mae_degc"]["new"] == after["val"]["mae_degc"]
     params = json.loads(run(["dvc", "params", "diff", "HEAD~1", "HEAD", "--json"], project).stdout)
-    assert params["params.yaml"]["models.dense.units"] == {"old": 32, "new": 8}
+    assert params["params.yaml"]["models.dense.units"] == {"old": 32, "new": 8, "diff": -24}
 
 
 def test_bad_params_stop_a_stage_with_one_line_and_exit_code_2(project_copy):

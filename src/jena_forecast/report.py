@@ -40,7 +40,7 @@ def leaderboard_figure(table: pd.DataFrame) -> Figure:
         axes.axvline(float(naive.iloc[0]), color="grey", linestyle="--", label="naive (val)")
     axes.set_xlabel("MAE (degC)")
     axes.set_title("MAE of the 24 h forecast by model")
-    axes.legend(loc="lower right")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return figure
 
 
@@ -67,6 +67,16 @@ def _markdown_table(table: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    """MAE to 3 decimals, skill as a signed percentage."""
+    shown = table.copy()
+    for column in ("val_mae_degc", "test_mae_degc"):
+        shown[column] = shown[column].map(lambda value: f"{value:.3f}")
+    for column in ("val_skill_vs_naive", "test_skill_vs_naive"):
+        shown[column] = shown[column].map(lambda value: f"{value:+.1%}")
+    return shown
+
+
 def summary_markdown(table: pd.DataFrame, best: str, quality: dict[str, Any]) -> str:
     """The summary page: leaderboard, the best model's forecast chart and the data-quality report."""
     best_row = table[table["model"] == best].iloc[0]
@@ -78,7 +88,7 @@ def summary_markdown(table: pd.DataFrame, best: str, quality: dict[str, Any]) ->
                 f"Best model on the validation split: **{best}**, test MAE "
                 f"{best_row['test_mae_degc']:.3f} degC (skill vs naive {best_row['test_skill_vs_naive']:+.1%}).",
                 "## Leaderboard (24 h ahead, MAE in degC, sorted by validation MAE)",
-                _markdown_table(table),
+                _markdown_table(_readable(table)),
                 f"![MAE by model]({LEADERBOARD_PNG})",
                 f"## Forecast of {best} on the first two weeks of the test split",
                 f"![Forecast of {best}]({FORECAST_PNG})",

@@ -73,9 +73,9 @@ class EpochLog(keras.callbacks.Callback):
                 "seconds": round(time.perf_counter() - self._started, 3),
             }
         )
-        if self._live is not None:
+        if self._live is not None:  # float32 learning rates: 7 significant digits
             self._live.log_metric(
-                "train/learning_rate", float(f"{self.rows[-1]['learning_rate']:.9g}")
+                "train/learning_rate", float(f"{self.rows[-1]['learning_rate']:.7g}")
             )
             self._live.log_metric("train/epoch_seconds", self.rows[-1]["seconds"])
 
