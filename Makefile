@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: setup repro test lint
+.PHONY: setup repro test lint plots
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ test: setup
 	$(RUN) python -m pytest
 
 lint: setup
-	$(RUN) ruff check src stages tests
-	$(RUN) ruff format --check src stages tests
+	$(RUN) ruff check src stages tests tools
+	$(RUN) ruff format --check src stages tests tools
 	$(RUN) mypy src
+
+# The DVC plots page, rendered offline: Vega is inlined into the page template (no CDN needed).
+build/plots-template.html: tools/offline_plots_template.py $(STAMP)
+	$(RUN) python tools/offline_plots_template.py $@
+
+plots: build/plots-template.html
+	$(RUN) dvc plots show --html-template build/plots-template.html

@@ -1,6 +1,16 @@
 """DVC stage evaluate@<model>: val/test MAE of one model next to the naive baseline."""
 
-from layout import ANCHORS, NORMALIZED, SCALER, horizons, model_file, model_metrics, train_summary
+from layout import (
+    ANCHORS,
+    NORMALIZED,
+    SCALER,
+    TABLE,
+    horizons,
+    model_file,
+    model_metrics,
+    predictions,
+    train_summary,
+)
 
 from jena_forecast import steps
 from jena_forecast.cli import model_argument, run_stage
@@ -19,6 +29,8 @@ def main() -> str:
         train_summary(name),
         model_metrics(name),
         horizons(name),
+        TABLE,
+        predictions(name),
     )
     val, test = metrics["val"], metrics["test"]
     return (

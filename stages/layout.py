@@ -12,6 +12,8 @@ SPLIT = Path("data/processed/split.json")
 ANCHORS = Path("data/windows/anchors.npz")
 WINDOWS_SUMMARY = Path("data/windows/windows.json")
 NAIVE_METRICS = Path("metrics/models/naive.json")
+LEADERBOARD = Path("metrics/leaderboard.tsv")
+REPORT_DIR = Path("reports")
 
 
 def model_file(name: str) -> Path:
@@ -22,8 +24,9 @@ def train_summary(name: str) -> Path:
     return Path("models") / f"{name}.train.json"
 
 
-def history(name: str) -> Path:
-    return Path("metrics/history") / f"{name}.tsv"
+def train_log(name: str) -> Path:
+    """DVCLive's per-epoch log of one model's training."""
+    return Path("dvclive") / name
 
 
 def model_metrics(name: str) -> Path:
@@ -41,3 +44,8 @@ LR_RANGE_RESULT = Path("metrics/lr_range_test.json")
 def checkpoint_dir(name: str) -> Path:
     """Resume checkpoints of an unfinished train stage: git-ignored, not a DVC output."""
     return Path("data/checkpoints") / name
+
+
+def predictions(name: str) -> Path:
+    """One model's test forecasts (first two weeks), next to the actual and naive ones."""
+    return Path("metrics/predictions") / f"{name}.csv"

@@ -1,6 +1,14 @@
 """DVC stage train@<model>: fit one model of params.yaml's ``models`` and keep its best weights."""
 
-from layout import ANCHORS, NORMALIZED, SCALER, checkpoint_dir, history, model_file, train_summary
+from layout import (
+    ANCHORS,
+    NORMALIZED,
+    SCALER,
+    checkpoint_dir,
+    model_file,
+    train_log,
+    train_summary,
+)
 
 from jena_forecast import steps
 from jena_forecast.cli import model_argument, run_stage
@@ -17,7 +25,7 @@ def main() -> str:
         ANCHORS,
         model_file(name),
         train_summary(name),
-        history(name),
+        train_log(name),
         checkpoint_dir(name),
     )
     return (

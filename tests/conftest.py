@@ -35,3 +35,33 @@ def write_csv(tmp_path: Path):
         return source.write_csv(path)
 
     return write
+
+
+@pytest.fixture(scope="session")
+def reproduced_project(tmp_path_factory) -> Path:
+    """One tiny project, reproduced once with `dvc repro` and committed, shared by every e2e test.
+
+    Tests must not change it: those that do work on ``project_copy``. ``repro_output`` holds what
+    the first `dvc repro` printed.
+    """
+    from dvc_project import commit_all, new_project, run
+
+    project = new_project(tmp_path_factory.mktemp("reproduced") / "project")
+    commit_all(project, "Tiny synthetic project")
+    output = run(["dvc", "repro"], project).stdout
+    (project.parent / "repro_output.txt").write_text(output)
+    commit_all(project, "Reproduce the pipeline")
+    return project
+
+
+@pytest.fixture
+def repro_output(reproduced_project: Path) -> str:
+    return (reproduced_project.parent / "repro_output.txt").read_text()
+
+
+@pytest.fixture
+def project_copy(reproduced_project: Path, tmp_path: Path) -> Path:
+    """A private copy of the reproduced project (git history, DVC cache and all)."""
+    from dvc_project import copy_project
+
+    return copy_project(reproduced_project, tmp_path / "project")

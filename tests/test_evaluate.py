@@ -56,3 +56,26 @@ def test_skill_is_positive_when_the_forecast_beats_naive():
     perfect = data[anchors + SPEC.delay_rows, 0]
     metrics = split_metrics(perfect, data, anchors, SPEC, target_scale=1.0)
     assert metrics["mae_norm"] == 0.0 and metrics["skill_vs_naive"] == 1.0
+
+
+def test_forecast_table_is_in_degc_at_the_target_times_of_the_first_days():
+    import pandas as pd
+
+    from jena_forecast.evaluate import forecast_stretch, forecast_table
+
+    rows = 400
+    data = noisy_series(rows)
+    timestamps = pd.date_range("2015-01-01", periods=rows, freq="10min")
+    anchors = np.arange(100, 300)
+    stretch = forecast_stretch(timestamps, anchors, SPEC, days=1)
+    # Targets are 12 rows (2 h) after each anchor; one day is 144 rows of 10 minutes.
+    assert list(stretch) == list(range(144))
+    predicted = data[anchors[stretch] + 12, 0] + 0.5  # an error of 0.5 normalized units
+    table = forecast_table(timestamps, predicted, data, anchors[stretch], SPEC, 10.0, 2.0)
+    assert list(table.columns) == ["timestamp", "actual_degc", "predicted_degc", "naive_degc"]
+    assert table["timestamp"].iloc[0] == "2015-01-01T18:40:00"  # row 112 = 100 + 12
+    assert table["actual_degc"].iloc[0] == round(data[112, 0] * 2.0 + 10.0, 4)
+    assert table["naive_degc"].iloc[0] == round(data[100, 0] * 2.0 + 10.0, 4)
+    errors = (table["predicted_degc"] - table["actual_degc"]).abs()
+    assert errors.to_numpy() == pytest.approx(np.full(144, 1.0), abs=1e-3)
+    assert len(forecast_stretch(timestamps, anchors[:0], SPEC, days=1)) == 0

@@ -2,89 +2,39 @@
 
 from __future__ import annotations
 
-import hashlib
+import csv
 import json
-import os
-import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import PROJECT_ROOT
-from synthetic import SyntheticJena, SyntheticJenaNewer
+from dvc_project import TINY_MODELS, commit_all, edit_params, new_project, run, stages_run
+from synthetic import SyntheticJenaNewer
 
 pytestmark = pytest.mark.slow
-PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "src"]
-TINY_MODELS = ["linear", "dense", "gru", "conv1d_gru", "seq2seq"]
+MODELS = TINY_MODELS
 
 
-def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
 
 
-def stages_run(output: str) -> list[str]:
-    return re.findall(r"Running stage '([^']+)'", output)
-
-
-def tiny_params(project: Path, mirror: Path) -> None:
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["download"].update(
-        mirror=str(mirror.relative_to(project)),
-        sha256=hashlib.sha256(mirror.read_bytes()).hexdigest(),
-    )
-    params["windows"].update(lookback_rows=72, step_rows=6, delay_rows=12)
-    params["train"].update(epochs=2, steps_per_epoch=4, batch_size=32, patience=1)
-    # A few models cover every code path (point and sequence targets, a model's own step) quickly.
-    params["models"] = {name: params["models"][name] for name in TINY_MODELS}
-    params["models"]["seq2seq"]["horizons"] = 4
-    params["lr_range_test"].update(model="gru", steps=20)
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-def make_project(root: Path, data: SyntheticJena) -> Path:
-    """A git + DVC copy of the project in ``root`` whose mirror holds ``data``, tiny params."""
-    for name in PROJECT_FILES:
-        source = PROJECT_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, root / name)
-    run(["git", "init", "-q"], root)
-    run(["dvc", "init", "-q"], root)
-    run(["dvc", "config", "core.analytics", "false"], root)
-    mirror = root / "data" / "mirror" / "tiny.zip"
-    mirror.parent.mkdir(parents=True)
-    data.write_zip(mirror)
-    tiny_params(root, mirror)
-    return root
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    source = SyntheticJena(rows=2000, duplicate_block=(300, 144), drop_rows=[700, 701])
-    return make_project(tmp_path_factory.mktemp("project"), source)
-
-
-def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(project):
-    first = run(["dvc", "repro"], project)
-    assert set(stages_run(first.stdout)) >= {
+def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, repro_output):
+    project = reproduced_project
+    assert set(stages_run(repro_output)) >= {
         "download",
         "parse",
         "baseline",
         "train@gru",
         "evaluate@gru",
+        "leaderboard",
+        "report",
     }
     quality = json.loads((project / "metrics" / "data_quality.json").read_text())
     assert (quality["duplicate_rows_dropped"], quality["missing_rows"]) == (144, 2)
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
-    for name in TINY_MODELS:
+    for name in MODELS:
         metrics = json.loads((project / "metrics" / "models" / f"{name}.json").read_text())
         for split in ("val", "test"):
             assert metrics[split]["naive_mae_degc"] == naive[split]["mae_degc"]
@@ -104,33 +54,104 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(project):
     assert "up to date" in run(["dvc", "status"], project).stdout
 
 
-def test_editing_one_model_reruns_only_its_stages(project):
-    run(["dvc", "repro"], project)
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["models"]["dense"]["units"] = 8
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    rerun = run(["dvc", "repro"], project)
-    assert sorted(stages_run(rerun.stdout)) == ["evaluate@dense", "train@dense"]
-
-
-def test_bad_params_stop_a_stage_with_one_line_and_exit_code_2(project):
-    run(["dvc", "repro"], project)
-    params_path = project / "params.yaml"
-    original = params_path.read_text()
-    params = yaml.safe_load(original)
-    params["split"] = {"preset": "dlwp1"}
-    params_path.write_text(yaml.safe_dump(params, sort_keys=False))
-    try:
-        before = (project / "data" / "processed" / "split.json").read_text()
-        result = run([sys.executable, "stages/normalize.py"], project, check=False)
-        assert result.returncode == 2
-        assert "Traceback" not in result.stderr
-        assert result.stderr.strip().startswith(
-            "normalize: error: split.preset=dlwp1: split.train_end=200000"
+def test_dvclive_logs_every_epoch_of_every_model(reproduced_project):
+    for name in MODELS:
+        summary = json.loads((reproduced_project / "models" / f"{name}.train.json").read_text())
+        log = reproduced_project / "dvclive" / name
+        curves = log / "plots" / "metrics"
+        val_loss = [float(row["loss"]) for row in read_tsv(curves / "eval" / "loss.tsv")]
+        assert len(val_loss) == summary["epochs"]
+        assert min(val_loss) == summary["best_val_loss"]
+        assert val_loss.index(min(val_loss)) + 1 == summary["best_epoch"]
+        assert len(read_tsv(curves / "train" / "loss.tsv")) == summary["epochs"]
+        rates = read_tsv(curves / "train" / "learning_rate.tsv")
+        assert [float(row["learning_rate"]) for row in rates] == [0.001] * summary["epochs"]
+        assert all(
+            float(row["epoch_seconds"]) > 0
+            for row in read_tsv(curves / "train" / "epoch_seconds.tsv")
         )
-        assert (project / "data" / "processed" / "split.json").read_text() == before
-    finally:
-        params_path.write_text(original)
+        last = json.loads((log / "metrics.json").read_text())
+        assert last["step"] == summary["epochs"] - 1 and last["eval"]["loss"] == val_loss[-1]
+        assert not (log / "dvc.yaml").exists() and not (log / "report.html").exists()
+    # DVCLive made no experiment commits of its own and left nothing untracked.
+    assert run(["git", "status", "--porcelain"], reproduced_project).stdout == ""
+    assert run(["dvc", "exp", "list", "--all-commits"], reproduced_project).stdout.strip() == ""
+
+
+def test_leaderboard_predictions_and_report(reproduced_project):
+    project = reproduced_project
+    board = read_tsv(project / "metrics" / "leaderboard.tsv")
+    assert sorted(row["model"] for row in board) == sorted([*MODELS, "naive"])
+    val_mae = [float(row["val_mae_degc"]) for row in board]
+    assert val_mae == sorted(val_mae)
+    assert [row["rank"] for row in board] == [str(rank) for rank in range(1, len(board) + 1)]
+    for row in board:
+        record = json.loads((project / "metrics" / "models" / f"{row['model']}.json").read_text())
+        assert float(row["val_mae_degc"]) == record["val"]["mae_degc"]
+        assert float(row["test_mae_degc"]) == record["test"]["mae_degc"]
+    naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
+    for name in MODELS:
+        with (project / "metrics" / "predictions" / f"{name}.csv").open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert list(rows[0]) == ["timestamp", "actual_degc", "predicted_degc", "naive_degc"]
+        # The tiny test split is shorter than two weeks: every test window is there, in time order.
+        assert len(rows) == naive["test"]["windows"]
+        assert [row["timestamp"] for row in rows] == sorted(row["timestamp"] for row in rows)
+        naive_mae = sum(abs(float(r["naive_degc"]) - float(r["actual_degc"])) for r in rows) / len(
+            rows
+        )
+        assert naive_mae == pytest.approx(naive["test"]["mae_degc"], abs=1e-3)
+    summary = (project / "reports" / "summary.md").read_text()
+    best = next(row["model"] for row in board if row["model"] != "naive")
+    assert f"Best model on the validation split: **{best}**" in summary
+    assert (
+        "![MAE by model](leaderboard.png)" in summary
+        and "| duplicate_rows_dropped | 144 |" in summary
+    )
+    for png in ("leaderboard.png", "forecast.png"):
+        assert (project / "reports" / png).read_bytes().startswith(b"\x89PNG")
+
+
+def test_changing_one_model_reruns_its_stages_and_metrics_diff_reports_it(project_copy):
+    project = project_copy
+    before = json.loads((project / "metrics" / "models" / "dense.json").read_text())
+    edit_params(project, **{"models.dense.units": 8})
+    rerun = run(["dvc", "repro"], project)
+    assert sorted(stages_run(rerun.stdout)) == [
+        "evaluate@dense",
+        "leaderboard",
+        "report",
+        "train@dense",
+    ]
+    commit_all(project, "Fewer dense units")
+    after = json.loads((project / "metrics" / "models" / "dense.json").read_text())
+
+    diff = json.loads(run(["dvc", "metrics", "diff", "HEAD~1", "HEAD", "--json"], project).stdout)
+    assert "metrics/models/gru.json" not in diff and "metrics/models/naive.json" not in diff
+    dense = diff["metrics/models/dense.json"]
+    assert dense["parameters"] == {
+        "old": before["parameters"],
+        "new": after["parameters"],
+        "diff": after["parameters"] - before["parameters"],
+    }
+    assert after["parameters"] < before["parameters"]
+    assert dense["val.mae_degc"]["old"] == before["val"]["mae_degc"]
+    assert dense["val.mae_degc"]["new"] == after["val"]["mae_degc"]
+    params = json.loads(run(["dvc", "params", "diff", "HEAD~1", "HEAD", "--json"], project).stdout)
+    assert params["params.yaml"]["models.dense.units"] == {"old": 32, "new": 8, "diff": -24}
+
+
+def test_bad_params_stop_a_stage_with_one_line_and_exit_code_2(project_copy):
+    project = project_copy
+    edit_params(project, split={"preset": "dlwp1"})
+    before = (project / "data" / "processed" / "split.json").read_text()
+    result = run([sys.executable, "stages/normalize.py"], project, check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith(
+        "normalize: error: split.preset=dlwp1: split.train_end=200000"
+    )
+    assert (project / "data" / "processed" / "split.json").read_text() == before
 
 
 def test_a_newer_export_runs_through_params_alone(tmp_path):
@@ -140,11 +161,8 @@ def test_a_newer_export_runs_through_params_alone(tmp_path):
         sentinel_cells=[(50, "CO2 (ppm)"), (400, "rain (mm)"), (900, "Tlog (degC)")],
         drop_rows=[1000],
     )
-    project = make_project(tmp_path, source)
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["parse"]["timestamp_format"] = "auto"
-    params["windows"]["target_column"] = "Nope"
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    project = new_project(tmp_path / "project", source)
+    edit_params(project, **{"parse.timestamp_format": "auto", "windows.target_column": "Nope"})
     run(["dvc", "repro", "download"], project)
     refused = run([sys.executable, "stages/parse.py"], project, check=False)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
@@ -154,8 +172,7 @@ def test_a_newer_export_runs_through_params_alone(tmp_path):
     )
     assert not (project / "data" / "interim").exists()
 
-    params["windows"]["target_column"] = "Tlog (degC)"
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    edit_params(project, **{"windows.target_column": "Tlog (degC)"})
     repro = run(["dvc", "repro", "baseline"], project)
     assert set(stages_run(repro.stdout)) == {"parse", "normalize", "windows", "baseline"}
     quality = json.loads((project / "metrics" / "data_quality.json").read_text())

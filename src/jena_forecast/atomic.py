@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +67,36 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise _write_error(target, error) from error
     except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary directory beside ``path``; swap it in for ``path`` only on success.
+
+    For writers that fill a directory file by file (a training logger): readers see the old
+    directory or the complete new one, never a mix. The temporary name matches ``.*.tmp-*``.
+    """
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    except OSError as error:
+        raise PipelineError(f"{target}: cannot write output: {error.strerror}") from error
+    try:
+        yield tmp
+        if target.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+            os.replace(target, retired / target.name)
+            os.replace(tmp, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except OSError as error:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise PipelineError(f"{target}: cannot write output: {error.strerror}") from error
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 

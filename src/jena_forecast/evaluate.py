@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from jena_forecast.data.windows import WindowSpec, assemble_targets, naive_forecast
 
@@ -73,3 +74,44 @@ def horizon_metrics(
             }
         )
     return rows
+
+
+def forecast_stretch(
+    timestamps: pd.DatetimeIndex,
+    anchors: np.ndarray,
+    spec: WindowSpec,
+    days: float,
+) -> np.ndarray:
+    """Positions in ``anchors`` of the windows whose target time is within ``days`` of the first one."""
+    if len(anchors) == 0:
+        return np.zeros(0, dtype=np.int64)
+    target_times = timestamps[np.asarray(anchors) + spec.delay_rows]
+    return np.flatnonzero(target_times < target_times[0] + pd.Timedelta(days=days))
+
+
+def forecast_table(
+    timestamps: pd.DatetimeIndex,
+    predicted_norm: np.ndarray,
+    data: np.ndarray,
+    anchors: np.ndarray,
+    spec: WindowSpec,
+    target_mean: float,
+    target_scale: float,
+) -> pd.DataFrame:
+    """Tidy forecasts in degC, one row per window: target ``timestamp``, actual, predicted, naive."""
+
+    def degc(values: np.ndarray) -> np.ndarray:
+        return np.round(
+            np.asarray(values, dtype=np.float64).reshape(-1) * target_scale + target_mean, 4
+        )
+
+    return pd.DataFrame(
+        {
+            "timestamp": timestamps[np.asarray(anchors) + spec.delay_rows].strftime(
+                "%Y-%m-%dT%H:%M:%S"
+            ),
+            "actual_degc": degc(assemble_targets(data, anchors, spec)),
+            "predicted_degc": degc(predicted_norm),
+            "naive_degc": degc(naive_forecast(data, anchors, spec)),
+        }
+    )

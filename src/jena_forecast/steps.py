@@ -14,14 +14,22 @@ import numpy as np
 import pandas as pd
 
 from jena_forecast.artifacts import load_array, load_arrays, save_array, save_arrays
-from jena_forecast.atomic import atomic_path, read_json, write_json, write_text
+from jena_forecast.atomic import atomic_dir, atomic_path, read_json, write_json, write_text
 from jena_forecast.config import PipelineConfig
 from jena_forecast.data.download import fetch_raw_csv
 from jena_forecast.data.normalize import SPLIT_NAMES, SplitBounds, column_stats, normalize_table
 from jena_forecast.data.parse import parse_csv
 from jena_forecast.data.windows import WindowSpec, horizon_offsets, naive_forecast, split_anchors
 from jena_forecast.errors import PipelineError
-from jena_forecast.evaluate import forecast_paths, horizon_metrics, split_metrics
+from jena_forecast.evaluate import (
+    forecast_paths,
+    forecast_stretch,
+    forecast_table,
+    horizon_metrics,
+    split_metrics,
+)
+
+FORECAST_DAYS = 14.0  # the stretch of the test split whose forecasts are saved for plots
 
 
 def download(config: PipelineConfig, csv_path: Path, record_path: Path) -> dict[str, Any]:
@@ -139,10 +147,10 @@ def train(
     anchors_path: Path,
     model_path: Path,
     summary_path: Path,
-    history_path: Path,
+    log_dir: Path,
     checkpoint_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Fit model ``name`` and save its best weights, a training summary and its per-epoch history.
+    """Fit model ``name``; save its best weights, a training summary and its DVCLive epoch log.
 
     With ``checkpoint_dir``, an interrupted run resumes from its last completed epoch; the
     checkpoint is removed once every output is in place.
@@ -159,18 +167,19 @@ def train(
         checkpoint = TrainingCheckpoint(
             checkpoint_dir, fingerprint(model_spec, config.seed, spec, arrays)
         )
-    result = train_model(
-        model_spec,
-        config.seed,
-        data,
-        anchors["train"],
-        anchors["val"],
-        spec,
-        checkpoint=checkpoint,
-    )
-    with atomic_path(model_path) as tmp:
-        result.model.save(tmp)
-    write_text(history_path, _tsv(result.history))
+    with atomic_dir(log_dir) as tmp_log_dir:
+        result = train_model(
+            model_spec,
+            config.seed,
+            data,
+            anchors["train"],
+            anchors["val"],
+            spec,
+            checkpoint=checkpoint,
+            log_dir=tmp_log_dir,
+        )
+        with atomic_path(model_path) as tmp:
+            result.model.save(tmp)
     summary = result.summary()
     write_json(summary_path, summary)
     if checkpoint is not None:
@@ -196,14 +205,18 @@ def evaluate(
     summary_path: Path,
     metrics_path: Path,
     horizons_path: Path,
+    table_path: Path,
+    predictions_path: Path,
 ) -> dict[str, Any]:
     """Score model ``name`` against the naive baseline on the val and test windows.
 
     Also writes the test MAE per forecast horizon (one row for a point model, one per hour for a
-    sequence model) next to the naive forecast's.
+    sequence model) next to the naive forecast's, and the model's forecasts in degC next to the
+    actual and naive ones for the first ``FORECAST_DAYS`` days of the test split.
     """
     model_spec = config.model(name)
     base_spec, scale = window_spec(config, scaler_path)
+    mean, _ = column_stats(read_json(scaler_path), config.windows.target_column, str(scaler_path))
     data, anchors = _load_windows(array_path, anchors_path)
     from jena_forecast.training.fit import model_window_spec
     from jena_forecast.training.predict import load_model, predict_windows
@@ -211,16 +224,23 @@ def evaluate(
     spec = model_window_spec(base_spec, model_spec)
     model = load_model(model_path)
     metrics: dict[str, Any] = {}
+    paths: dict[str, np.ndarray] = {}
     for split in ("val", "test"):
-        paths = forecast_paths(predict_windows(model, data, anchors[split], spec))
-        metrics[split] = split_metrics(paths[:, -1:], data, anchors[split], spec, scale)
+        paths[split] = forecast_paths(predict_windows(model, data, anchors[split], spec))
+        metrics[split] = split_metrics(paths[split][:, -1:], data, anchors[split], spec, scale)
     horizons = getattr(model_spec.builder_params, "horizons", None)
     offsets = horizon_offsets(spec, horizons) if horizons else np.array([spec.delay_rows])
     rows = horizon_metrics(
-        paths, data, anchors["test"], spec, offsets, scale, config.parse.interval_minutes
+        paths["test"], data, anchors["test"], spec, offsets, scale, config.parse.interval_minutes
     )
     write_text(horizons_path, _tsv(rows))
     metrics.update(read_json(summary_path))
+    timestamps = pd.DatetimeIndex(read_table(table_path).index)
+    stretch = forecast_stretch(timestamps, anchors["test"], spec, FORECAST_DAYS)
+    forecasts = forecast_table(
+        timestamps, paths["test"][stretch, -1:], data, anchors["test"][stretch], spec, mean, scale
+    )
+    write_text(predictions_path, forecasts.to_csv(index=False, lineterminator="\n"))
     write_json(metrics_path, metrics)
     return metrics
 
@@ -251,3 +271,53 @@ def lr_range_test(
     }
     write_json(result_path, summary)
     return summary
+
+
+def read_tsv(path: Path) -> pd.DataFrame:
+    """Read a tab-separated table written by a stage."""
+    try:
+        return pd.read_csv(path, sep="\t")
+    except FileNotFoundError as error:
+        raise PipelineError(
+            f"{path}: file not found; run the stage that writes it first"
+        ) from error
+
+
+def leaderboard(
+    naive_path: Path, metrics_paths: dict[str, Path], leaderboard_path: Path
+) -> pd.DataFrame:
+    """Rank every model and the naive baseline by validation MAE; save the table as TSV."""
+    from jena_forecast.leaderboard import leaderboard as rank_models
+
+    table = rank_models(
+        read_json(naive_path), {name: read_json(path) for name, path in metrics_paths.items()}
+    )
+    write_text(leaderboard_path, table.to_csv(sep="\t", index=False, lineterminator="\n"))
+    return table
+
+
+def report(
+    leaderboard_path: Path,
+    predictions_paths: dict[str, Path],
+    quality_path: Path,
+    report_dir: Path,
+) -> dict[str, Any]:
+    """Write the static summary: Markdown, the leaderboard chart and the best model's forecast chart."""
+    from jena_forecast import report as summary
+    from jena_forecast.leaderboard import best_model
+
+    table = read_tsv(leaderboard_path)
+    best = best_model(table)
+    if best not in predictions_paths:
+        raise PipelineError(f"{leaderboard_path}: best model {best!r} has no predictions file")
+    try:
+        forecasts = pd.read_csv(predictions_paths[best])
+    except FileNotFoundError as error:
+        raise PipelineError(
+            f"{predictions_paths[best]}: file not found; run evaluate@{best}"
+        ) from error
+    summary.save_figure(summary.leaderboard_figure(table), report_dir / summary.LEADERBOARD_PNG)
+    summary.save_figure(summary.forecast_figure(forecasts, best), report_dir / summary.FORECAST_PNG)
+    markdown_path = report_dir / "summary.md"
+    write_text(markdown_path, summary.summary_markdown(table, best, read_json(quality_path)))
+    return {"best_model": best, "models": len(table), "summary": str(markdown_path)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -66,12 +67,17 @@ def make_loss(config: TrainConfig) -> keras.losses.Loss:
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Collects one row per epoch: losses, learning rate and wall time."""
+    """Collects one row per epoch: losses, learning rate and wall time.
 
-    def __init__(self) -> None:
+    With a DVCLive ``live`` logger, it also logs the learning rate and the epoch's wall time there
+    (DVCLive's own Keras callback logs the losses and must come after this one in ``callbacks``).
+    """
+
+    def __init__(self, live: Any = None) -> None:
         super().__init__()
         self.rows: list[dict[str, float]] = []
         self._started = 0.0
+        self.live = live
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._started = time.perf_counter()
@@ -88,6 +94,39 @@ class EpochLog(keras.callbacks.Callback):
                 "seconds": round(time.perf_counter() - self._started, 3),
             }
         )
+        if self.live is not None:  # float32 learning rates: 7 significant digits
+            self.live.log_metric(
+                "train/learning_rate", float(f"{self.rows[-1]['learning_rate']:.7g}")
+            )
+            self.live.log_metric("train/epoch_seconds", self.rows[-1]["seconds"])
+
+
+def epoch_loggers(
+    log_dir: Path | None, earlier: list[dict[str, float]] | None = None
+) -> tuple[EpochLog, list[keras.callbacks.Callback]]:
+    """The per-epoch loggers: in memory, and with ``log_dir`` also DVCLive's files there.
+
+    DVCLive writes ``metrics.json`` (last epoch) and ``plots/metrics/{train,eval}/*.tsv`` (one row
+    per epoch, ``step`` 0 = epoch 1). It writes no ``dvc.yaml``, no report and makes no experiment
+    commit: the pipeline declares the directory as a stage output instead. The ``earlier`` epochs
+    of a resumed run are replayed first, so the log reads as if the run had never stopped.
+    """
+    epoch_log = EpochLog()
+    epoch_log.rows = list(earlier or [])
+    if log_dir is None:
+        return epoch_log, [epoch_log]
+    from dvclive import Live
+    from dvclive.keras import DVCLiveCallback
+
+    live = Live(dir=str(log_dir), dvcyaml=None, save_dvc_exp=False, report=None)
+    for row in epoch_log.rows:  # the names DVCLiveCallback and EpochLog log under
+        live.log_metric("train/learning_rate", float(f"{row['learning_rate']:.7g}"))
+        live.log_metric("train/epoch_seconds", row["seconds"])
+        live.log_metric("train/loss", row["loss"])
+        live.log_metric("eval/loss", row["val_loss"])
+        live.next_step()
+    epoch_log.live = live
+    return epoch_log, [epoch_log, DVCLiveCallback(live=live)]
 
 
 @dataclass
@@ -120,11 +159,13 @@ def train_model(
     window_spec: WindowSpec,
     verbose: int = 2,
     checkpoint: TrainingCheckpoint | None = None,
+    log_dir: Path | None = None,
 ) -> TrainResult:
     """Build, compile and fit ``spec``'s model with early stopping on the validation loss.
 
     With a ``checkpoint``, every epoch is saved there and a run killed mid-way continues from its
-    last completed epoch to the same final weights (see ``training/resume.py``).
+    last completed epoch to the same final weights (see ``training/resume.py``). With ``log_dir``,
+    DVCLive logs every epoch's losses, learning rate and wall time there.
     """
     make_reproducible(seed)
     config = spec.train
@@ -153,15 +194,14 @@ def train_model(
     else:
         model = resumed.model  # its optimizer state and schedule travel with it
     val_batches = OrderedWindowBatches(data, val_anchors, window_spec, config.batch_size, targets)
-    epoch_log = EpochLog()
-    epoch_log.rows = list(resumed.history) if resumed else []
+    epoch_log, loggers = epoch_loggers(log_dir, resumed.history if resumed else None)
     early_stopping = ResumableEarlyStopping(
         restored=resumed.early_stopping if resumed else None,
         monitor="val_loss",
         patience=config.patience,
         restore_best_weights=True,
     )
-    callbacks: list[keras.callbacks.Callback] = [epoch_log, early_stopping]
+    callbacks: list[keras.callbacks.Callback] = [*loggers, early_stopping]
     if config.lr_schedule == "plateau":
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(

@@ -61,6 +61,7 @@ class _ExponentialRate(keras.callbacks.Callback):
             {
                 "step": step + 1,
                 "learning_rate": self.rate(step),
+                "log10_learning_rate": round(math.log10(self.rate(step)), 6),
                 "loss": loss,
                 "smoothed_loss": smoothed,
             }

@@ -1,0 +1,100 @@
+"""A static summary a person can read without DVC: Markdown plus PNG charts drawn with matplotlib."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from jena_forecast.atomic import atomic_path  # noqa: E402
+from jena_forecast.leaderboard import NAIVE  # noqa: E402
+
+LEADERBOARD_PNG = "leaderboard.png"
+FORECAST_PNG = "forecast.png"
+
+
+def save_figure(figure: Figure, path: Path) -> None:
+    """Save ``figure`` as a PNG atomically and free it."""
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+
+
+def leaderboard_figure(table: pd.DataFrame) -> Figure:
+    """Horizontal bars of validation and test MAE (degC) per model, best at the top."""
+    figure, axes = plt.subplots(figsize=(7, 0.5 * len(table) + 1.5))
+    positions = range(len(table))[::-1]
+    height = 0.4
+    axes.barh([p + height / 2 for p in positions], table["val_mae_degc"], height, label="val")
+    axes.barh([p - height / 2 for p in positions], table["test_mae_degc"], height, label="test")
+    axes.set_yticks(list(positions), list(table["model"]))
+    naive = table.loc[table["model"] == NAIVE, "val_mae_degc"]
+    if len(naive):
+        axes.axvline(float(naive.iloc[0]), color="grey", linestyle="--", label="naive (val)")
+    axes.set_xlabel("MAE (degC)")
+    axes.set_title("MAE of the 24 h forecast by model")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return figure
+
+
+def forecast_figure(forecasts: pd.DataFrame, model: str) -> Figure:
+    """Actual, predicted and naive temperature over the saved test stretch."""
+    figure, axes = plt.subplots(figsize=(10, 4))
+    times = pd.to_datetime(forecasts["timestamp"])
+    axes.plot(times, forecasts["actual_degc"], color="black", linewidth=1.2, label="actual")
+    axes.plot(times, forecasts["predicted_degc"], linewidth=1.0, label=model)
+    axes.plot(times, forecasts["naive_degc"], linewidth=0.8, alpha=0.7, label="naive")
+    axes.set_ylabel("T (degC)")
+    axes.set_title(f"24 h ahead forecast of {model} on the test split")
+    axes.legend(loc="upper right")
+    figure.autofmt_xdate()
+    return figure
+
+
+def _markdown_table(table: pd.DataFrame) -> str:
+    header = "| " + " | ".join(table.columns) + " |"
+    rule = "|" + "|".join("---" for _ in table.columns) + "|"
+    rows = [
+        "| " + " | ".join(str(value) for value in row) + " |" for row in table.itertuples(False)
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    """MAE to 3 decimals, skill as a signed percentage."""
+    shown = table.copy()
+    for column in ("val_mae_degc", "test_mae_degc"):
+        shown[column] = shown[column].map(lambda value: f"{value:.3f}")
+    for column in ("val_skill_vs_naive", "test_skill_vs_naive"):
+        shown[column] = shown[column].map(lambda value: f"{value:+.1%}")
+    return shown
+
+
+def summary_markdown(table: pd.DataFrame, best: str, quality: dict[str, Any]) -> str:
+    """The summary page: leaderboard, the best model's forecast chart and the data-quality report."""
+    best_row = table[table["model"] == best].iloc[0]
+    quality_table = pd.DataFrame({"check": list(quality), "value": list(quality.values())})
+    return (
+        "\n\n".join(
+            [
+                "# Jena temperature forecast: summary",
+                f"Best model on the validation split: **{best}**, test MAE "
+                f"{best_row['test_mae_degc']:.3f} degC (skill vs naive {best_row['test_skill_vs_naive']:+.1%}).",
+                "## Leaderboard (24 h ahead, MAE in degC, sorted by validation MAE)",
+                _markdown_table(_readable(table)),
+                f"![MAE by model]({LEADERBOARD_PNG})",
+                f"## Forecast of {best} on the first two weeks of the test split",
+                f"![Forecast of {best}]({FORECAST_PNG})",
+                "## Data quality of the raw file",
+                _markdown_table(quality_table),
+            ]
+        )
+        + "\n"
+    )

@@ -1,0 +1,119 @@
+"""Temporary copies of the project that run the real `dvc` on a tiny synthetic data set."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from synthetic import SyntheticJena
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "src", ".gitignore"]
+DVC_FILES = [".dvc/config", ".dvc/plots"]
+# A few models cover every code path (point and sequence targets, a model's own step) quickly.
+TINY_MODELS = ("linear", "dense", "gru", "conv1d_gru", "seq2seq")
+
+
+def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in ``cwd`` with this interpreter's environment first on PATH."""
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(cwd / "src"),
+    }
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def stages_run(output: str) -> list[str]:
+    """The stages a `dvc repro` or `dvc exp run` output says it ran."""
+    return re.findall(r"Running stage '([^']+)'", output)
+
+
+def edit_params(project: Path, **changes: object) -> None:
+    """Set dotted params (``models.dense.units=8``) in the project's params.yaml."""
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split(".")
+        node = params
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def tiny_params(project: Path, mirror: Path) -> None:
+    """Point the download at ``mirror`` and shrink windows and training to seconds."""
+    edit_params(
+        project,
+        **{
+            "download.mirror": str(mirror.relative_to(project)),
+            "download.sha256": hashlib.sha256(mirror.read_bytes()).hexdigest(),
+            "windows.lookback_rows": 72,
+            "windows.step_rows": 6,
+            "windows.delay_rows": 12,
+            "train.epochs": 2,
+            "train.steps_per_epoch": 4,
+            "train.batch_size": 32,
+            "train.patience": 1,
+            "lr_range_test.model": "gru",
+            "lr_range_test.steps": 20,
+        },
+    )
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["models"] = {name: params["models"][name] for name in TINY_MODELS}
+    params["models"]["seq2seq"]["horizons"] = 4
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def _copy(names: list[str], root: Path) -> None:
+    for name in names:
+        source, target = PROJECT_ROOT / name, root / name
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+
+
+def new_project(root: Path, data: SyntheticJena | None = None) -> Path:
+    """A git + DVC repo in ``root`` holding the project's pipeline and a tiny synthetic mirror.
+
+    By default the synthetic file has one repeated day block (144 rows) and a two-row gap. Nothing
+    is committed or reproduced yet. The mirror lives in data/mirror/, git-ignored as in the project.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    _copy(PROJECT_FILES, root)
+    run(["git", "init", "-q"], root)
+    run(["git", "config", "user.email", "tests@example.com"], root)
+    run(["git", "config", "user.name", "tests"], root)
+    run(["dvc", "init", "-q"], root)
+    _copy(DVC_FILES, root)
+    mirror = root / "data" / "mirror" / "tiny.zip"
+    mirror.parent.mkdir(parents=True)
+    if data is None:
+        data = SyntheticJena(rows=2000, duplicate_block=(300, 144), drop_rows=[700, 701])
+    data.write_zip(mirror)
+    tiny_params(root, mirror)
+    return root
+
+
+def commit_all(project: Path, message: str) -> None:
+    """Stage everything git does not ignore and commit it."""
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-q", "-m", message], project)
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    """A full copy (git history, DVC cache, workspace) that tests may change freely."""
+    shutil.copytree(source, target, symlinks=True)
+    return target

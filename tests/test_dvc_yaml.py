@@ -1,0 +1,32 @@
+"""dvc.yaml stays in step with params.yaml: every model has its charts declared."""
+
+from __future__ import annotations
+
+import yaml
+from conftest import PROJECT_ROOT
+
+
+def test_every_model_of_params_has_a_learning_curve_chart():
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    pipeline = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())
+    charts = {name for entry in pipeline["plots"] for name in entry}
+    missing = [m for m in params["models"] if f"Learning curve {m}" not in charts]
+    assert missing == []
+    for model in params["models"]:
+        (definition,) = (
+            entry[f"Learning curve {model}"]
+            for entry in pipeline["plots"]
+            if f"Learning curve {model}" in entry
+        )
+        assert set(definition["y"]) == {
+            f"dvclive/{model}/plots/metrics/train/loss.tsv",
+            f"dvclive/{model}/plots/metrics/eval/loss.tsv",
+        }
+
+
+def test_every_per_model_chart_directory_is_a_stage_output():
+    pipeline = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())
+    evaluate_outs = {next(iter(out)) for out in pipeline["stages"]["evaluate"]["do"]["outs"]}
+    assert evaluate_outs == {"metrics/horizons/${key}.tsv", "metrics/predictions/${key}.csv"}
+    charted = {next(iter(entry)) for entry in pipeline["plots"]}
+    assert {"metrics/horizons", "metrics/predictions", "metrics/lr_range_test.tsv"} <= charted
