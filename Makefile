@@ -22,7 +22,7 @@ setup: $(STAMP)
 repro: setup
 ifdef MIRROR
 	mkdir -p data/mirror
-	cp "$(MIRROR)" data/mirror/
+	install -m 0644 "$(MIRROR)" data/mirror/
 endif
 	$(RUN) dvc repro
 
