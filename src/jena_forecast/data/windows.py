@@ -56,7 +56,12 @@ class WindowSpec:
 
 
 def window_anchors(valid_rows: np.ndarray, start: int, end: int, spec: WindowSpec) -> np.ndarray:
-    """Anchors of every window lying wholly in rows [start, end) and touching no invalid row."""
+    """Anchors of every window lying wholly in rows [start, end) and touching no invalid row.
+
+    A window covers every row from its first input to its target, the rows between the anchor and
+    the target included: a sequence model's targets (``seq2seq``) are read from them, and every
+    model is scored on the same windows.
+    """
     first = start + spec.lookback_rows - 1
     last = end - 1 - spec.delay_rows
     if last < first:
@@ -64,9 +69,8 @@ def window_anchors(valid_rows: np.ndarray, start: int, end: int, spec: WindowSpe
     anchors = np.arange(first, last + 1, dtype=np.int64)
     invalid_before = np.concatenate([[0], np.cumsum(~valid_rows, dtype=np.int64)])
     span_start = anchors - (spec.lookback_rows - 1)
-    inputs_invalid = invalid_before[anchors + 1] - invalid_before[span_start] > 0
-    target_invalid = ~valid_rows[anchors + spec.delay_rows]
-    return anchors[~inputs_invalid & ~target_invalid]
+    span_end = anchors + spec.delay_rows + 1
+    return anchors[invalid_before[span_end] - invalid_before[span_start] == 0]
 
 
 def split_anchors(
