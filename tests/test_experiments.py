@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dvc_project import run, stages_run
+from dvc_project import PROJECT_ROOT, run, stages_run
 
 pytestmark = pytest.mark.slow
 
@@ -109,3 +110,28 @@ def test_a_queued_sweep_runs_on_two_workers_and_every_experiment_has_metrics(pro
     # The workspace is untouched: queued experiments run in their own copies.
     assert run(["git", "status", "--porcelain"], project).stdout == ""
     assert dense_units(baseline) == 32
+
+
+def readme_experiment_commands() -> list[str]:
+    """The `dvc exp run` lines of the README's Experiments section, comments removed."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme[readme.index("## Experiments") : readme.index("## Sharing data and models")]
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    lines = [re.sub(r"\s+#\s.*$", "", line) for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line.startswith("dvc exp run ")]
+
+
+def test_the_readme_experiment_commands_are_accepted_by_dvc(project_copy):
+    commands = readme_experiment_commands()
+    assert len(commands) >= 5 and any("," in command for command in commands)
+    for command in commands:
+        words = shlex.split(command)
+        if (
+            "--queue" not in words
+        ):  # queue it instead of running it: the params are applied the same way
+            words.insert(3, "--queue")
+        queued = run(words, project_copy, check=False)
+        assert queued.returncode == 0 and "Queued experiment" in queued.stdout, (
+            f"{command}\n{queued.stdout}\n{queued.stderr}"
+        )
+    run(["dvc", "queue", "remove", "--queued"], project_copy)
