@@ -342,3 +342,19 @@ def test_the_progress_bar_leaves_the_parsed_table_byte_identical(tmp_path, capsy
         else:
             assert shown == ""
     assert written[True] == written[False]
+
+
+def test_a_missing_measurement_column_leaves_one_feature_fewer(write_csv, parse_config):
+    # Columns come from the header: a file without "wd (deg)" parses, and every later stage sees
+    # one input feature fewer. Only the timestamp and target columns are required.
+    source = SyntheticJena(rows=20)
+    keep = [i for i, name in enumerate(HEADER) if name != "wd (deg)"]
+    rows = [",".join(line.split(",")[i] for i in keep) for line in source.lines()]
+    path = write_csv(csv_text(rows, [HEADER[i] for i in keep]))
+    table, report = parse_csv(path, parse_config, target_column="T (degC)")
+    assert list(table.columns) == [name for name in HEADER[1:] if name != "wd (deg)"]
+    assert report.columns == list(table.columns)
+    wind_direction = HEADER.index("wd (deg)") - 1
+    np.testing.assert_allclose(
+        table.to_numpy(), np.delete(source.values(), wind_direction, axis=1).astype(np.float32)
+    )
