@@ -1,6 +1,14 @@
-"""Where each stage reads and writes; dvc.yaml declares the same paths."""
+"""Where each stage reads and writes; dvc.yaml declares the same paths.
 
+Every stage imports this module first, so it also puts this checkout's ``src/`` first on the import
+path: a queued experiment runs in a copy under ``.dvc/tmp/exps/``, and must run that copy's library,
+not the one an editable install (``pip install -e .``) points at in the workspace.
+"""
+
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 RAW_CSV = Path("data/raw/jena_climate_2009_2016.csv")
 DOWNLOAD_RECORD = Path("metrics/download.json")

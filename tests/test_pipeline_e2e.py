@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +32,10 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
         "leaderboard",
         "report",
     }
+    for stage in stages_run(repro_output):  # every stage ends with its one-line summary
+        name, _, model = stage.partition("@")
+        summary = f"{name}: {model}: " if model else f"{name}: "
+        assert re.search(rf"^{re.escape(summary)}\S", repro_output, flags=re.M), stage
     quality = json.loads((project / "metrics" / "data_quality.json").read_text())
     assert (quality["duplicate_rows_dropped"], quality["missing_rows"]) == (144, 2)
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
