@@ -285,3 +285,14 @@ def test_a_model_may_not_take_the_name_of_a_leaderboard_row(reserved):
         PipelineError, match=rf"models\.{reserved}: the name '{reserved}' is reserved"
     ):
         parse_params(raw)
+
+
+def test_seed_study_and_ensemble_defaults_are_not_checked_against_other_models():
+    raw = project_params()
+    del raw["seed_study"], raw["ensemble"]
+    raw["models"] = {"gru": raw["models"]["gru"]}
+    config = parse_params(raw)
+    assert (config.seed_study.models, config.ensemble.top_k) == (("gru_dropout",), 3)
+    raw["ensemble"] = {"top_k": 3}
+    with pytest.raises(PipelineError, match="ensemble.top_k must be at most the number of models"):
+        parse_params(raw)

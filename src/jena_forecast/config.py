@@ -478,8 +478,14 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
             problems.append(
                 "lr_range_test.min_learning_rate must be below lr_range_test.max_learning_rate"
             )
-    if isinstance(raw_models, dict) and raw_models:  # as for lr_range_test.model
-        _check_model_names(validated["seed_study"], validated["ensemble"], raw_models, problems)
+    if isinstance(raw_models, dict) and raw_models:
+        # Only sections that params give: dvc.yaml needs both, a library caller may need neither.
+        _check_model_names(
+            validated["seed_study"] if "seed_study" in raw else None,
+            validated["ensemble"] if "ensemble" in raw else None,
+            raw_models,
+            problems,
+        )
     if problems:
         listing = "\n".join(f"  - {problem}" for problem in problems)
         raise PipelineError(f"{source}: {len(problems)} invalid param(s):\n{listing}")
