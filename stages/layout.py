@@ -57,3 +57,16 @@ def checkpoint_dir(name: str) -> Path:
 def predictions(name: str) -> Path:
     """One model's test forecasts (first two weeks), next to the actual and naive ones."""
     return Path("metrics/predictions") / f"{name}.csv"
+
+
+ENSEMBLE_METRICS = Path("metrics/ensemble.json")
+
+
+def seed_metrics(name: str) -> Path:
+    """One model's seed study: each seed's val/test scores, their mean and standard deviation."""
+    return Path("metrics/seeds") / f"{name}.json"
+
+
+def seed_checkpoint_dir(name: str) -> Path:
+    """Finished seeds and the resume checkpoint of an unfinished seeds stage: git-ignored."""
+    return Path("data/checkpoints/seeds") / name

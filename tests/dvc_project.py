@@ -18,6 +18,9 @@ PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "src", ".gitignore"]
 DVC_FILES = [".dvc/config", ".dvc/plots"]
 # A few models cover every code path (point and sequence targets, a model's own step) quickly.
 TINY_MODELS = ("linear", "dense", "gru", "conv1d_gru", "seq2seq")
+SEED_STUDY_MODELS = ("linear",)
+PROJECT_SEED = 1337
+SEED_STUDY_SEEDS = (7, PROJECT_SEED, 11)
 
 
 def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -67,6 +70,11 @@ def tiny_params(project: Path, mirror: Path) -> None:
             "train.patience": 1,
             "lr_range_test.model": "gru",
             "lr_range_test.steps": 20,
+            "seed": PROJECT_SEED,
+            # The project's own seed among them: that run must match train@linear exactly.
+            "seed_study.models": list(SEED_STUDY_MODELS),
+            "seed_study.seeds": list(SEED_STUDY_SEEDS),
+            "ensemble.top_k": 2,
         },
     )
     params = yaml.safe_load((project / "params.yaml").read_text())

@@ -205,3 +205,94 @@ def test_timestamp_format_accepts_auto_and_strftime():
     for value in ("auto", "%Y-%m-%d %H:%M:%S"):
         raw["parse"]["timestamp_format"] = value
         assert parse_params(raw).parse.timestamp_format == value
+
+
+def test_seed_study_and_ensemble_defaults():
+    config = load_params(PROJECT_PARAMS)
+    assert config.seed_study.models == ("gru_dropout",)
+    assert config.seed_study.seeds == (1, 2, 3)
+    assert (config.ensemble.top_k, config.ensemble.members) == (3, None)
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        (
+            "seed_study",
+            {"seeds": [1, 2]},
+            "seed_study.seeds: must be at least 3 distinct integers. "
+            "Received: seed_study.seeds=[1, 2]",
+        ),
+        ("seed_study", {"seeds": [1, 2, 2]}, "seed_study.seeds: must be at least 3 distinct"),
+        (
+            "seed_study",
+            {"seeds": [1, 2, 3.5]},
+            "seed_study.seeds.2: Input should be a valid integer",
+        ),
+        (
+            "seed_study",
+            {"seeds": [1, 2, True]},
+            "seed_study.seeds.2: Input should be a valid integer",
+        ),
+        ("seed_study", {"models": []}, "seed_study.models: must name at least one model"),
+        (
+            "seed_study",
+            {"models": ["gru", "gru"]},
+            "seed_study.models: must not name a model twice",
+        ),
+        (
+            "seed_study",
+            {"models": ["gru", "transformer"]},
+            "seed_study.models: 'transformer' is not in models. Expected names of: linear, dense, ",
+        ),
+        ("ensemble", {"top_k": 0}, "ensemble.top_k: Input should be greater than 0"),
+        (
+            "ensemble",
+            {"top_k": 99},
+            "ensemble.top_k must be at most the number of models (14). Received: ensemble.top_k=99",
+        ),
+        ("ensemble", {"members": ["gru", "gru"]}, "ensemble.members: must not name a model twice"),
+        (
+            "ensemble",
+            {"members": ["gru", "naive"]},
+            "ensemble.members: 'naive' is not in models. Expected names of: linear, dense, ",
+        ),
+        ("ensemble", {"weights": [0.5, 0.5]}, "ensemble.weights: unknown param"),
+    ],
+)
+def test_seed_study_and_ensemble_params_are_checked(section, values, message):
+    raw = project_params()
+    raw[section] = {**raw[section], **values}
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    assert message in str(caught.value)
+    assert str(caught.value).startswith("params.yaml: 1 invalid param(s):\n  - ")
+
+
+def test_explicit_ensemble_members_replace_top_k_and_empty_means_top_k():
+    raw = project_params()
+    raw["ensemble"] = {"top_k": 99, "members": ["gru", "lstm"]}
+    assert parse_params(raw).ensemble.members == ("gru", "lstm")
+    raw["ensemble"] = {"top_k": 4, "members": []}
+    assert parse_params(raw).ensemble.members is None
+
+
+@pytest.mark.parametrize("reserved", ["naive", "ensemble"])
+def test_a_model_may_not_take_the_name_of_a_leaderboard_row(reserved):
+    raw = project_params()
+    raw["models"][reserved] = {"builder": "dense"}
+    with pytest.raises(
+        PipelineError, match=rf"models\.{reserved}: the name '{reserved}' is reserved"
+    ):
+        parse_params(raw)
+
+
+def test_seed_study_and_ensemble_defaults_are_not_checked_against_other_models():
+    raw = project_params()
+    del raw["seed_study"], raw["ensemble"]
+    raw["models"] = {"gru": raw["models"]["gru"]}
+    config = parse_params(raw)
+    assert (config.seed_study.models, config.ensemble.top_k) == (("gru_dropout",), 3)
+    raw["ensemble"] = {"top_k": 3}
+    with pytest.raises(PipelineError, match="ensemble.top_k must be at most the number of models"):
+        parse_params(raw)

@@ -5,11 +5,22 @@ from __future__ import annotations
 import csv
 import json
 import re
+import statistics
 import sys
 from pathlib import Path
 
 import pytest
-from dvc_project import TINY_MODELS, commit_all, edit_params, new_project, run, stages_run
+from dvc_project import (
+    PROJECT_SEED,
+    SEED_STUDY_MODELS,
+    SEED_STUDY_SEEDS,
+    TINY_MODELS,
+    commit_all,
+    edit_params,
+    new_project,
+    run,
+    stages_run,
+)
 from synthetic import SyntheticJenaNewer
 
 pytestmark = pytest.mark.slow
@@ -21,6 +32,18 @@ def read_tsv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def metrics_path(project: Path, name: str) -> Path:
+    """Where a leaderboard row's metrics are: the ensemble's outside metrics/models."""
+    if name == "ensemble":
+        return project / "metrics" / "ensemble.json"
+    return project / "metrics" / "models" / f"{name}.json"
+
+
 def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, repro_output):
     project = reproduced_project
     assert set(stages_run(repro_output)) >= {
@@ -29,6 +52,8 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
         "baseline",
         "train@gru",
         "evaluate@gru",
+        "seeds@linear",
+        "ensemble",
         "leaderboard",
         "report",
     }
@@ -86,16 +111,17 @@ def test_dvclive_logs_every_epoch_of_every_model(reproduced_project):
 def test_leaderboard_predictions_and_report(reproduced_project):
     project = reproduced_project
     board = read_tsv(project / "metrics" / "leaderboard.tsv")
-    assert sorted(row["model"] for row in board) == sorted([*MODELS, "naive"])
+    assert sorted(row["model"] for row in board) == sorted([*MODELS, "naive", "ensemble"])
     val_mae = [float(row["val_mae_degc"]) for row in board]
     assert val_mae == sorted(val_mae)
     assert [row["rank"] for row in board] == [str(rank) for rank in range(1, len(board) + 1)]
     for row in board:
-        record = json.loads((project / "metrics" / "models" / f"{row['model']}.json").read_text())
+        record = json.loads(metrics_path(project, row["model"]).read_text())
         assert float(row["val_mae_degc"]) == record["val"]["mae_degc"]
         assert float(row["test_mae_degc"]) == record["test"]["mae_degc"]
+        assert row["seeds"] == ("3" if row["model"] in SEED_STUDY_MODELS else "0")
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
-    for name in MODELS:
+    for name in [*MODELS, "ensemble"]:
         with (project / "metrics" / "predictions" / f"{name}.csv").open(newline="") as handle:
             rows = list(csv.DictReader(handle))
         assert list(rows[0]) == ["timestamp", "actual_degc", "predicted_degc", "naive_degc"]
@@ -117,12 +143,81 @@ def test_leaderboard_predictions_and_report(reproduced_project):
         assert (project / "reports" / png).read_bytes().startswith(b"\x89PNG")
 
 
+def test_seed_study_reruns_the_train_stage_from_each_seed(reproduced_project):
+    project = reproduced_project
+    study = json.loads((project / "metrics" / "seeds" / "linear.json").read_text())
+    assert study["seeds"] == list(SEED_STUDY_SEEDS)
+    # The project's own seed reproduces train@linear + evaluate@linear exactly; the others differ.
+    trained = json.loads((project / "metrics" / "models" / "linear.json").read_text())
+    runs = study["runs"]
+    for split in ("val", "test"):
+        assert runs[f"seed_{PROJECT_SEED}"][split]["mae_degc"] == trained[split]["mae_degc"]
+        maes = [runs[f"seed_{seed}"][split]["mae_degc"] for seed in SEED_STUDY_SEEDS]
+        assert len(set(maes)) == 3
+        assert study[split]["mae_degc_mean"] == pytest.approx(statistics.mean(maes), abs=1e-6)
+        assert study[split]["mae_degc_std"] == pytest.approx(statistics.stdev(maes), abs=1e-6)
+        assert study[split]["naive_mae_degc"] == trained[split]["naive_mae_degc"]
+    row = next(
+        r for r in read_tsv(project / "metrics" / "leaderboard.tsv") if r["model"] == "linear"
+    )
+    assert float(row["val_mae_degc_std"]) == study["val"]["mae_degc_std"]
+    # Finished: no seed checkpoint is left behind.
+    assert not (project / "data" / "checkpoints" / "seeds" / "linear").exists()
+    summary = (project / "reports" / "summary.md").read_text()
+    mean, std = study["val"]["mae_degc_mean"], study["val"]["mae_degc_std"]
+    assert f"| {mean:.3f} ± {std:.3f} |" in summary
+
+
+def test_ensemble_averages_the_top_models_by_validation_mae(reproduced_project):
+    project = reproduced_project
+    ensemble = json.loads((project / "metrics" / "ensemble.json").read_text())
+    records = {
+        name: json.loads((project / "metrics" / "models" / f"{name}.json").read_text())
+        for name in MODELS
+    }
+    by_val = sorted(MODELS, key=lambda name: records[name]["val"]["mae_degc"])
+    assert ensemble["members"] == by_val[:2]
+    assert ensemble["member_val_mae_degc"] == {
+        name: records[name]["val"]["mae_degc"] for name in by_val[:2]
+    }
+    assert ensemble["parameters"] == sum(records[name]["parameters"] for name in by_val[:2])
+
+    # The saved forecasts are the mean of the members' saved forecasts (rounded to 4 decimals).
+    def predicted(name: str) -> list[float]:
+        rows = read_csv(project / "metrics" / "predictions" / f"{name}.csv")
+        return [float(row["predicted_degc"]) for row in rows]
+
+    mean = [statistics.mean(values) for values in zip(*map(predicted, by_val[:2]), strict=True)]
+    assert predicted("ensemble") == pytest.approx(mean, abs=2e-4)
+    for split in ("val", "test"):
+        assert ensemble[split]["naive_mae_degc"] == records[by_val[0]][split]["naive_mae_degc"]
+        assert ensemble[split]["windows"] == records[by_val[0]][split]["windows"]
+    shown = run(["dvc", "metrics", "show"], project).stdout
+    assert "metrics/ensemble.json" in shown and "metrics/seeds/linear.json" in shown
+
+
+def test_seed_study_of_more_models_is_one_experiment_away(project_copy):
+    project = project_copy
+    result = run(["dvc", "exp", "run", "-S", "seed_study.models=[linear,dense]"], project)
+    assert sorted(stages_run(result.stdout)) == ["leaderboard", "report", "seeds@dense"]
+    study = json.loads((project / "metrics" / "seeds" / "dense.json").read_text())
+    assert study["seeds"] == list(SEED_STUDY_SEEDS)
+    board = {row["model"]: row for row in read_tsv(project / "metrics" / "leaderboard.tsv")}
+    assert (board["dense"]["seeds"], board["linear"]["seeds"], board["gru"]["seeds"]) == (
+        "3",
+        "3",
+        "0",
+    )
+
+
 def test_changing_one_model_reruns_its_stages_and_metrics_diff_reports_it(project_copy):
     project = project_copy
     before = json.loads((project / "metrics" / "models" / "dense.json").read_text())
     edit_params(project, **{"models.dense.units": 8})
     rerun = run(["dvc", "repro"], project)
+    # The ensemble picks its members from every model's metrics, so it runs again too.
     assert sorted(stages_run(rerun.stdout)) == [
+        "ensemble",
         "evaluate@dense",
         "leaderboard",
         "report",

@@ -32,6 +32,9 @@ SPLIT_PRESETS: dict[str, tuple[float | int, float | int]] = {
     # Deep Learning with Python, 1st edition: rows [0, 200000), [200000, 300000), [300000, end).
     "dlwp1": (200_000, 300_000),
 }
+MIN_SEEDS = 3
+# Rows of the leaderboard that are not entries of ``models``: a model may not take their names.
+RESERVED_MODEL_NAMES = ("naive", "ensemble")
 
 
 class _Frozen(BaseModel):
@@ -176,6 +179,48 @@ class LrRangeTestConfig(_Frozen):
     steps: PositiveInt = 300
 
 
+class SeedStudyConfig(_Frozen):
+    """Models retrained from several seeds, to report a mean and a standard deviation of their scores."""
+
+    models: tuple[str, ...] = ("gru_dropout",)
+    seeds: tuple[StrictInt, ...] = (1, 2, 3)
+
+    @field_validator("models")
+    @classmethod
+    def _models_are_distinct(cls, models: tuple[str, ...]) -> tuple[str, ...]:
+        if not models:
+            raise ValueError("must name at least one model of models")
+        if len(set(models)) != len(models):
+            raise ValueError("must not name a model twice")
+        return models
+
+    @field_validator("seeds")
+    @classmethod
+    def _three_distinct_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(seeds)) != len(seeds) or len(seeds) < MIN_SEEDS:
+            raise ValueError(f"must be at least {MIN_SEEDS} distinct integers")
+        return seeds
+
+
+class EnsembleConfig(_Frozen):
+    """The ensemble: the mean forecast of ``members``, or else of the ``top_k`` models by val MAE."""
+
+    top_k: PositiveInt = 3
+    members: tuple[str, ...] | None = None
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == [] or value == () else value
+
+    @field_validator("members")
+    @classmethod
+    def _distinct(cls, members: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if members is not None and len(set(members)) != len(members):
+            raise ValueError("must not name a model twice")
+        return members
+
+
 class PipelineConfig(_Frozen):
     """Every param of the pipeline, validated."""
 
@@ -187,6 +232,8 @@ class PipelineConfig(_Frozen):
     train: TrainConfig = TrainConfig()
     models: dict[str, ModelSpec] = Field(default_factory=dict)
     lr_range_test: LrRangeTestConfig = LrRangeTestConfig()
+    seed_study: SeedStudyConfig = SeedStudyConfig()
+    ensemble: EnsembleConfig = EnsembleConfig()
 
     def model(self, name: str) -> ModelSpec:
         """The spec of model ``name``, or a PipelineError listing the known names."""
@@ -336,6 +383,32 @@ def _validate_model(
     )
 
 
+def _check_model_names(
+    seed_study: BaseModel | None,
+    ensemble: BaseModel | None,
+    raw_models: dict[Any, Any],
+    problems: list[str],
+) -> None:
+    known = ", ".join(map(str, raw_models)) or "(none)"
+    if isinstance(seed_study, SeedStudyConfig):
+        for name in seed_study.models:
+            if name not in raw_models:
+                problems.append(
+                    f"seed_study.models: {name!r} is not in models. Expected names of: {known}"
+                )
+    if isinstance(ensemble, EnsembleConfig):
+        for name in ensemble.members or ():
+            if name not in raw_models:
+                problems.append(
+                    f"ensemble.members: {name!r} is not in models. Expected names of: {known}"
+                )
+        if ensemble.members is None and ensemble.top_k > len(raw_models):
+            problems.append(
+                f"ensemble.top_k must be at most the number of models ({len(raw_models)}). "
+                f"Received: ensemble.top_k={ensemble.top_k}"
+            )
+
+
 def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
     """Validate a params mapping; raise one PipelineError that lists every problem found."""
     if not isinstance(raw, dict):
@@ -348,6 +421,8 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
         "windows": WindowsConfig,
         "train": TrainConfig,
         "lr_range_test": LrRangeTestConfig,
+        "seed_study": SeedStudyConfig,
+        "ensemble": EnsembleConfig,
     }
     known = set(sections) | {"seed", "models"}
     for key in sorted(set(raw) - known):
@@ -374,6 +449,12 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
             f"models: expected a mapping of model name to params. Received: {raw_models!r}"
         )
     else:
+        for name in raw_models:
+            if name in RESERVED_MODEL_NAMES:
+                problems.append(
+                    f"models.{name}: the name {name!r} is reserved for a leaderboard row "
+                    f"({', '.join(RESERVED_MODEL_NAMES)}); rename the model"
+                )
         train_defaults = validated["train"]
         windows = validated["windows"]
         for name, entry in raw_models.items():
@@ -397,6 +478,14 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
             problems.append(
                 "lr_range_test.min_learning_rate must be below lr_range_test.max_learning_rate"
             )
+    if isinstance(raw_models, dict) and raw_models:
+        # Only sections that params give: dvc.yaml needs both, a library caller may need neither.
+        _check_model_names(
+            validated["seed_study"] if "seed_study" in raw else None,
+            validated["ensemble"] if "ensemble" in raw else None,
+            raw_models,
+            problems,
+        )
     if problems:
         listing = "\n".join(f"  - {problem}" for problem in problems)
         raise PipelineError(f"{source}: {len(problems)} invalid param(s):\n{listing}")

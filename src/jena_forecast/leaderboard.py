@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 NAIVE = "naive"
+SEED_COLUMNS = [
+    "val_mae_degc_mean",
+    "val_mae_degc_std",
+    "test_mae_degc_mean",
+    "test_mae_degc_std",
+    "seeds",
+]
 COLUMNS = [
     "rank",
     "model",
@@ -14,18 +22,41 @@ COLUMNS = [
     "test_mae_degc",
     "val_skill_vs_naive",
     "test_skill_vs_naive",
+    *SEED_COLUMNS,
     "parameters",
     "epochs",
     "train_seconds",
 ]
 
 
-def leaderboard(naive: dict[str, Any], models: dict[str, dict[str, Any]]) -> pd.DataFrame:
+def _seed_columns(study: dict[str, Any] | None) -> dict[str, Any]:
+    """A model's seed-study columns: mean and std of its MAE over the seeds, and how many seeds;
+    empty (NaN, 0 seeds) for a model without a study."""
+    if study is None:
+        return {column: np.nan for column in SEED_COLUMNS[:-1]} | {"seeds": 0}
+    return {
+        "val_mae_degc_mean": study["val"]["mae_degc_mean"],
+        "val_mae_degc_std": study["val"]["mae_degc_std"],
+        "test_mae_degc_mean": study["test"]["mae_degc_mean"],
+        "test_mae_degc_std": study["test"]["mae_degc_std"],
+        "seeds": len(study["seeds"]),
+    }
+
+
+def leaderboard(
+    naive: dict[str, Any],
+    models: dict[str, dict[str, Any]],
+    seed_studies: dict[str, dict[str, Any]] | None = None,
+) -> pd.DataFrame:
     """One row per model and one for the naive baseline (no parameters, no training).
 
-    ``naive`` is the baseline's metrics record, ``models`` each model's metrics record by name.
-    Rows are sorted by validation MAE (ties by name); ``rank`` 1 is the best.
+    ``naive`` is the baseline's metrics record, ``models`` each model's metrics record by name (the
+    ensemble's among them), ``seed_studies`` the seed-study record of the models that have one.
+    Rows are sorted by validation MAE of the run from params' ``seed`` (ties by name); ``rank`` 1
+    is the best. A model's seed-study columns hold the mean and sample standard deviation of its
+    MAE over the study's seeds.
     """
+    seed_studies = seed_studies or {}
     rows = [
         {
             "model": NAIVE,
@@ -33,6 +64,7 @@ def leaderboard(naive: dict[str, Any], models: dict[str, dict[str, Any]]) -> pd.
             "test_mae_degc": naive["test"]["mae_degc"],
             "val_skill_vs_naive": 0.0,
             "test_skill_vs_naive": 0.0,
+            **_seed_columns(None),
             "parameters": 0,
             "epochs": 0,
             "train_seconds": 0.0,
@@ -46,6 +78,7 @@ def leaderboard(naive: dict[str, Any], models: dict[str, dict[str, Any]]) -> pd.
                 "test_mae_degc": record["test"]["mae_degc"],
                 "val_skill_vs_naive": record["val"]["skill_vs_naive"],
                 "test_skill_vs_naive": record["test"]["skill_vs_naive"],
+                **_seed_columns(seed_studies.get(name)),
                 "parameters": int(record["parameters"]),
                 "epochs": int(record["epochs"]),
                 "train_seconds": float(record["train_seconds"]),
