@@ -133,6 +133,22 @@ def test_train_config_is_frozen():
         ("train", {"learning_rate": 0}, "train.learning_rate: Input should be greater than 0"),
         ("train", {"patience": -1}, "train.patience: Input should be greater than or equal to 0"),
         (
+            "train",
+            {"strategy": "horovod"},
+            "train.strategy: Input should be 'default', 'mirrored' or 'multi_worker'. "
+            "Received: train.strategy='horovod'",
+        ),
+        (
+            "train",
+            {"jit_compile": "sometimes"},
+            "train.jit_compile: Input should be a valid boolean",
+        ),
+        (
+            "train",
+            {"mixed_precision": 16},
+            "train.mixed_precision: Input should be a valid boolean",
+        ),
+        (
             "split",
             {"preset": "custom", "train_end": 500, "val_end": 500},
             "split.train_end must be before split.val_end. Received: split.train_end=500",
@@ -295,4 +311,30 @@ def test_seed_study_and_ensemble_defaults_are_not_checked_against_other_models()
     assert (config.seed_study.models, config.ensemble.top_k) == (("gru_dropout",), 3)
     raw["ensemble"] = {"top_k": 3}
     with pytest.raises(PipelineError, match="ensemble.top_k must be at most the number of models"):
+        parse_params(raw)
+
+
+def test_runtime_params_default_to_one_device_float32_and_merge_per_model():
+    raw = project_params()
+    config = parse_params(raw)
+    assert (config.train.strategy, config.train.jit_compile, config.train.mixed_precision) == (
+        "default",
+        False,
+        False,
+    )
+    for key in ("strategy", "jit_compile", "mixed_precision"):
+        raw["train"].pop(key)
+    assert parse_params(raw).train == config.train  # params.yaml states the defaults
+    raw["train"]["strategy"] = "mirrored"
+    raw["models"]["gru"]["train"] = {"mixed_precision": True, "jit_compile": True}
+    config = parse_params(raw)
+    gru, dense = config.models["gru"].train, config.models["dense"].train
+    assert (gru.strategy, gru.mixed_precision, gru.jit_compile) == ("mirrored", True, True)
+    assert (dense.strategy, dense.mixed_precision, dense.jit_compile) == ("mirrored", False, False)
+
+
+def test_a_bad_runtime_override_names_the_model():
+    raw = project_params()
+    raw["models"]["gru"]["train"] = {"strategy": "tpu"}
+    with pytest.raises(PipelineError, match=r"models\.gru\.train\.strategy: Input should be"):
         parse_params(raw)

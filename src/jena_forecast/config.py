@@ -153,6 +153,10 @@ class TrainConfig(_Frozen):
     patience: NonNegativeInt = 3
     lr_schedule: Literal["constant", "cosine", "plateau"] = "constant"
     shuffle: bool = True
+    # How the model runs, not what it is: all three default to today's single-device float32 path.
+    strategy: Literal["default", "mirrored", "multi_worker"] = "default"
+    jit_compile: bool = False
+    mixed_precision: bool = False
 
 
 class ModelSpec(_Frozen):
