@@ -5,6 +5,7 @@ from pathlib import Path
 RAW_CSV = Path("data/raw/jena_climate_2009_2016.csv")
 DOWNLOAD_RECORD = Path("metrics/download.json")
 TABLE = Path("data/interim/jena.parquet")
+FEATURES_TABLE = Path("data/interim/features.parquet")
 DATA_QUALITY = Path("metrics/data_quality.json")
 NORMALIZED = Path("data/processed/normalized.npy")
 SCALER = Path("data/processed/scaler.json")

@@ -205,3 +205,31 @@ def test_timestamp_format_accepts_auto_and_strftime():
     for value in ("auto", "%Y-%m-%d %H:%M:%S"):
         raw["parse"]["timestamp_format"] = value
         assert parse_params(raw).parse.timestamp_format == value
+
+
+def test_features_are_off_by_default_and_validated_together():
+    config = load_params(PROJECT_PARAMS)
+    assert not config.features.enabled and config.features.describe() == "none"
+    raw = project_params()
+    raw["features"] = {
+        "time_signals": "yes",
+        "wind_vector": True,
+        "temperature_diffs": [6, 0, 6],
+        "colour": "blue",
+    }
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    message = str(caught.value)
+    for expected in [
+        "features.time_signals: Input should be a valid boolean",
+        "features.temperature_diffs.1: Input should be greater than 0",
+        "features.colour: unknown param",
+    ]:
+        assert expected in message, expected
+    raw["features"] = {"temperature_diffs": [6, 6]}
+    with pytest.raises(PipelineError, match="features.temperature_diffs: must not repeat a lag"):
+        parse_params(raw)
+    raw["features"] = {"time_signals": True, "wind_vector": True, "temperature_diffs": [144, 6]}
+    assert parse_params(raw).features.describe() == (
+        "time_signals+wind_vector+temperature_diffs=144,6"
+    )

@@ -30,3 +30,11 @@ def test_every_per_model_chart_directory_is_a_stage_output():
     assert evaluate_outs == {"metrics/horizons/${key}.tsv", "metrics/predictions/${key}.csv"}
     charted = {next(iter(entry)) for entry in pipeline["plots"]}
     assert {"metrics/horizons", "metrics/predictions", "metrics/lr_range_test.tsv"} <= charted
+
+
+def test_the_features_stage_sits_between_parse_and_normalize():
+    stages = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
+    assert "data/interim/jena.parquet" in stages["features"]["deps"]
+    assert stages["features"]["outs"] == ["data/interim/features.parquet"]
+    assert "data/interim/features.parquet" in stages["normalize"]["deps"]
+    assert "data/interim/jena.parquet" not in stages["normalize"]["deps"]

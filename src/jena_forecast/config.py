@@ -15,6 +15,7 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
+    StrictBool,
     StrictFloat,
     StrictInt,
     ValidationError,
@@ -128,6 +129,47 @@ class SplitConfig(_Frozen):
         return SPLIT_PRESETS[self.preset]
 
 
+class FeaturesConfig(_Frozen):
+    """Columns the ``features`` stage adds to the parsed table; with every switch off it is unchanged."""
+
+    time_signals: StrictBool = False
+    wind_vector: StrictBool = False
+    wind_speed_column: str | None = None
+    max_wind_speed_column: str | None = None
+    wind_direction_column: str | None = None
+    temperature_diffs: tuple[PositiveInt, ...] = ()
+
+    @field_validator(
+        "wind_speed_column", "max_wind_speed_column", "wind_direction_column", mode="before"
+    )
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("temperature_diffs", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return () if value is None else value
+
+    @field_validator("temperature_diffs")
+    @classmethod
+    def _lags_are_distinct(cls, lags: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(lags)) != len(lags):
+            raise ValueError("must not repeat a lag")
+        return lags
+
+    @property
+    def enabled(self) -> bool:
+        return self.time_signals or self.wind_vector or bool(self.temperature_diffs)
+
+    def describe(self) -> str:
+        """``none``, or the switches that are on: ``time_signals+wind_vector+temperature_diffs=6,36``."""
+        names = [name for name in ("time_signals", "wind_vector") if getattr(self, name)]
+        if self.temperature_diffs:
+            names.append("temperature_diffs=" + ",".join(map(str, self.temperature_diffs)))
+        return "+".join(names) or "none"
+
+
 class WindowsConfig(_Frozen):
     """Supervised windows: inputs every ``step_rows`` over ``lookback_rows``, target ``delay_rows`` ahead."""
 
@@ -185,6 +227,7 @@ class PipelineConfig(_Frozen):
     split: SplitConfig = SplitConfig()
     windows: WindowsConfig = WindowsConfig()
     train: TrainConfig = TrainConfig()
+    features: FeaturesConfig = FeaturesConfig()
     models: dict[str, ModelSpec] = Field(default_factory=dict)
     lr_range_test: LrRangeTestConfig = LrRangeTestConfig()
 
@@ -346,6 +389,7 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
         "parse": ParseConfig,
         "split": SplitConfig,
         "windows": WindowsConfig,
+        "features": FeaturesConfig,
         "train": TrainConfig,
         "lr_range_test": LrRangeTestConfig,
     }

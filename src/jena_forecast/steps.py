@@ -17,6 +17,7 @@ from jena_forecast.artifacts import load_array, load_arrays, save_array, save_ar
 from jena_forecast.atomic import atomic_dir, atomic_path, read_json, write_json, write_text
 from jena_forecast.config import PipelineConfig
 from jena_forecast.data.download import fetch_raw_csv
+from jena_forecast.data.features import add_features
 from jena_forecast.data.normalize import SPLIT_NAMES, SplitBounds, column_stats, normalize_table
 from jena_forecast.data.parse import parse_csv
 from jena_forecast.data.windows import WindowSpec, horizon_offsets, naive_forecast, split_anchors
@@ -51,11 +52,29 @@ def parse(
 
 
 def read_table(table_path: Path) -> pd.DataFrame:
-    """Read the parsed table."""
+    """Read the parsed table (or the features table)."""
     try:
         return pd.read_parquet(table_path, engine="pyarrow")
     except FileNotFoundError as error:
-        raise PipelineError(f"{table_path}: file not found; run the parse stage first") from error
+        raise PipelineError(
+            f"{table_path}: file not found; run the stage that writes it first"
+        ) from error
+
+
+def features(config: PipelineConfig, table_path: Path, features_path: Path) -> dict[str, Any]:
+    """Add the engineered columns of ``features`` to the parsed table; with none, copy it unchanged."""
+    table = read_table(table_path)
+    result = add_features(table, config.features, config.windows.target_column, str(table_path))
+    with atomic_path(features_path) as tmp:
+        result.to_parquet(tmp, engine="pyarrow")
+    columns = [str(column) for column in result.columns]
+    before = {str(column) for column in table.columns}
+    return {
+        "features": config.features.describe(),
+        "columns": columns,
+        "added": [column for column in columns if column not in before],
+        "dropped": [str(column) for column in table.columns if str(column) not in set(columns)],
+    }
 
 
 def normalize(
