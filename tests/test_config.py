@@ -233,3 +233,18 @@ def test_features_are_off_by_default_and_validated_together():
     assert parse_params(raw).features.describe() == (
         "time_signals+wind_vector+temperature_diffs=144,6"
     )
+
+
+def test_protocol_names_the_split_and_the_window_geometry():
+    config = load_params(PROJECT_PARAMS)
+    assert config.protocol() == "dlwp2 lookback=1440 step=6 delay=144"
+    assert config.data_record() == {
+        "protocol": "dlwp2 lookback=1440 step=6 delay=144",
+        "features": "none",
+    }
+    raw = project_params()
+    raw["split"] = {"preset": "custom", "train_end": 0.6, "val_end": 300000}
+    raw["windows"]["delay_rows"] = 72
+    assert parse_params(raw).protocol() == (
+        "custom train_end=0.6 val_end=300000 lookback=1440 step=6 delay=72"
+    )

@@ -94,3 +94,43 @@ def test_report_names_a_missing_predictions_file(tmp_path):
             tmp_path / "quality.json",
             tmp_path / "r",
         )
+
+
+def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(tmp_path):
+    data = {"protocol": "dlwp2 lookback=1440 step=6 delay=144", "features": "none"}
+    boosted = {**record(1.4, 1.5), **data}
+    del boosted["parameters"], boosted["epochs"]
+    boosted["iterations"] = 40
+    write_json(tmp_path / "naive.json", {**NAIVE, **data})
+    paths = {"hist_gbr": tmp_path / "hist_gbr.json", "gru": tmp_path / "gru.json"}
+    write_json(paths["hist_gbr"], boosted)
+    write_json(paths["gru"], {**record(1.5, 1.6), **data})
+    table = steps.leaderboard(tmp_path / "naive.json", paths, tmp_path / "leaderboard.tsv")
+    lines = (tmp_path / "leaderboard.tsv").read_text().splitlines()
+    assert lines[0].split("\t")[-2:] == ["protocol", "features"]
+    assert lines[1].split("\t") == [
+        "1",
+        "hist_gbr",
+        "1.4",
+        "1.5",
+        "0.3",
+        "0.25",
+        "",
+        "",
+        "1.5",
+        "dlwp2 lookback=1440 step=6 delay=144",
+        "none",
+    ]
+    assert set(table["protocol"]) == {data["protocol"]} and set(table["features"]) == {"none"}
+    reread = steps.read_tsv(tmp_path / "leaderboard.tsv")
+    assert pd.isna(reread.loc[0, "parameters"]) and reread.loc[1, "parameters"] == 10
+    assert reread.loc[0, "features"] == "none"
+    markdown = report.summary_markdown(reread, "hist_gbr", {})
+    assert "Protocol of every row: `dlwp2 lookback=1440 step=6 delay=144`" in markdown
+    assert "Features of every row: `none`" in markdown
+    assert "| 1 | hist_gbr | 1.400 | 1.500 | +30.0% | +25.0% | - | - | 1.5 |" in markdown
+    # Rows scored on different data keep their own protocol and features in the table.
+    write_json(paths["gru"], {**record(1.5, 1.6), **data, "features": "time_signals"})
+    mixed = steps.leaderboard(tmp_path / "naive.json", paths, tmp_path / "leaderboard.tsv")
+    markdown = report.summary_markdown(mixed, "hist_gbr", {})
+    assert "Features of every row" not in markdown and "| time_signals |" in markdown

@@ -128,6 +128,12 @@ class SplitConfig(_Frozen):
             return self.train_end, self.val_end
         return SPLIT_PRESETS[self.preset]
 
+    def describe(self) -> str:
+        """The preset's name, or ``custom train_end=... val_end=...``."""
+        if self.preset == "custom":
+            return f"custom train_end={self.train_end} val_end={self.val_end}"
+        return self.preset
+
 
 class FeaturesConfig(_Frozen):
     """Columns the ``features`` stage adds to the parsed table; with every switch off it is unchanged."""
@@ -230,6 +236,21 @@ class PipelineConfig(_Frozen):
     features: FeaturesConfig = FeaturesConfig()
     models: dict[str, ModelSpec] = Field(default_factory=dict)
     lr_range_test: LrRangeTestConfig = LrRangeTestConfig()
+
+    def protocol(self) -> str:
+        """Which windows a score belongs to: the split and the window geometry.
+
+        For example ``dlwp2 lookback=1440 step=6 delay=144``.
+        """
+        windows = self.windows
+        return (
+            f"{self.split.describe()} lookback={windows.lookback_rows} "
+            f"step={windows.step_rows} delay={windows.delay_rows}"
+        )
+
+    def data_record(self) -> dict[str, str]:
+        """What every metrics file says about the data behind its numbers."""
+        return {"protocol": self.protocol(), "features": self.features.describe()}
 
     def model(self, name: str) -> ModelSpec:
         """The spec of model ``name``, or a PipelineError listing the known names."""

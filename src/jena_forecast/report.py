@@ -67,13 +67,29 @@ def _markdown_table(table: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
+SHARED_COLUMNS = ("protocol", "features")
+
+
+def _shared(table: pd.DataFrame) -> dict[str, str]:
+    """The columns of ``SHARED_COLUMNS`` whose value is the same on every row, and that value."""
+    return {
+        column: str(table[column].iloc[0])
+        for column in SHARED_COLUMNS
+        if column in table.columns and table[column].nunique(dropna=False) == 1
+    }
+
+
 def _readable(table: pd.DataFrame) -> pd.DataFrame:
-    """MAE to 3 decimals, skill as a signed percentage."""
-    shown = table.copy()
+    """MAE to 3 decimals, skill as a signed percentage, "-" where a model has no such number;
+    protocol and features shown once above the table when every row shares them."""
+    shown = table.drop(columns=list(_shared(table)))
     for column in ("val_mae_degc", "test_mae_degc"):
         shown[column] = shown[column].map(lambda value: f"{value:.3f}")
     for column in ("val_skill_vs_naive", "test_skill_vs_naive"):
         shown[column] = shown[column].map(lambda value: f"{value:+.1%}")
+    for column in ("parameters", "epochs"):
+        if column in shown.columns:
+            shown[column] = shown[column].map(lambda value: "-" if pd.isna(value) else str(value))
     return shown
 
 
@@ -88,6 +104,11 @@ def summary_markdown(table: pd.DataFrame, best: str, quality: dict[str, Any]) ->
                 f"Best model on the validation split: **{best}**, test MAE "
                 f"{best_row['test_mae_degc']:.3f} degC (skill vs naive {best_row['test_skill_vs_naive']:+.1%}).",
                 "## Leaderboard (24 h ahead, MAE in degC, sorted by validation MAE)",
+                *[
+                    f"{column.capitalize()} of every row: `{value}`"
+                    for column, value in _shared(table).items()
+                    if value
+                ],
                 _markdown_table(_readable(table)),
                 f"![MAE by model]({LEADERBOARD_PNG})",
                 f"## Forecast of {best} on the first two weeks of the test split",

@@ -148,12 +148,13 @@ def baseline(
     """Score the naive forecast (temperature now) on the val and test windows."""
     spec, scale = window_spec(config, scaler_path)
     data, anchors = _load_windows(array_path, anchors_path)
-    metrics = {
+    metrics: dict[str, Any] = {
         name: split_metrics(
             naive_forecast(data, anchors[name], spec), data, anchors[name], spec, scale
         )
         for name in ("val", "test")
     }
+    metrics.update(config.data_record())
     write_json(metrics_path, metrics)
     return metrics
 
@@ -254,6 +255,7 @@ def evaluate(
     )
     write_text(horizons_path, _tsv(rows))
     metrics.update(read_json(summary_path))
+    metrics.update(config.data_record())
     timestamps = pd.DatetimeIndex(read_table(table_path).index)
     stretch = forecast_stretch(timestamps, anchors["test"], spec, FORECAST_DAYS)
     forecasts = forecast_table(
@@ -293,9 +295,15 @@ def lr_range_test(
 
 
 def read_tsv(path: Path) -> pd.DataFrame:
-    """Read a tab-separated table written by a stage."""
+    """Read a tab-separated table written by a stage (whole-number columns may have empty cells)."""
     try:
-        return pd.read_csv(path, sep="\t")
+        return pd.read_csv(
+            path,
+            sep="\t",
+            dtype={"parameters": "Int64", "epochs": "Int64", "protocol": str, "features": str},
+            keep_default_na=False,
+            na_values={"parameters": [""], "epochs": [""]},
+        )
     except FileNotFoundError as error:
         raise PipelineError(
             f"{path}: file not found; run the stage that writes it first"
