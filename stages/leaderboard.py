@@ -8,7 +8,8 @@ from jena_forecast.config import load_params
 
 
 def main() -> str:
-    names = list(load_params().models)
+    config = load_params()
+    names = [*config.models, *config.classical]
     table = steps.leaderboard(
         NAIVE_METRICS, {name: model_metrics(name) for name in names}, LEADERBOARD
     )

@@ -8,7 +8,8 @@ from jena_forecast.config import load_params
 
 
 def main() -> str:
-    names = list(load_params().models)
+    config = load_params()
+    names = [*config.models, *config.classical]
     written = steps.report(
         LEADERBOARD, {name: predictions(name) for name in names}, DATA_QUALITY, REPORT_DIR
     )

@@ -154,9 +154,9 @@ def test_train_config_is_frozen():
         ),
         (
             "windows",
-            {"lookback_rows": 102, "step_rows": 4},
+            {"lookback_rows": 1446, "step_rows": 4},
             "windows.lookback_rows must be a multiple of windows.step_rows. "
-            "Received: windows.lookback_rows=102, windows.step_rows=4",
+            "Received: windows.lookback_rows=1446, windows.step_rows=4",
         ),
         ("windows", {"delay_rows": 0}, "windows.delay_rows: Input should be greater than 0"),
         ("windows", {"target_column": ""}, "windows.target_column: String should have at least 1"),
@@ -248,3 +248,15 @@ def test_protocol_names_the_split_and_the_window_geometry():
     assert parse_params(raw).protocol() == (
         "custom train_end=0.6 val_end=300000 lookback=1440 step=6 delay=72"
     )
+
+
+def test_project_classical_models_are_typed_and_named_apart_from_the_deep_ones():
+    config = load_params(PROJECT_PARAMS)
+    assert {spec.estimator for spec in config.classical.values()} == {"ridge", "hist_gbr"}
+    assert not set(config.classical) & set(config.models)
+    with pytest.raises(PipelineError, match="Known classical models: hist_gbr, ridge"):
+        config.classical_model("svm")
+    raw = project_params()
+    raw["classical"]["naive"] = {"estimator": "ridge"}
+    with pytest.raises(PipelineError, match="classical.naive: the name is reserved"):
+        parse_params(raw)

@@ -32,6 +32,27 @@ def test_every_per_model_chart_directory_is_a_stage_output():
     assert {"metrics/horizons", "metrics/predictions", "metrics/lr_range_test.tsv"} <= charted
 
 
+def test_classical_models_write_what_the_leaderboard_report_and_plots_read():
+    pipeline = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())
+    stages = pipeline["stages"]
+    classical = stages["classical"]
+    assert classical["foreach"] == "${classical}"
+    assert [next(iter(m)) for m in classical["do"]["metrics"]] == ["metrics/models/${key}.json"]
+    assert {next(iter(out)) for out in classical["do"]["outs"]} == {
+        next(iter(out)) for out in stages["evaluate"]["do"]["outs"]
+    }
+    assert "metrics/models" in stages["leaderboard"]["deps"]
+    for stage in ("leaderboard", "report"):
+        assert {"models", "classical"} <= set(stages[stage]["params"])
+    # Every score records its protocol and features, so each scoring stage depends on them.
+    for params in (
+        stages["baseline"]["params"],
+        stages["evaluate"]["do"]["params"],
+        classical["do"]["params"],
+    ):
+        assert {"split", "features", "windows"} <= set(params)
+
+
 def test_the_features_stage_sits_between_parse_and_normalize():
     stages = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
     assert "data/interim/jena.parquet" in stages["features"]["deps"]

@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
 )
 
+from jena_forecast.classical.params import ESTIMATOR_PARAMS, EstimatorParams
 from jena_forecast.errors import PipelineError
 from jena_forecast.models.params import BUILDER_PARAMS, BuilderParams
 
@@ -215,6 +216,14 @@ class ModelSpec(_Frozen):
         return self.builder_params.target_kind
 
 
+class ClassicalSpec(_Frozen):
+    """One entry of ``classical``: which scikit-learn estimator and its params."""
+
+    name: str
+    estimator: str
+    params: EstimatorParams
+
+
 class LrRangeTestConfig(_Frozen):
     """The learning-rate range test: one short run of ``model`` with an exponentially growing rate."""
 
@@ -235,6 +244,7 @@ class PipelineConfig(_Frozen):
     train: TrainConfig = TrainConfig()
     features: FeaturesConfig = FeaturesConfig()
     models: dict[str, ModelSpec] = Field(default_factory=dict)
+    classical: dict[str, ClassicalSpec] = Field(default_factory=dict)
     lr_range_test: LrRangeTestConfig = LrRangeTestConfig()
 
     def protocol(self) -> str:
@@ -258,6 +268,15 @@ class PipelineConfig(_Frozen):
             known = ", ".join(sorted(self.models)) or "(none)"
             raise PipelineError(f"model {name!r} is not in params models. Known models: {known}")
         return self.models[name]
+
+    def classical_model(self, name: str) -> ClassicalSpec:
+        """The spec of classical model ``name``, or a PipelineError listing the known names."""
+        if name not in self.classical:
+            known = ", ".join(sorted(self.classical)) or "(none)"
+            raise PipelineError(
+                f"model {name!r} is not in params classical. Known classical models: {known}"
+            )
+        return self.classical[name]
 
 
 def _location(prefix: str, loc: tuple[Any, ...]) -> str:
@@ -400,6 +419,70 @@ def _validate_model(
     )
 
 
+def _validate_classical(
+    name: str,
+    raw: Any,
+    windows: WindowsConfig | None,
+    parse: ParseConfig | None,
+    problems: list[str],
+) -> ClassicalSpec | None:
+    prefix = f"classical.{name}"
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        problems.append(f"{prefix}: expected a mapping of estimator params. Received: {raw!r}")
+        return None
+    entries = dict(raw)
+    estimator = entries.pop("estimator", name)
+    if estimator not in ESTIMATOR_PARAMS:
+        known = ", ".join(sorted(ESTIMATOR_PARAMS))
+        problems.append(
+            f"{prefix}.estimator: unknown classical estimator. Expected one of: {known}. "
+            f"Received: {prefix}.estimator={estimator!r}"
+        )
+        return None
+    params = _validate_section(ESTIMATOR_PARAMS[estimator], prefix, entries, problems)
+    if not isinstance(params, EstimatorParams) or windows is None or parse is None:
+        return None
+    if 60 % parse.interval_minutes:
+        problems.append(
+            f"{prefix}: hourly window features need parse.interval_minutes to divide 60. "
+            f"Received: parse.interval_minutes={parse.interval_minutes}"
+        )
+        return None
+    rows_per_hour = 60 // parse.interval_minutes
+    before = len(problems)
+    if params.lag_hours * rows_per_hour > windows.lookback_rows - 1:
+        problems.append(
+            f"{prefix}.lag_hours reaches back beyond the window: {params.lag_hours} h is "
+            f"{params.lag_hours * rows_per_hour} rows, windows.lookback_rows={windows.lookback_rows} "
+            f"allows at most {(windows.lookback_rows - 1) // rows_per_hour} h. "
+            f"Received: {prefix}.lag_hours={params.lag_hours}"
+        )
+    if params.recent_hours * rows_per_hour > windows.lookback_rows:
+        problems.append(
+            f"{prefix}.recent_hours is longer than the window: {params.recent_hours} h is "
+            f"{params.recent_hours * rows_per_hour} rows, more than "
+            f"windows.lookback_rows={windows.lookback_rows}. "
+            f"Received: {prefix}.recent_hours={params.recent_hours}"
+        )
+    if len(problems) > before:
+        return None
+    return ClassicalSpec(name=name, estimator=estimator, params=params)
+
+
+def _check_model_names(
+    raw_models: dict[Any, Any], raw_classical: dict[Any, Any], problems: list[str]
+) -> None:
+    for name in sorted(set(map(str, raw_models)) & set(map(str, raw_classical))):
+        problems.append(
+            f"classical.{name}: the name is already a model of params models; "
+            "each model writes metrics/models/<name>.json, so names must differ"
+        )
+    for section, names in (("models", raw_models), ("classical", raw_classical)):
+        if "naive" in map(str, names):
+            problems.append(f"{section}.naive: the name is reserved for the naive baseline")
+
+
 def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
     """Validate a params mapping; raise one PipelineError that lists every problem found."""
     if not isinstance(raw, dict):
@@ -414,7 +497,7 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
         "train": TrainConfig,
         "lr_range_test": LrRangeTestConfig,
     }
-    known = set(sections) | {"seed", "models"}
+    known = set(sections) | {"seed", "models", "classical"}
     for key in sorted(set(raw) - known):
         problems.append(
             f"{key}: unknown param section. Expected one of: {', '.join(sorted(known))}"
@@ -451,6 +534,26 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
             )
             if spec is not None:
                 models[str(name)] = spec
+    raw_classical = raw.get("classical") or {}
+    classical: dict[str, ClassicalSpec] = {}
+    if not isinstance(raw_classical, dict):
+        problems.append(
+            f"classical: expected a mapping of model name to estimator params. Received: {raw_classical!r}"
+        )
+    else:
+        windows, parse = validated["windows"], validated["parse"]
+        for name, entry in raw_classical.items():
+            classical_spec = _validate_classical(
+                str(name),
+                entry,
+                windows if isinstance(windows, WindowsConfig) else None,
+                parse if isinstance(parse, ParseConfig) else None,
+                problems,
+            )
+            if classical_spec is not None:
+                classical[str(name)] = classical_spec
+        if isinstance(raw_models, dict):
+            _check_model_names(raw_models, raw_classical, problems)
     lr_range_test = validated["lr_range_test"]
     if isinstance(lr_range_test, LrRangeTestConfig) and isinstance(raw_models, dict):
         if raw_models and lr_range_test.model not in raw_models:
@@ -465,7 +568,7 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
     if problems:
         listing = "\n".join(f"  - {problem}" for problem in problems)
         raise PipelineError(f"{source}: {len(problems)} invalid param(s):\n{listing}")
-    return PipelineConfig(seed=seed, models=models, **validated)  # type: ignore[arg-type]
+    return PipelineConfig(seed=seed, models=models, classical=classical, **validated)  # type: ignore[arg-type]
 
 
 def load_params(path: str | Path = DEFAULT_PARAMS_PATH) -> PipelineConfig:
