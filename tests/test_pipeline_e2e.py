@@ -8,11 +8,21 @@ import sys
 from pathlib import Path
 
 import pytest
-from dvc_project import TINY_MODELS, commit_all, edit_params, new_project, run, stages_run
+from dvc_project import (
+    TINY_CLASSICAL,
+    TINY_MODELS,
+    commit_all,
+    edit_params,
+    new_project,
+    run,
+    stages_run,
+)
 from synthetic import SyntheticJenaNewer
 
 pytestmark = pytest.mark.slow
 MODELS = TINY_MODELS
+CLASSICAL = TINY_CLASSICAL
+PROTOCOL = "dlwp2 lookback=72 step=6 delay=12"
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
@@ -25,12 +35,19 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
     assert set(stages_run(repro_output)) >= {
         "download",
         "parse",
+        "features",
+        "normalize",
         "baseline",
         "train@gru",
         "evaluate@gru",
+        "classical@ridge",
+        "classical@hist_gbr",
         "leaderboard",
         "report",
     }
+    # With every feature off, the features table is the parsed table, byte for byte.
+    interim = project / "data" / "interim"
+    assert (interim / "features.parquet").read_bytes() == (interim / "jena.parquet").read_bytes()
     quality = json.loads((project / "metrics" / "data_quality.json").read_text())
     assert (quality["duplicate_rows_dropped"], quality["missing_rows"]) == (144, 2)
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
@@ -41,13 +58,25 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
             assert metrics[split]["windows"] == naive[split]["windows"] > 0
             assert metrics[split]["mae_degc"] > 0
         assert 1 <= metrics["epochs"] <= 2 and metrics["parameters"] > 0
+        assert (metrics["protocol"], metrics["features"]) == (PROTOCOL, "none")
         assert (project / "models" / f"{name}.keras").is_file()
+    assert (naive["protocol"], naive["features"]) == (PROTOCOL, "none")
+    for name in CLASSICAL:
+        metrics = json.loads((project / "metrics" / "models" / f"{name}.json").read_text())
+        for split in ("val", "test"):
+            assert metrics[split]["naive_mae_degc"] == naive[split]["mae_degc"]
+            assert metrics[split]["windows"] == naive[split]["windows"] > 0
+            assert metrics[split]["mae_degc"] > 0
+        assert metrics["estimator"] == name and metrics["train_seconds"] >= 0
+        assert (metrics["protocol"], metrics["features"]) == (PROTOCOL, "none")
+    assert json.loads((project / "metrics" / "models" / "ridge.json").read_text())["parameters"] > 0
     horizons = (project / "metrics" / "horizons" / "seq2seq.tsv").read_text().splitlines()
     assert horizons[0].split("\t")[0] == "horizon_hours" and len(horizons) == 1 + 4
     lr_range = json.loads((project / "metrics" / "lr_range_test.json").read_text())
     assert 1e-9 <= lr_range["suggested_learning_rate"] < 0.1  # a tenth of a swept rate
     shown = run(["dvc", "metrics", "show"], project).stdout
     assert "metrics/models/gru.json" in shown and "val.skill_vs_naive" in shown
+    assert "metrics/models/hist_gbr.json" in shown and PROTOCOL in shown
 
     second = run(["dvc", "repro"], project)
     assert stages_run(second.stdout) == []
@@ -81,7 +110,8 @@ def test_dvclive_logs_every_epoch_of_every_model(reproduced_project):
 def test_leaderboard_predictions_and_report(reproduced_project):
     project = reproduced_project
     board = read_tsv(project / "metrics" / "leaderboard.tsv")
-    assert sorted(row["model"] for row in board) == sorted([*MODELS, "naive"])
+    assert sorted(row["model"] for row in board) == sorted([*MODELS, *CLASSICAL, "naive"])
+    assert {(row["protocol"], row["features"]) for row in board} == {(PROTOCOL, "none")}
     val_mae = [float(row["val_mae_degc"]) for row in board]
     assert val_mae == sorted(val_mae)
     assert [row["rank"] for row in board] == [str(rank) for rank in range(1, len(board) + 1)]
@@ -90,7 +120,7 @@ def test_leaderboard_predictions_and_report(reproduced_project):
         assert float(row["val_mae_degc"]) == record["val"]["mae_degc"]
         assert float(row["test_mae_degc"]) == record["test"]["mae_degc"]
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
-    for name in MODELS:
+    for name in [*MODELS, *CLASSICAL]:
         with (project / "metrics" / "predictions" / f"{name}.csv").open(newline="") as handle:
             rows = list(csv.DictReader(handle))
         assert list(rows[0]) == ["timestamp", "actual_degc", "predicted_degc", "naive_degc"]
@@ -174,7 +204,13 @@ def test_a_newer_export_runs_through_params_alone(tmp_path):
 
     edit_params(project, **{"windows.target_column": "Tlog (degC)"})
     repro = run(["dvc", "repro", "baseline"], project)
-    assert set(stages_run(repro.stdout)) == {"parse", "normalize", "windows", "baseline"}
+    assert set(stages_run(repro.stdout)) == {
+        "parse",
+        "features",
+        "normalize",
+        "windows",
+        "baseline",
+    }
     quality = json.loads((project / "metrics" / "data_quality.json").read_text())
     assert len(quality["columns"]) == 21 and "PAR (\ufffdmol/m\ufffd/s)" in quality["columns"]
     assert quality["timestamp_format"] == "%Y-%m-%d %H:%M:%S"
@@ -187,3 +223,24 @@ def test_a_newer_export_runs_through_params_alone(tmp_path):
         assert naive[split]["windows"] == summary["windows"][split] > 0
         assert naive[split]["mae_degc"] > 0
     assert not (project / "models").exists()
+
+
+def test_features_are_params_and_every_score_says_which_it_used(project_copy):
+    project = project_copy
+    edit_params(project, **{"features.time_signals": True, "features.temperature_diffs": [6]})
+    repro = run(["dvc", "repro", "classical@ridge"], project)
+    assert set(stages_run(repro.stdout)) == {
+        "features",
+        "normalize",
+        "windows",
+        "classical@ridge",
+    }
+    summary = json.loads((project / "data" / "windows" / "windows.json").read_text())
+    assert summary["features"] == 14 + 4 + 1
+    scaler = json.loads((project / "data" / "processed" / "scaler.json").read_text())
+    assert {"Day sin", "Year cos", "T (degC) diff 6 rows"} <= set(scaler["columns"])
+    ridge = json.loads((project / "metrics" / "models" / "ridge.json").read_text())
+    assert ridge["features"] == "time_signals+temperature_diffs=6"
+    assert ridge["protocol"] == PROTOCOL
+    shown = run(["dvc", "metrics", "show"], project).stdout
+    assert "time_signals+temperature_diffs=6" in shown
