@@ -113,6 +113,12 @@ def new_project(project: Path, args: argparse.Namespace) -> None:
             params["models"] = {name: params["models"][name] for name in keep}
             if params["lr_range_test"]["model"] not in keep:
                 params["lr_range_test"]["model"] = keep[0]
+            studied = [name for name in params["seed_study"]["models"] if name in keep]
+            params["seed_study"]["models"] = studied or keep[:1]
+            ensemble = params["ensemble"]
+            ensemble["top_k"] = min(ensemble["top_k"], len(keep))
+            if ensemble.get("members"):
+                ensemble["members"] = [name for name in ensemble["members"] if name in keep] or None
 
         edit_params(project, restrict)
     run(["git", "add", "-A"], project)

@@ -1,5 +1,5 @@
-"""DVC stage leaderboard: every model of params.yaml, the ensemble and the naive baseline, best val
-MAE first, with the seed study's mean and standard deviation where a model has one."""
+"""DVC stage leaderboard: every model of params.yaml (deep and classical), the ensemble and the naive
+baseline, best val MAE first, with the seed study's mean and standard deviation where a model has one."""
 
 from layout import ENSEMBLE_METRICS, LEADERBOARD, NAIVE_METRICS, model_metrics, seed_metrics
 
@@ -11,9 +11,10 @@ from jena_forecast.ensemble import ENSEMBLE
 
 def main() -> str:
     config = load_params()
+    names = [*config.models, *config.classical]
     table = steps.leaderboard(
         NAIVE_METRICS,
-        {name: model_metrics(name) for name in config.models} | {ENSEMBLE: ENSEMBLE_METRICS},
+        {name: model_metrics(name) for name in names} | {ENSEMBLE: ENSEMBLE_METRICS},
         LEADERBOARD,
         {name: seed_metrics(name) for name in config.seed_study.models},
     )

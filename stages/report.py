@@ -9,7 +9,8 @@ from jena_forecast.ensemble import ENSEMBLE
 
 
 def main() -> str:
-    names = [*load_params().models, ENSEMBLE]
+    config = load_params()
+    names = [*config.models, *config.classical, ENSEMBLE]
     written = steps.report(
         LEADERBOARD,
         {name: predictions(name) for name in names},

@@ -20,7 +20,7 @@ def main() -> str:
     )
     val, test = record["val"], record["test"]
     return (
-        f"{name} over seeds {record['seeds']}: MAE val {val['mae_degc_mean']:.3f} "
+        f"{name}: over seeds {record['seeds']}, MAE val {val['mae_degc_mean']:.3f} "
         f"± {val['mae_degc_std']:.3f} degC, test {test['mae_degc_mean']:.3f} "
         f"± {test['mae_degc_std']:.3f} degC (sample std) -> {seed_metrics(name)}"
     )

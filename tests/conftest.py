@@ -99,6 +99,8 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
     raw["lr_range_test"]["model"] = models[0]
     raw["seed_study"]["models"] = [models[0]]
     raw["ensemble"]["top_k"] = min(2, len(models))
+    for entry in raw["classical"].values():  # hourly features that fit the 12-hour windows
+        entry.update(lag_hours=6, recent_hours=6)
     raw.update(params)
     config = parse_params(raw)
     csv_path = SyntheticJena(rows=1200).write_csv(directory / "jena.csv")

@@ -170,9 +170,9 @@ def test_train_config_is_frozen():
         ),
         (
             "windows",
-            {"lookback_rows": 102, "step_rows": 4},
+            {"lookback_rows": 1446, "step_rows": 4},
             "windows.lookback_rows must be a multiple of windows.step_rows. "
-            "Received: windows.lookback_rows=102, windows.step_rows=4",
+            "Received: windows.lookback_rows=1446, windows.step_rows=4",
         ),
         ("windows", {"delay_rows": 0}, "windows.delay_rows: Input should be greater than 0"),
         ("windows", {"target_column": ""}, "windows.target_column: String should have at least 1"),
@@ -337,4 +337,81 @@ def test_a_bad_runtime_override_names_the_model():
     raw = project_params()
     raw["models"]["gru"]["train"] = {"strategy": "tpu"}
     with pytest.raises(PipelineError, match=r"models\.gru\.train\.strategy: Input should be"):
+        parse_params(raw)
+
+
+def test_features_are_off_by_default_and_validated_together():
+    config = load_params(PROJECT_PARAMS)
+    assert not config.features.enabled and config.features.describe() == "none"
+    raw = project_params()
+    raw["features"] = {
+        "time_signals": "yes",
+        "wind_vector": True,
+        "temperature_diffs": [6, 0, 6],
+        "colour": "blue",
+    }
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    message = str(caught.value)
+    for expected in [
+        "features.time_signals: Input should be a valid boolean",
+        "features.temperature_diffs.1: Input should be greater than 0",
+        "features.colour: unknown param",
+    ]:
+        assert expected in message, expected
+    raw["features"] = {"temperature_diffs": [6, 6]}
+    with pytest.raises(PipelineError, match="features.temperature_diffs: must not repeat a lag"):
+        parse_params(raw)
+    raw["features"] = {"time_signals": True, "wind_vector": True, "temperature_diffs": [144, 6]}
+    assert parse_params(raw).features.describe() == (
+        "time_signals+wind_vector+temperature_diffs=144,6"
+    )
+
+
+def test_protocol_names_the_split_and_the_window_geometry():
+    config = load_params(PROJECT_PARAMS)
+    assert config.protocol() == "dlwp2 lookback=1440 step=6 delay=144"
+    assert config.data_record() == {
+        "protocol": "dlwp2 lookback=1440 step=6 delay=144",
+        "features": "none",
+    }
+    raw = project_params()
+    raw["split"] = {"preset": "custom", "train_end": 0.6, "val_end": 300000}
+    raw["windows"]["delay_rows"] = 72
+    assert parse_params(raw).protocol() == (
+        "custom train_end=0.6 val_end=300000 lookback=1440 step=6 delay=72"
+    )
+
+
+def test_project_classical_models_are_typed_and_named_apart_from_the_deep_ones():
+    config = load_params(PROJECT_PARAMS)
+    assert {spec.estimator for spec in config.classical.values()} == {"ridge", "hist_gbr"}
+    assert not set(config.classical) & set(config.models)
+    with pytest.raises(PipelineError, match="Known classical models: hist_gbr, ridge"):
+        config.classical_model("svm")
+    raw = project_params()
+    raw["classical"]["naive"] = {"estimator": "ridge"}
+    with pytest.raises(PipelineError, match="classical.naive: the name 'naive' is reserved"):
+        parse_params(raw)
+
+
+@pytest.mark.parametrize("reserved", ["naive", "ensemble"])
+def test_a_classical_model_may_not_take_the_name_of_a_leaderboard_row(reserved):
+    raw = project_params()
+    raw["classical"][reserved] = {"estimator": "ridge"}
+    with pytest.raises(
+        PipelineError, match=rf"classical\.{reserved}: the name '{reserved}' is reserved"
+    ):
+        parse_params(raw)
+
+
+def test_ensemble_members_are_deep_models_only():
+    raw = project_params()
+    raw["ensemble"] = {"members": ["gru", "ridge"]}
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    assert "ensemble.members: 'ridge' is a classical model" in str(caught.value)
+    assert str(caught.value).startswith("params.yaml: 1 invalid param(s):")
+    raw["ensemble"] = {"top_k": len(raw["models"]) + 1}
+    with pytest.raises(PipelineError, match="ensemble.top_k must be at most the number of models"):
         parse_params(raw)

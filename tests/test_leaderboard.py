@@ -185,3 +185,80 @@ def test_report_shows_mean_and_std_over_seeds_and_the_ensemble_members(tmp_path)
     )
     assert "| 1 | ensemble | 1.200 | 1.400 | +40.0% | +30.0% |  |  | 10 |" in summary
     assert "`ensemble` averages the 24 h forecasts of gru, lstm." in summary
+
+
+def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(tmp_path):
+    data = {"protocol": "dlwp2 lookback=1440 step=6 delay=144", "features": "none"}
+    boosted = {**record(1.4, 1.5), **data}
+    del boosted["parameters"], boosted["epochs"]
+    boosted["iterations"] = 40
+    write_json(tmp_path / "naive.json", {**NAIVE, **data})
+    paths = {"hist_gbr": tmp_path / "hist_gbr.json", "gru": tmp_path / "gru.json"}
+    write_json(paths["hist_gbr"], boosted)
+    write_json(paths["gru"], {**record(1.5, 1.6), **data})
+    table = steps.leaderboard(tmp_path / "naive.json", paths, tmp_path / "leaderboard.tsv")
+    lines = (tmp_path / "leaderboard.tsv").read_text().splitlines()
+    assert lines[0].split("\t")[-2:] == ["protocol", "features"]
+    assert lines[1].split("\t") == [
+        "1",
+        "hist_gbr",
+        "1.4",
+        "1.5",
+        "0.3",
+        "0.25",
+        "",
+        "",
+        "",
+        "",
+        "0",
+        "",
+        "",
+        "1.5",
+        "dlwp2 lookback=1440 step=6 delay=144",
+        "none",
+    ]
+    assert set(table["protocol"]) == {data["protocol"]} and set(table["features"]) == {"none"}
+    reread = steps.read_tsv(tmp_path / "leaderboard.tsv")
+    assert pd.isna(reread.loc[0, "parameters"]) and reread.loc[1, "parameters"] == 10
+    assert reread.loc[0, "features"] == "none"
+    markdown = report.summary_markdown(reread, "hist_gbr", {})
+    assert "Protocol of every row: `dlwp2 lookback=1440 step=6 delay=144`" in markdown
+    assert "Features of every row: `none`" in markdown
+    assert "| 1 | hist_gbr | 1.400 | 1.500 | +30.0% | +25.0% | - | - | 1.5 |" in markdown
+    # Rows scored on different data keep their own protocol and features in the table.
+    write_json(paths["gru"], {**record(1.5, 1.6), **data, "features": "time_signals"})
+    mixed = steps.leaderboard(tmp_path / "naive.json", paths, tmp_path / "leaderboard.tsv")
+    markdown = report.summary_markdown(mixed, "hist_gbr", {})
+    assert "Features of every row" not in markdown and "| time_signals |" in markdown
+
+
+def test_a_classical_model_a_seed_study_and_the_ensemble_share_one_table(tmp_path):
+    data = {"protocol": "dlwp2 lookback=1440 step=6 delay=144", "features": "time_signals"}
+    boosted = {**record(1.4, 1.5), **data, "estimator": "hist_gbr", "iterations": 40}
+    del boosted["parameters"], boosted["epochs"]
+    paths = {
+        "gru": tmp_path / "gru.json",
+        "hist_gbr": tmp_path / "hist_gbr.json",
+        "ensemble": tmp_path / "ensemble.json",
+    }
+    write_json(tmp_path / "naive.json", {**NAIVE, **data})
+    write_json(paths["gru"], {**record(1.6, 1.7), **data})
+    write_json(paths["hist_gbr"], boosted)
+    write_json(paths["ensemble"], {**record(1.5, 1.6), **data, "members": ["gru"]})
+    write_json(tmp_path / "gru.seeds.json", {**study(1.62, 0.04, 1.72, 0.06), **data})
+    steps.leaderboard(
+        tmp_path / "naive.json",
+        paths,
+        tmp_path / "leaderboard.tsv",
+        {"gru": tmp_path / "gru.seeds.json"},
+    )
+    reread = steps.read_tsv(tmp_path / "leaderboard.tsv")
+    assert list(reread["model"]) == ["hist_gbr", "ensemble", "gru", "naive"]
+    assert reread["val_mae_degc_mean"].dtype == float and list(reread["seeds"]) == [0, 0, 3, 0]
+    assert pd.isna(reread.loc[0, "epochs"]) and set(reread["features"]) == {"time_signals"}
+    markdown = report.summary_markdown(reread, "hist_gbr", {}, ensemble_members=["gru"])
+    assert "Features of every row: `time_signals`" in markdown
+    assert "| 1 | hist_gbr | 1.400 | 1.500 | +30.0% | +25.0% |  |  | - | - | 1.5 |" in markdown
+    assert (
+        "| 3 | gru | 1.600 | 1.700 | +20.0% | +15.0% | 1.620 ± 0.040 | 1.720 ± 0.060 |" in markdown
+    )

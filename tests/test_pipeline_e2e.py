@@ -14,6 +14,7 @@ from dvc_project import (
     PROJECT_SEED,
     SEED_STUDY_MODELS,
     SEED_STUDY_SEEDS,
+    TINY_CLASSICAL,
     TINY_MODELS,
     commit_all,
     edit_params,
@@ -25,6 +26,8 @@ from synthetic import SyntheticJenaNewer
 
 pytestmark = pytest.mark.slow
 MODELS = TINY_MODELS
+CLASSICAL = TINY_CLASSICAL
+PROTOCOL = "dlwp2 lookback=72 step=6 delay=12"
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
@@ -49,9 +52,13 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
     assert set(stages_run(repro_output)) >= {
         "download",
         "parse",
+        "features",
+        "normalize",
         "baseline",
         "train@gru",
         "evaluate@gru",
+        "classical@ridge",
+        "classical@hist_gbr",
         "seeds@linear",
         "ensemble",
         "leaderboard",
@@ -61,6 +68,9 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
         name, _, model = stage.partition("@")
         summary = f"{name}: {model}: " if model else f"{name}: "
         assert re.search(rf"^{re.escape(summary)}\S", repro_output, flags=re.M), stage
+    # With every feature off, the features table is the parsed table, byte for byte.
+    interim = project / "data" / "interim"
+    assert (interim / "features.parquet").read_bytes() == (interim / "jena.parquet").read_bytes()
     quality = json.loads((project / "metrics" / "data_quality.json").read_text())
     assert (quality["duplicate_rows_dropped"], quality["missing_rows"]) == (144, 2)
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
@@ -71,13 +81,25 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
             assert metrics[split]["windows"] == naive[split]["windows"] > 0
             assert metrics[split]["mae_degc"] > 0
         assert 1 <= metrics["epochs"] <= 2 and metrics["parameters"] > 0
+        assert (metrics["protocol"], metrics["features"]) == (PROTOCOL, "none")
         assert (project / "models" / f"{name}.keras").is_file()
+    assert (naive["protocol"], naive["features"]) == (PROTOCOL, "none")
+    for name in CLASSICAL:
+        metrics = json.loads((project / "metrics" / "models" / f"{name}.json").read_text())
+        for split in ("val", "test"):
+            assert metrics[split]["naive_mae_degc"] == naive[split]["mae_degc"]
+            assert metrics[split]["windows"] == naive[split]["windows"] > 0
+            assert metrics[split]["mae_degc"] > 0
+        assert metrics["estimator"] == name and metrics["train_seconds"] >= 0
+        assert (metrics["protocol"], metrics["features"]) == (PROTOCOL, "none")
+    assert json.loads((project / "metrics" / "models" / "ridge.json").read_text())["parameters"] > 0
     horizons = (project / "metrics" / "horizons" / "seq2seq.tsv").read_text().splitlines()
     assert horizons[0].split("\t")[0] == "horizon_hours" and len(horizons) == 1 + 4
     lr_range = json.loads((project / "metrics" / "lr_range_test.json").read_text())
     assert 1e-9 <= lr_range["suggested_learning_rate"] < 0.1  # a tenth of a swept rate
     shown = run(["dvc", "metrics", "show"], project).stdout
     assert "metrics/models/gru.json" in shown and "val.skill_vs_naive" in shown
+    assert "metrics/models/hist_gbr.json" in shown and PROTOCOL in shown
 
     second = run(["dvc", "repro"], project)
     assert stages_run(second.stdout) == []
@@ -111,7 +133,10 @@ def test_dvclive_logs_every_epoch_of_every_model(reproduced_project):
 def test_leaderboard_predictions_and_report(reproduced_project):
     project = reproduced_project
     board = read_tsv(project / "metrics" / "leaderboard.tsv")
-    assert sorted(row["model"] for row in board) == sorted([*MODELS, "naive", "ensemble"])
+    assert sorted(row["model"] for row in board) == sorted(
+        [*MODELS, *CLASSICAL, "naive", "ensemble"]
+    )
+    assert {(row["protocol"], row["features"]) for row in board} == {(PROTOCOL, "none")}
     val_mae = [float(row["val_mae_degc"]) for row in board]
     assert val_mae == sorted(val_mae)
     assert [row["rank"] for row in board] == [str(rank) for rank in range(1, len(board) + 1)]
@@ -121,7 +146,7 @@ def test_leaderboard_predictions_and_report(reproduced_project):
         assert float(row["test_mae_degc"]) == record["test"]["mae_degc"]
         assert row["seeds"] == ("3" if row["model"] in SEED_STUDY_MODELS else "0")
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
-    for name in [*MODELS, "ensemble"]:
+    for name in [*MODELS, *CLASSICAL, "ensemble"]:
         with (project / "metrics" / "predictions" / f"{name}.csv").open(newline="") as handle:
             rows = list(csv.DictReader(handle))
         assert list(rows[0]) == ["timestamp", "actual_degc", "predicted_degc", "naive_degc"]
@@ -192,6 +217,11 @@ def test_ensemble_averages_the_top_models_by_validation_mae(reproduced_project):
     for split in ("val", "test"):
         assert ensemble[split]["naive_mae_degc"] == records[by_val[0]][split]["naive_mae_degc"]
         assert ensemble[split]["windows"] == records[by_val[0]][split]["windows"]
+    # Members are chosen among the saved (deep) models only; both records say which data they used.
+    assert not set(ensemble["members"]) & set(CLASSICAL)
+    study = json.loads((project / "metrics" / "seeds" / "linear.json").read_text())
+    for record in (ensemble, study):
+        assert (record["protocol"], record["features"]) == (PROTOCOL, "none")
     shown = run(["dvc", "metrics", "show"], project).stdout
     assert "metrics/ensemble.json" in shown and "metrics/seeds/linear.json" in shown
 
@@ -274,7 +304,13 @@ def test_a_newer_export_runs_through_params_alone(tmp_path):
 
     edit_params(project, **{"windows.target_column": "Tlog (degC)"})
     repro = run(["dvc", "repro", "baseline"], project)
-    assert set(stages_run(repro.stdout)) == {"parse", "normalize", "windows", "baseline"}
+    assert set(stages_run(repro.stdout)) == {
+        "parse",
+        "features",
+        "normalize",
+        "windows",
+        "baseline",
+    }
     quality = json.loads((project / "metrics" / "data_quality.json").read_text())
     assert len(quality["columns"]) == 21 and "PAR (\ufffdmol/m\ufffd/s)" in quality["columns"]
     assert quality["timestamp_format"] == "%Y-%m-%d %H:%M:%S"
@@ -287,3 +323,24 @@ def test_a_newer_export_runs_through_params_alone(tmp_path):
         assert naive[split]["windows"] == summary["windows"][split] > 0
         assert naive[split]["mae_degc"] > 0
     assert not (project / "models").exists()
+
+
+def test_features_are_params_and_every_score_says_which_it_used(project_copy):
+    project = project_copy
+    edit_params(project, **{"features.time_signals": True, "features.temperature_diffs": [6]})
+    repro = run(["dvc", "repro", "classical@ridge"], project)
+    assert set(stages_run(repro.stdout)) == {
+        "features",
+        "normalize",
+        "windows",
+        "classical@ridge",
+    }
+    summary = json.loads((project / "data" / "windows" / "windows.json").read_text())
+    assert summary["features"] == 14 + 4 + 1
+    scaler = json.loads((project / "data" / "processed" / "scaler.json").read_text())
+    assert {"Day sin", "Year cos", "T (degC) diff 6 rows"} <= set(scaler["columns"])
+    ridge = json.loads((project / "metrics" / "models" / "ridge.json").read_text())
+    assert ridge["features"] == "time_signals+temperature_diffs=6"
+    assert ridge["protocol"] == PROTOCOL
+    shown = run(["dvc", "metrics", "show"], project).stdout
+    assert "time_signals+temperature_diffs=6" in shown

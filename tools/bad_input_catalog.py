@@ -78,6 +78,8 @@ def base_params() -> dict[str, Any]:
     params["download"].update(mirror=str(MIRROR), sha256=None, retries=1, timeout_seconds=2)
     params["windows"].update(lookback_rows=72, step_rows=6, delay_rows=12)
     params["models"]["seq2seq"]["horizons"] = 4  # must divide windows.delay_rows
+    for entry in params["classical"].values():  # hourly window features that fit 12 hours
+        entry.update(lag_hours=6, recent_hours=6)
     return params
 
 
@@ -341,7 +343,7 @@ def columns_of_table() -> str:
 
 def pipeline_until(stage: str, rows: int = 600, **params: Any) -> Callable[[], Run]:
     """Download, parse, normalize, ... up to ``stage``, on a clean synthetic file."""
-    order = ["download", "parse", "normalize", "windows", "baseline"]
+    order = ["download", "parse", "features", "normalize", "windows", "baseline"]
 
     def make() -> Run:
         MIRROR.write_bytes(good_zip(rows))
@@ -364,7 +366,7 @@ def long_gap() -> Run:
     source = SyntheticJena(rows=600, drop_rows=list(range(100, 110)))
     MIRROR.write_bytes(zip_bytes({MEMBER: csv_text(source.lines()).encode()}))
     write_params()
-    return run_until("download", "parse", "normalize", "windows")
+    return run_until("download", "parse", "features", "normalize", "windows")
 
 
 def params(stage: str, *args: str, **changes: Any) -> Callable[[], Run]:
@@ -553,6 +555,18 @@ def cases() -> list[Case]:
              ["test_parse.py::test_target_column_must_be_in_the_header_and_extra_columns_are_kept", "test_pipeline_e2e.py::test_a_newer_export_runs_through_params_alone"]),
         Case("params", "target column is the timestamp column", params("parse", **{"windows.target_column": "Date Time"}), REFUSED,
              ["test_config.py::test_each_invalid_param_is_named_with_what_was_expected"]),
+        Case("params", "a lag repeated in `features.temperature_diffs`", params("features", **{"features.temperature_diffs": [6, 6]}), REFUSED,
+             ["test_config.py::test_features_are_off_by_default_and_validated_together"]),
+        Case("params", "`features.wind_vector` with a wind column the file does not have", pipeline_until("features", **{"features.wind_vector": True, "features.wind_direction_column": "dir (deg)"}), REFUSED,
+             ["test_features.py::test_wind_columns_by_param_and_clear_errors_when_absent"]),
+        Case("params", "unknown classical estimator", params("classical", "svm", **{"classical.svm": {"estimator": "svm"}}), REFUSED,
+             ["test_classical.py::test_classical_params_are_validated_with_every_problem_reported"]),
+        Case("params", "classical `lag_hours` reaching back beyond the window", params("classical", "ridge", **{"classical.ridge.lag_hours": 24}), REFUSED,
+             ["test_classical.py::test_classical_params_are_validated_with_every_problem_reported"]),
+        Case("params", "a classical model named like a deep one (`classical.gru`)", params("classical", "gru", **{"classical.gru": {"estimator": "ridge", "lag_hours": 6, "recent_hours": 6}}), REFUSED,
+             ["test_classical.py::test_classical_params_are_validated_with_every_problem_reported"]),
+        Case("params", "a classical model as an ensemble member", params("ensemble", **{"ensemble.members": ["gru", "ridge"]}), REFUSED,
+             ["test_config.py::test_ensemble_members_are_deep_models_only"]),
         # Outputs
         Case("outputs", "disk full while writing an output (simulated: `ENOSPC`)", failing_write(errno.ENOSPC), REFUSED,
              ["test_faults.py::test_disk_full_names_the_file_keeps_the_old_one_and_leaves_no_temporary", "test_faults.py::test_disk_full_while_a_stage_writes_its_table"]),

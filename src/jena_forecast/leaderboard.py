@@ -26,6 +26,8 @@ COLUMNS = [
     "parameters",
     "epochs",
     "train_seconds",
+    "protocol",
+    "features",
 ]
 
 
@@ -43,6 +45,11 @@ def _seed_columns(study: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def _optional_int(record: dict[str, Any], key: str) -> int | None:
+    value = record.get(key)
+    return None if value is None else int(value)
+
+
 def leaderboard(
     naive: dict[str, Any],
     models: dict[str, dict[str, Any]],
@@ -51,10 +58,13 @@ def leaderboard(
     """One row per model and one for the naive baseline (no parameters, no training).
 
     ``naive`` is the baseline's metrics record, ``models`` each model's metrics record by name (the
-    ensemble's among them), ``seed_studies`` the seed-study record of the models that have one.
-    Rows are sorted by validation MAE of the run from params' ``seed`` (ties by name); ``rank`` 1
-    is the best. A model's seed-study columns hold the mean and sample standard deviation of its
-    MAE over the study's seeds.
+    deep and classical models' and the ensemble's), ``seed_studies`` the seed-study record of the
+    models that have one. Rows are sorted by validation MAE of the run from params' ``seed`` (ties
+    by name); ``rank`` 1 is the best. A model's seed-study columns hold the mean and sample
+    standard deviation of its MAE over the study's seeds. ``parameters`` and ``epochs`` are empty
+    for a model without them (gradient boosting has neither); ``protocol`` (split and window
+    geometry) and ``features`` (the features stage's switches) say which data each row was scored
+    on, empty for a record written before they were recorded.
     """
     seed_studies = seed_studies or {}
     rows = [
@@ -68,6 +78,8 @@ def leaderboard(
             "parameters": 0,
             "epochs": 0,
             "train_seconds": 0.0,
+            "protocol": naive.get("protocol", ""),
+            "features": naive.get("features", ""),
         }
     ]
     for name, record in models.items():
@@ -79,12 +91,16 @@ def leaderboard(
                 "val_skill_vs_naive": record["val"]["skill_vs_naive"],
                 "test_skill_vs_naive": record["test"]["skill_vs_naive"],
                 **_seed_columns(seed_studies.get(name)),
-                "parameters": int(record["parameters"]),
-                "epochs": int(record["epochs"]),
+                "parameters": _optional_int(record, "parameters"),
+                "epochs": _optional_int(record, "epochs"),
                 "train_seconds": float(record["train_seconds"]),
+                "protocol": record.get("protocol", ""),
+                "features": record.get("features", ""),
             }
         )
     table = pd.DataFrame(rows).sort_values(["val_mae_degc", "model"], kind="stable")
+    table["parameters"] = table["parameters"].astype("Int64")
+    table["epochs"] = table["epochs"].astype("Int64")
     table.insert(0, "rank", range(1, len(table) + 1))
     return table[COLUMNS].reset_index(drop=True)
 

@@ -68,6 +68,18 @@ def _markdown_table(table: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
+SHARED_COLUMNS = ("protocol", "features")
+
+
+def _shared(table: pd.DataFrame) -> dict[str, str]:
+    """The columns of ``SHARED_COLUMNS`` whose value is the same on every row, and that value."""
+    return {
+        column: str(table[column].iloc[0])
+        for column in SHARED_COLUMNS
+        if column in table.columns and table[column].nunique(dropna=False) == 1
+    }
+
+
 def _has_seed_study(table: pd.DataFrame) -> bool:
     return "seeds" in table.columns and bool((table["seeds"] > 0).any())
 
@@ -89,9 +101,10 @@ def _mean_and_std(table: pd.DataFrame, split: str) -> pd.Series:
 
 
 def _readable(table: pd.DataFrame) -> pd.DataFrame:
-    """MAE to 3 decimals, skill as a signed percentage; the seed study as ``mean ± std`` columns
-    when a model has one (none otherwise)."""
-    shown = table.copy()
+    """MAE to 3 decimals, skill as a signed percentage, "-" where a model has no such number; the
+    seed study as ``mean ± std`` columns when a model has one (none otherwise); protocol and
+    features shown once above the table when every row shares them."""
+    shown = table.drop(columns=list(_shared(table)))
     seed_columns = [column for column in SEED_COLUMNS if column in shown.columns]
     if _has_seed_study(table):
         at = shown.columns.get_loc(seed_columns[0])
@@ -102,6 +115,9 @@ def _readable(table: pd.DataFrame) -> pd.DataFrame:
         shown[column] = shown[column].map(lambda value: f"{value:.3f}")
     for column in ("val_skill_vs_naive", "test_skill_vs_naive"):
         shown[column] = shown[column].map(lambda value: f"{value:+.1%}")
+    for column in ("parameters", "epochs"):
+        if column in shown.columns:
+            shown[column] = shown[column].map(lambda value: "-" if pd.isna(value) else str(value))
     return shown
 
 
@@ -129,6 +145,11 @@ def summary_markdown(
                 f"Best model on the validation split: **{best}**, test MAE "
                 f"{best_row['test_mae_degc']:.3f} degC (skill vs naive {best_row['test_skill_vs_naive']:+.1%}).",
                 "## Leaderboard (24 h ahead, MAE in degC, sorted by validation MAE)",
+                *[
+                    f"{column.capitalize()} of every row: `{value}`"
+                    for column, value in _shared(table).items()
+                    if value
+                ],
                 _markdown_table(_readable(table)),
                 *notes,
                 f"![MAE by model]({LEADERBOARD_PNG})",
