@@ -30,8 +30,8 @@ test: setup
 	$(RUN) python -m pytest
 
 lint: setup
-	$(RUN) ruff check src stages tests tools
-	$(RUN) ruff format --check src stages tests tools
+	$(RUN) ruff check src stages tests tools bench
+	$(RUN) ruff format --check src stages tests tools bench
 	$(RUN) mypy src
 
 # The DVC plots page, rendered offline: Vega is inlined into the page template (no CDN needed).

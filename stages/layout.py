@@ -1,10 +1,19 @@
-"""Where each stage reads and writes; dvc.yaml declares the same paths."""
+"""Where each stage reads and writes; dvc.yaml declares the same paths.
 
+Every stage imports this module first, so it also puts this checkout's ``src/`` first on the import
+path: a queued experiment runs in a copy under ``.dvc/tmp/exps/``, and must run that copy's library,
+not the one an editable install (``pip install -e .``) points at in the workspace.
+"""
+
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 RAW_CSV = Path("data/raw/jena_climate_2009_2016.csv")
 DOWNLOAD_RECORD = Path("metrics/download.json")
 TABLE = Path("data/interim/jena.parquet")
+FEATURES_TABLE = Path("data/interim/features.parquet")
 DATA_QUALITY = Path("metrics/data_quality.json")
 NORMALIZED = Path("data/processed/normalized.npy")
 SCALER = Path("data/processed/scaler.json")
@@ -49,3 +58,16 @@ def checkpoint_dir(name: str) -> Path:
 def predictions(name: str) -> Path:
     """One model's test forecasts (first two weeks), next to the actual and naive ones."""
     return Path("metrics/predictions") / f"{name}.csv"
+
+
+ENSEMBLE_METRICS = Path("metrics/ensemble.json")
+
+
+def seed_metrics(name: str) -> Path:
+    """One model's seed study: each seed's val/test scores, their mean and standard deviation."""
+    return Path("metrics/seeds") / f"{name}.json"
+
+
+def seed_checkpoint_dir(name: str) -> Path:
+    """Finished seeds and the resume checkpoint of an unfinished seeds stage: git-ignored."""
+    return Path("data/checkpoints/seeds") / name

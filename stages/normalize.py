@@ -1,6 +1,6 @@
 """DVC stage normalize: time split, scaler fitted on the training slice only, normalized array."""
 
-from layout import NORMALIZED, SCALER, SPLIT, TABLE
+from layout import FEATURES_TABLE, NORMALIZED, SCALER, SPLIT
 
 from jena_forecast import steps
 from jena_forecast.cli import run_stage
@@ -8,7 +8,7 @@ from jena_forecast.config import load_params
 
 
 def main() -> str:
-    split = steps.normalize(load_params(), TABLE, NORMALIZED, SCALER, SPLIT)
+    split = steps.normalize(load_params(), FEATURES_TABLE, NORMALIZED, SCALER, SPLIT)
     ranges = ", ".join(
         f"{name} [{split[name][0]}, {split[name][1]})" for name in ("train", "val", "test")
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from synthetic import SyntheticJena  # noqa: E402
 
-from jena_forecast.config import ParseConfig  # noqa: E402
+from jena_forecast.config import ParseConfig, PipelineConfig  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,3 +66,59 @@ def project_copy(reproduced_project: Path, tmp_path: Path) -> Path:
     from dvc_project import copy_project
 
     return copy_project(reproduced_project, tmp_path / "project")
+
+
+@dataclass(frozen=True)
+class TinyArtifacts:
+    """The parse, normalize and windows outputs of a tiny synthetic record, and its config."""
+
+    config: PipelineConfig
+    table: Path
+    normalized: Path
+    scaler: Path
+    anchors: Path
+
+
+def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -> TinyArtifacts:
+    """Run parse, normalize and windows on a 1,200-row synthetic record with 72-row windows.
+
+    ``models`` picks entries of the project's params (seq2seq with 4 horizons); ``params`` sets
+    top-level sections (``seed_study={...}``).
+    """
+    import yaml
+
+    from jena_forecast import steps
+    from jena_forecast.config import parse_params
+
+    raw = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    raw["windows"].update(lookback_rows=72, step_rows=6, delay_rows=12)
+    raw["train"].update(epochs=2, steps_per_epoch=4, batch_size=32, patience=1)
+    raw["models"] = {name: raw["models"][name] for name in models}
+    if "seq2seq" in raw["models"]:
+        raw["models"]["seq2seq"]["horizons"] = 4
+    raw["lr_range_test"]["model"] = models[0]
+    raw["seed_study"]["models"] = [models[0]]
+    raw["ensemble"]["top_k"] = min(2, len(models))
+    for entry in raw["classical"].values():  # hourly features that fit the 12-hour windows
+        entry.update(lag_hours=6, recent_hours=6)
+    raw.update(params)
+    config = parse_params(raw)
+    csv_path = SyntheticJena(rows=1200).write_csv(directory / "jena.csv")
+    out = TinyArtifacts(
+        config=config,
+        table=directory / "jena.parquet",
+        normalized=directory / "normalized.npy",
+        scaler=directory / "scaler.json",
+        anchors=directory / "anchors.npz",
+    )
+    steps.parse(config, csv_path, out.table, directory / "quality.json")
+    steps.normalize(config, out.table, out.normalized, out.scaler, directory / "split.json")
+    steps.windows(
+        config,
+        out.normalized,
+        out.scaler,
+        directory / "split.json",
+        out.anchors,
+        directory / "w.json",
+    )
+    return out

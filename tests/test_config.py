@@ -133,6 +133,22 @@ def test_train_config_is_frozen():
         ("train", {"learning_rate": 0}, "train.learning_rate: Input should be greater than 0"),
         ("train", {"patience": -1}, "train.patience: Input should be greater than or equal to 0"),
         (
+            "train",
+            {"strategy": "horovod"},
+            "train.strategy: Input should be 'default', 'mirrored' or 'multi_worker'. "
+            "Received: train.strategy='horovod'",
+        ),
+        (
+            "train",
+            {"jit_compile": "sometimes"},
+            "train.jit_compile: Input should be a valid boolean",
+        ),
+        (
+            "train",
+            {"mixed_precision": 16},
+            "train.mixed_precision: Input should be a valid boolean",
+        ),
+        (
             "split",
             {"preset": "custom", "train_end": 500, "val_end": 500},
             "split.train_end must be before split.val_end. Received: split.train_end=500",
@@ -154,9 +170,9 @@ def test_train_config_is_frozen():
         ),
         (
             "windows",
-            {"lookback_rows": 102, "step_rows": 4},
+            {"lookback_rows": 1446, "step_rows": 4},
             "windows.lookback_rows must be a multiple of windows.step_rows. "
-            "Received: windows.lookback_rows=102, windows.step_rows=4",
+            "Received: windows.lookback_rows=1446, windows.step_rows=4",
         ),
         ("windows", {"delay_rows": 0}, "windows.delay_rows: Input should be greater than 0"),
         ("windows", {"target_column": ""}, "windows.target_column: String should have at least 1"),
@@ -205,3 +221,197 @@ def test_timestamp_format_accepts_auto_and_strftime():
     for value in ("auto", "%Y-%m-%d %H:%M:%S"):
         raw["parse"]["timestamp_format"] = value
         assert parse_params(raw).parse.timestamp_format == value
+
+
+def test_seed_study_and_ensemble_defaults():
+    config = load_params(PROJECT_PARAMS)
+    assert config.seed_study.models == ("gru_dropout",)
+    assert config.seed_study.seeds == (1, 2, 3)
+    assert (config.ensemble.top_k, config.ensemble.members) == (3, None)
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        (
+            "seed_study",
+            {"seeds": [1, 2]},
+            "seed_study.seeds: must be at least 3 distinct integers. "
+            "Received: seed_study.seeds=[1, 2]",
+        ),
+        ("seed_study", {"seeds": [1, 2, 2]}, "seed_study.seeds: must be at least 3 distinct"),
+        (
+            "seed_study",
+            {"seeds": [1, 2, 3.5]},
+            "seed_study.seeds.2: Input should be a valid integer",
+        ),
+        (
+            "seed_study",
+            {"seeds": [1, 2, True]},
+            "seed_study.seeds.2: Input should be a valid integer",
+        ),
+        ("seed_study", {"models": []}, "seed_study.models: must name at least one model"),
+        (
+            "seed_study",
+            {"models": ["gru", "gru"]},
+            "seed_study.models: must not name a model twice",
+        ),
+        (
+            "seed_study",
+            {"models": ["gru", "transformer"]},
+            "seed_study.models: 'transformer' is not in models. Expected names of: linear, dense, ",
+        ),
+        ("ensemble", {"top_k": 0}, "ensemble.top_k: Input should be greater than 0"),
+        (
+            "ensemble",
+            {"top_k": 99},
+            "ensemble.top_k must be at most the number of models (14). Received: ensemble.top_k=99",
+        ),
+        ("ensemble", {"members": ["gru", "gru"]}, "ensemble.members: must not name a model twice"),
+        (
+            "ensemble",
+            {"members": ["gru", "naive"]},
+            "ensemble.members: 'naive' is not in models. Expected names of: linear, dense, ",
+        ),
+        ("ensemble", {"weights": [0.5, 0.5]}, "ensemble.weights: unknown param"),
+    ],
+)
+def test_seed_study_and_ensemble_params_are_checked(section, values, message):
+    raw = project_params()
+    raw[section] = {**raw[section], **values}
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    assert message in str(caught.value)
+    assert str(caught.value).startswith("params.yaml: 1 invalid param(s):\n  - ")
+
+
+def test_explicit_ensemble_members_replace_top_k_and_empty_means_top_k():
+    raw = project_params()
+    raw["ensemble"] = {"top_k": 99, "members": ["gru", "lstm"]}
+    assert parse_params(raw).ensemble.members == ("gru", "lstm")
+    raw["ensemble"] = {"top_k": 4, "members": []}
+    assert parse_params(raw).ensemble.members is None
+
+
+@pytest.mark.parametrize("reserved", ["naive", "ensemble"])
+def test_a_model_may_not_take_the_name_of_a_leaderboard_row(reserved):
+    raw = project_params()
+    raw["models"][reserved] = {"builder": "dense"}
+    with pytest.raises(
+        PipelineError, match=rf"models\.{reserved}: the name '{reserved}' is reserved"
+    ):
+        parse_params(raw)
+
+
+def test_seed_study_and_ensemble_defaults_are_not_checked_against_other_models():
+    raw = project_params()
+    del raw["seed_study"], raw["ensemble"]
+    raw["models"] = {"gru": raw["models"]["gru"]}
+    config = parse_params(raw)
+    assert (config.seed_study.models, config.ensemble.top_k) == (("gru_dropout",), 3)
+    raw["ensemble"] = {"top_k": 3}
+    with pytest.raises(PipelineError, match="ensemble.top_k must be at most the number of models"):
+        parse_params(raw)
+
+
+def test_runtime_params_default_to_one_device_float32_and_merge_per_model():
+    raw = project_params()
+    config = parse_params(raw)
+    assert (config.train.strategy, config.train.jit_compile, config.train.mixed_precision) == (
+        "default",
+        False,
+        False,
+    )
+    for key in ("strategy", "jit_compile", "mixed_precision"):
+        raw["train"].pop(key)
+    assert parse_params(raw).train == config.train  # params.yaml states the defaults
+    raw["train"]["strategy"] = "mirrored"
+    raw["models"]["gru"]["train"] = {"mixed_precision": True, "jit_compile": True}
+    config = parse_params(raw)
+    gru, dense = config.models["gru"].train, config.models["dense"].train
+    assert (gru.strategy, gru.mixed_precision, gru.jit_compile) == ("mirrored", True, True)
+    assert (dense.strategy, dense.mixed_precision, dense.jit_compile) == ("mirrored", False, False)
+
+
+def test_a_bad_runtime_override_names_the_model():
+    raw = project_params()
+    raw["models"]["gru"]["train"] = {"strategy": "tpu"}
+    with pytest.raises(PipelineError, match=r"models\.gru\.train\.strategy: Input should be"):
+        parse_params(raw)
+
+
+def test_features_are_off_by_default_and_validated_together():
+    config = load_params(PROJECT_PARAMS)
+    assert not config.features.enabled and config.features.describe() == "none"
+    raw = project_params()
+    raw["features"] = {
+        "time_signals": "yes",
+        "wind_vector": True,
+        "temperature_diffs": [6, 0, 6],
+        "colour": "blue",
+    }
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    message = str(caught.value)
+    for expected in [
+        "features.time_signals: Input should be a valid boolean",
+        "features.temperature_diffs.1: Input should be greater than 0",
+        "features.colour: unknown param",
+    ]:
+        assert expected in message, expected
+    raw["features"] = {"temperature_diffs": [6, 6]}
+    with pytest.raises(PipelineError, match="features.temperature_diffs: must not repeat a lag"):
+        parse_params(raw)
+    raw["features"] = {"time_signals": True, "wind_vector": True, "temperature_diffs": [144, 6]}
+    assert parse_params(raw).features.describe() == (
+        "time_signals+wind_vector+temperature_diffs=144,6"
+    )
+
+
+def test_protocol_names_the_split_and_the_window_geometry():
+    config = load_params(PROJECT_PARAMS)
+    assert config.protocol() == "dlwp2 lookback=1440 step=6 delay=144"
+    assert config.data_record() == {
+        "protocol": "dlwp2 lookback=1440 step=6 delay=144",
+        "features": "none",
+    }
+    raw = project_params()
+    raw["split"] = {"preset": "custom", "train_end": 0.6, "val_end": 300000}
+    raw["windows"]["delay_rows"] = 72
+    assert parse_params(raw).protocol() == (
+        "custom train_end=0.6 val_end=300000 lookback=1440 step=6 delay=72"
+    )
+
+
+def test_project_classical_models_are_typed_and_named_apart_from_the_deep_ones():
+    config = load_params(PROJECT_PARAMS)
+    assert {spec.estimator for spec in config.classical.values()} == {"ridge", "hist_gbr"}
+    assert not set(config.classical) & set(config.models)
+    with pytest.raises(PipelineError, match="Known classical models: hist_gbr, ridge"):
+        config.classical_model("svm")
+    raw = project_params()
+    raw["classical"]["naive"] = {"estimator": "ridge"}
+    with pytest.raises(PipelineError, match="classical.naive: the name 'naive' is reserved"):
+        parse_params(raw)
+
+
+@pytest.mark.parametrize("reserved", ["naive", "ensemble"])
+def test_a_classical_model_may_not_take_the_name_of_a_leaderboard_row(reserved):
+    raw = project_params()
+    raw["classical"][reserved] = {"estimator": "ridge"}
+    with pytest.raises(
+        PipelineError, match=rf"classical\.{reserved}: the name '{reserved}' is reserved"
+    ):
+        parse_params(raw)
+
+
+def test_ensemble_members_are_deep_models_only():
+    raw = project_params()
+    raw["ensemble"] = {"members": ["gru", "ridge"]}
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    assert "ensemble.members: 'ridge' is a classical model" in str(caught.value)
+    assert str(caught.value).startswith("params.yaml: 1 invalid param(s):")
+    raw["ensemble"] = {"top_k": len(raw["models"]) + 1}
+    with pytest.raises(PipelineError, match="ensemble.top_k must be at most the number of models"):
+        parse_params(raw)

@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import requests
 from synthetic import SyntheticJena
 
 from jena_forecast.config import DownloadConfig
@@ -97,7 +98,8 @@ def test_unreachable_url_fails_after_bounded_retries(tmp_path):
         port = probe.getsockname()[1]
     config = DownloadConfig(url=f"http://127.0.0.1:{port}/jena.zip", retries=1, timeout_seconds=2)
     with pytest.raises(
-        PipelineError, match=r"could not fetch .* after 2 attempt\(s\) \(timeout 2 s each\)"
+        PipelineError,
+        match=r"could not fetch .* after 2 attempt\(s\) \(timeout 2 s each\): Connection refused; ",
     ):
         fetch_raw_csv(config, tmp_path / "raw" / MEMBER)
     assert output_dir_is_clean(tmp_path / "raw")
@@ -203,7 +205,9 @@ def test_a_server_that_never_answers_times_out(tmp_path):
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/jena.zip"
         config = DownloadConfig(url=url, retries=1, timeout_seconds=0.5)
         with pytest.raises(
-            PipelineError, match=r"after 2 attempt\(s\) \(timeout 0.5 s each\).*download.mirror"
+            PipelineError,
+            match=r"after 2 attempt\(s\) \(timeout 0.5 s each\): no answer within the timeout; "
+            "without internet access, name a local copy with download.mirror",
         ):
             fetch_raw_csv(config, tmp_path / "raw" / MEMBER)
     assert output_dir_is_clean(tmp_path / "raw")
@@ -247,3 +251,36 @@ def test_a_mirror_that_is_an_html_page_is_refused(tmp_path):
     with pytest.raises(PipelineError, match=r"jena.zip: not a zip archive \(it looks like an HTML"):
         fetch_raw_csv(DownloadConfig(mirror=str(page)), tmp_path / "raw" / MEMBER)
     assert output_dir_is_clean(tmp_path / "raw")
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (
+            requests.ConnectionError(
+                "HTTPSConnectionPool(host='example.invalid', port=443): Max retries exceeded with "
+                'url: /jena.zip (Caused by NameResolutionError("<urllib3.connection.HTTPSConnection '
+                "object at 0x7f00>: Failed to resolve 'example.invalid' ([Errno -2] Name or service "
+                'not known)"))'
+            ),
+            "Name or service not known",
+        ),
+        (
+            requests.ConnectTimeout("HTTPSConnectionPool(...): timed out"),
+            "no connection within the timeout",
+        ),
+        (
+            requests.ReadTimeout("HTTPSConnectionPool(...): Read timed out."),
+            "no answer within the timeout",
+        ),
+        (
+            requests.exceptions.ChunkedEncodingError("Connection broken"),
+            "the connection broke off during the transfer",
+        ),
+        (RuntimeError("HTTP 503"), "HTTP 503"),
+    ],
+)
+def test_a_failed_attempt_is_named_in_a_few_words(error, reason):
+    from jena_forecast.data.download import _reason
+
+    assert _reason(error) == reason

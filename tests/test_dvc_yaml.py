@@ -30,3 +30,57 @@ def test_every_per_model_chart_directory_is_a_stage_output():
     assert evaluate_outs == {"metrics/horizons/${key}.tsv", "metrics/predictions/${key}.csv"}
     charted = {next(iter(entry)) for entry in pipeline["plots"]}
     assert {"metrics/horizons", "metrics/predictions", "metrics/lr_range_test.tsv"} <= charted
+
+
+def test_classical_models_write_what_the_leaderboard_report_and_plots_read():
+    pipeline = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())
+    stages = pipeline["stages"]
+    classical = stages["classical"]
+    assert classical["foreach"] == "${classical}"
+    assert [next(iter(m)) for m in classical["do"]["metrics"]] == ["metrics/models/${key}.json"]
+    assert {next(iter(out)) for out in classical["do"]["outs"]} == {
+        next(iter(out)) for out in stages["evaluate"]["do"]["outs"]
+    }
+    assert "metrics/models" in stages["leaderboard"]["deps"]
+    for stage in ("leaderboard", "report"):
+        assert {"models", "classical"} <= set(stages[stage]["params"])
+    # Every score records its protocol and features, so each scoring stage depends on them.
+    for params in (
+        stages["baseline"]["params"],
+        stages["evaluate"]["do"]["params"],
+        classical["do"]["params"],
+        stages["seeds"]["do"]["params"],
+        stages["ensemble"]["params"],
+    ):
+        assert {"split", "features", "windows"} <= set(params)
+
+
+def test_the_leaderboard_and_report_read_every_scoring_stage_output():
+    stages = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
+    scored = {
+        "metrics/models",  # evaluate@, classical@ and baseline
+        "metrics/ensemble.json",
+        "metrics/seeds",
+    }
+    assert scored <= set(stages["leaderboard"]["deps"])
+    assert {"seed_study.models", "models", "classical"} <= set(stages["leaderboard"]["params"])
+    assert {"metrics/leaderboard.tsv", "metrics/predictions", "metrics/ensemble.json"} <= set(
+        stages["report"]["deps"]
+    )
+    outs = {
+        next(iter(out))
+        for stage in ("evaluate", "classical")
+        for out in stages[stage]["do"]["outs"]
+    }
+    assert "metrics/predictions/${key}.csv" in outs
+    assert "metrics/predictions/ensemble.csv" in {
+        next(iter(out)) for out in stages["ensemble"]["outs"]
+    }
+
+
+def test_the_features_stage_sits_between_parse_and_normalize():
+    stages = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
+    assert "data/interim/jena.parquet" in stages["features"]["deps"]
+    assert stages["features"]["outs"] == ["data/interim/features.parquet"]
+    assert "data/interim/features.parquet" in stages["normalize"]["deps"]
+    assert "data/interim/jena.parquet" not in stages["normalize"]["deps"]

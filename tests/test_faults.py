@@ -62,10 +62,50 @@ def test_read_only_directory_is_a_clear_error(tmp_path):
         directory.chmod(0o700)
 
 
+@pytest.mark.parametrize(
+    ("error_number", "hint"),
+    [
+        (errno.EROFS, "the file system is read-only; write the outputs elsewhere"),
+        (errno.EACCES, "make the directory writable and rerun the stage"),
+    ],
+)
+def test_a_read_only_file_system_or_directory_is_a_clear_error(
+    tmp_path, monkeypatch, error_number, hint
+):
+    # Simulated where the temporary file is created, so it also runs as root (which ignores
+    # directory permissions) and without a read-only mount.
+    target = tmp_path / "metrics" / "naive.json"
+    write_json(target, {"old": 1})
+
+    def refuse(*args, **kwargs):
+        raise OSError(error_number, os.strerror(error_number))
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", refuse)
+    with pytest.raises(PipelineError) as caught:
+        write_json(target, {"new": 2})
+    assert str(caught.value) == (
+        f"{target}: cannot write output: {os.strerror(error_number)}; {hint}; "
+        "the previous file, if any, is left untouched"
+    )
+    monkeypatch.undo()
+    assert target.read_text() == '{\n  "old": 1\n}\n'
+    assert leftovers(tmp_path) == []
+
+
 def test_an_output_directory_that_cannot_exist_is_a_clear_error(tmp_path):
     (tmp_path / "metrics").write_text("a file where a directory should be")
-    with pytest.raises(PipelineError, match=r"metrics/models/naive.json: cannot write output: "):
-        write_json(tmp_path / "metrics" / "models" / "naive.json", {})
+    target = tmp_path / "metrics" / "models" / "naive.json"
+    with pytest.raises(PipelineError) as caught:
+        write_json(target, {})
+    assert str(caught.value) == (
+        f"{target}: cannot write output: {tmp_path / 'metrics'} is a file, not a directory; "
+        "move it out of the way and rerun the stage"
+    )
+    with (
+        pytest.raises(PipelineError, match=r"metrics is a file, not a directory"),
+        atomic.atomic_dir(tmp_path / "metrics" / "dvclive"),
+    ):
+        pass
 
 
 def test_temporaries_of_a_killed_write_are_removed_by_the_next_write(tmp_path):

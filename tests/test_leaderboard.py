@@ -94,3 +94,171 @@ def test_report_names_a_missing_predictions_file(tmp_path):
             tmp_path / "quality.json",
             tmp_path / "r",
         )
+
+
+def study(val_mean: float, val_std: float, test_mean: float, test_std: float) -> dict:
+    return {
+        "seeds": [1, 2, 3],
+        "val": {"mae_degc_mean": val_mean, "mae_degc_std": val_std},
+        "test": {"mae_degc_mean": test_mean, "mae_degc_std": test_std},
+    }
+
+
+def test_seed_study_columns_and_the_ensemble_row():
+    ensemble = {**record(1.2, 1.3, parameters=30), "members": ["gru", "lstm"]}
+    table = leaderboard(
+        NAIVE,
+        {"gru": record(1.5, 1.6), "lstm": record(1.4, 1.7), "ensemble": ensemble},
+        {"gru": study(1.55, 0.05, 1.65, 0.07)},
+    )
+    assert list(table["model"]) == ["ensemble", "lstm", "gru", "naive"]  # one row per model
+    gru = table[table["model"] == "gru"].iloc[0]
+    assert (gru["val_mae_degc_mean"], gru["val_mae_degc_std"]) == (1.55, 0.05)
+    assert (gru["test_mae_degc_mean"], gru["test_mae_degc_std"], gru["seeds"]) == (1.65, 0.07, 3)
+    for name in ("ensemble", "lstm", "naive"):
+        row = table[table["model"] == name].iloc[0]
+        assert row["seeds"] == 0 and pd.isna(row["val_mae_degc_mean"])
+    assert table.iloc[0]["parameters"] == 30 and best_model(table) == "ensemble"
+
+
+def test_report_shows_mean_and_std_over_seeds_and_the_ensemble_members(tmp_path):
+    metrics = {
+        "gru": tmp_path / "gru.json",
+        "lstm": tmp_path / "lstm.json",
+        "ensemble": tmp_path / "ensemble.json",
+    }
+    write_json(metrics["gru"], record(1.5, 1.6))
+    write_json(metrics["lstm"], record(1.8, 1.9))
+    write_json(metrics["ensemble"], {**record(1.2, 1.4), "members": ["gru", "lstm"]})
+    write_json(tmp_path / "gru.seeds.json", study(1.55, 0.05, 1.65, 0.07))
+    write_json(tmp_path / "naive.json", NAIVE)
+    steps.leaderboard(
+        tmp_path / "naive.json",
+        metrics,
+        tmp_path / "leaderboard.tsv",
+        {"gru": tmp_path / "gru.seeds.json"},
+    )
+    header, *rows = (tmp_path / "leaderboard.tsv").read_text().splitlines()
+    assert header.split("\t")[6:11] == [
+        "val_mae_degc_mean",
+        "val_mae_degc_std",
+        "test_mae_degc_mean",
+        "test_mae_degc_std",
+        "seeds",
+    ]
+    assert rows[1].split("\t")[1:11] == [
+        "gru",
+        "1.5",
+        "1.6",
+        "0.25",
+        "0.2",
+        "1.55",
+        "0.05",
+        "1.65",
+        "0.07",
+        "3",
+    ]
+    assert rows[3].split("\t")[1:11] == ["naive", "2.0", "2.2", "0.0", "0.0", "", "", "", "", "0"]
+    pd.DataFrame(
+        {
+            "timestamp": ["2015-01-01T00:00:00"],
+            "actual_degc": [1.0],
+            "predicted_degc": [1.5],
+            "naive_degc": [0.0],
+        }
+    ).to_csv(tmp_path / "ensemble.csv", index=False)
+    write_json(tmp_path / "quality.json", {"rows_read": 10})
+    written = steps.report(
+        tmp_path / "leaderboard.tsv",
+        {"ensemble": tmp_path / "ensemble.csv"},
+        tmp_path / "quality.json",
+        tmp_path / "reports",
+        metrics["ensemble"],
+    )
+    assert written["best_model"] == "ensemble"
+    summary = (tmp_path / "reports" / "summary.md").read_text()
+    assert "Best model on the validation split: **ensemble**, test MAE 1.400 degC" in summary
+    assert "| val_mae_degc_over_seeds | test_mae_degc_over_seeds |" in summary
+    assert (
+        "| 2 | gru | 1.500 | 1.600 | +25.0% | +20.0% | 1.550 ± 0.050 | 1.650 ± 0.070 | 10 |"
+        in summary
+    )
+    assert "| 1 | ensemble | 1.200 | 1.400 | +40.0% | +30.0% |  |  | 10 |" in summary
+    assert "`ensemble` averages the 24 h forecasts of gru, lstm." in summary
+
+
+def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(tmp_path):
+    data = {"protocol": "dlwp2 lookback=1440 step=6 delay=144", "features": "none"}
+    boosted = {**record(1.4, 1.5), **data}
+    del boosted["parameters"], boosted["epochs"]
+    boosted["iterations"] = 40
+    write_json(tmp_path / "naive.json", {**NAIVE, **data})
+    paths = {"hist_gbr": tmp_path / "hist_gbr.json", "gru": tmp_path / "gru.json"}
+    write_json(paths["hist_gbr"], boosted)
+    write_json(paths["gru"], {**record(1.5, 1.6), **data})
+    table = steps.leaderboard(tmp_path / "naive.json", paths, tmp_path / "leaderboard.tsv")
+    lines = (tmp_path / "leaderboard.tsv").read_text().splitlines()
+    assert lines[0].split("\t")[-2:] == ["protocol", "features"]
+    assert lines[1].split("\t") == [
+        "1",
+        "hist_gbr",
+        "1.4",
+        "1.5",
+        "0.3",
+        "0.25",
+        "",
+        "",
+        "",
+        "",
+        "0",
+        "",
+        "",
+        "1.5",
+        "dlwp2 lookback=1440 step=6 delay=144",
+        "none",
+    ]
+    assert set(table["protocol"]) == {data["protocol"]} and set(table["features"]) == {"none"}
+    reread = steps.read_tsv(tmp_path / "leaderboard.tsv")
+    assert pd.isna(reread.loc[0, "parameters"]) and reread.loc[1, "parameters"] == 10
+    assert reread.loc[0, "features"] == "none"
+    markdown = report.summary_markdown(reread, "hist_gbr", {})
+    assert "Protocol of every row: `dlwp2 lookback=1440 step=6 delay=144`" in markdown
+    assert "Features of every row: `none`" in markdown
+    assert "| 1 | hist_gbr | 1.400 | 1.500 | +30.0% | +25.0% | - | - | 1.5 |" in markdown
+    # Rows scored on different data keep their own protocol and features in the table.
+    write_json(paths["gru"], {**record(1.5, 1.6), **data, "features": "time_signals"})
+    mixed = steps.leaderboard(tmp_path / "naive.json", paths, tmp_path / "leaderboard.tsv")
+    markdown = report.summary_markdown(mixed, "hist_gbr", {})
+    assert "Features of every row" not in markdown and "| time_signals |" in markdown
+
+
+def test_a_classical_model_a_seed_study_and_the_ensemble_share_one_table(tmp_path):
+    data = {"protocol": "dlwp2 lookback=1440 step=6 delay=144", "features": "time_signals"}
+    boosted = {**record(1.4, 1.5), **data, "estimator": "hist_gbr", "iterations": 40}
+    del boosted["parameters"], boosted["epochs"]
+    paths = {
+        "gru": tmp_path / "gru.json",
+        "hist_gbr": tmp_path / "hist_gbr.json",
+        "ensemble": tmp_path / "ensemble.json",
+    }
+    write_json(tmp_path / "naive.json", {**NAIVE, **data})
+    write_json(paths["gru"], {**record(1.6, 1.7), **data})
+    write_json(paths["hist_gbr"], boosted)
+    write_json(paths["ensemble"], {**record(1.5, 1.6), **data, "members": ["gru"]})
+    write_json(tmp_path / "gru.seeds.json", {**study(1.62, 0.04, 1.72, 0.06), **data})
+    steps.leaderboard(
+        tmp_path / "naive.json",
+        paths,
+        tmp_path / "leaderboard.tsv",
+        {"gru": tmp_path / "gru.seeds.json"},
+    )
+    reread = steps.read_tsv(tmp_path / "leaderboard.tsv")
+    assert list(reread["model"]) == ["hist_gbr", "ensemble", "gru", "naive"]
+    assert reread["val_mae_degc_mean"].dtype == float and list(reread["seeds"]) == [0, 0, 3, 0]
+    assert pd.isna(reread.loc[0, "epochs"]) and set(reread["features"]) == {"time_signals"}
+    markdown = report.summary_markdown(reread, "hist_gbr", {}, ensemble_members=["gru"])
+    assert "Features of every row: `time_signals`" in markdown
+    assert "| 1 | hist_gbr | 1.400 | 1.500 | +30.0% | +25.0% |  |  | - | - | 1.5 |" in markdown
+    assert (
+        "| 3 | gru | 1.600 | 1.700 | +20.0% | +15.0% | 1.620 ± 0.040 | 1.720 ± 0.060 |" in markdown
+    )

@@ -1,7 +1,10 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from synthetic import HEADER, NEWER_HEADER, SyntheticJena, SyntheticJenaNewer
+from tqdm import tqdm
 
 from jena_forecast.config import ParseConfig
 from jena_forecast.data.parse import parse_csv, run_lengths
@@ -281,3 +284,77 @@ def test_timestamp_format_auto_detects_only_the_known_shapes(write_csv):
         r"parse.timestamp_format='%d.%m.%Y %H:%M:%S' \(detected from line 2\)",
     ):
         parse_csv(mixed, auto)
+
+
+class RecordingBar:
+    """Stands in for a tqdm bar: keeps its count and every update."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.updates: list[int] = []
+
+    def update(self, rows: int) -> None:
+        self.n += rows
+        self.updates.append(rows)
+
+
+def test_rows_are_counted_block_by_block_as_the_reader_takes_them(tmp_path):
+    import io
+
+    from jena_forecast.data.parse import _RowCountingBytes
+
+    path = SyntheticJena(rows=25_000).write_csv(tmp_path / "big.csv")  # 2.6 MB: three blocks
+    bar = RecordingBar()
+    frame = pd.read_csv(_RowCountingBytes(path.read_bytes(), bar), engine="pyarrow")
+    assert bar.n == len(frame) == 25_000
+    assert len([rows for rows in bar.updates if rows > 0]) >= 3
+    plain = pd.read_csv(io.BytesIO(path.read_bytes()), engine="pyarrow")
+    pd.testing.assert_frame_equal(frame, plain)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        SyntheticJena(
+            rows=12_000,
+            duplicate_block=(500, 144),
+            drop_rows=[900, 901, *range(3000, 3020)],
+            sentinel_cells=[(10, "wv (m/s)"), (7000, "T (degC)")],
+        ),
+        SyntheticJenaNewer(rows=9_000, latin1_units=True, drop_rows=[40]),
+    ],
+    ids=["legacy-with-defects", "newer-latin1-crlf"],
+)
+def test_the_progress_bar_leaves_the_parsed_table_byte_identical(tmp_path, capsys, source):
+    path = source.write_csv(tmp_path / "jena.csv")
+    config = ParseConfig(timestamp_format="auto")
+    written = {}
+    for progress in (False, True):
+        table, report = parse_csv(path, config, progress=progress)
+        table.to_parquet(tmp_path / f"{progress}.parquet", engine="pyarrow")
+        written[progress] = ((tmp_path / f"{progress}.parquet").read_bytes(), report)
+        shown = capsys.readouterr().err
+        if progress:
+            rows = re.escape(tqdm.format_sizeof(report.rows_read))
+            assert re.fullmatch(
+                rf"(\rparse: +\d+%\|.*)*\rparse: 100%\|.*\| {rows}/{rows} \[.*\n", shown
+            )
+        else:
+            assert shown == ""
+    assert written[True] == written[False]
+
+
+def test_a_missing_measurement_column_leaves_one_feature_fewer(write_csv, parse_config):
+    # Columns come from the header: a file without "wd (deg)" parses, and every later stage sees
+    # one input feature fewer. Only the timestamp and target columns are required.
+    source = SyntheticJena(rows=20)
+    keep = [i for i, name in enumerate(HEADER) if name != "wd (deg)"]
+    rows = [",".join(line.split(",")[i] for i in keep) for line in source.lines()]
+    path = write_csv(csv_text(rows, [HEADER[i] for i in keep]))
+    table, report = parse_csv(path, parse_config, target_column="T (degC)")
+    assert list(table.columns) == [name for name in HEADER[1:] if name != "wd (deg)"]
+    assert report.columns == list(table.columns)
+    wind_direction = HEADER.index("wd (deg)") - 1
+    np.testing.assert_allclose(
+        table.to_numpy(), np.delete(source.values(), wind_direction, axis=1).astype(np.float32)
+    )

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import statistics
 import sys
 from pathlib import Path
 
 import pytest
-from dvc_project import TINY_MODELS, commit_all, edit_params, new_project, run, stages_run
+from dvc_project import (
+    PROJECT_SEED,
+    SEED_STUDY_MODELS,
+    SEED_STUDY_SEEDS,
+    TINY_CLASSICAL,
+    TINY_MODELS,
+    commit_all,
+    edit_params,
+    new_project,
+    run,
+    stages_run,
+)
 from synthetic import SyntheticJenaNewer
 
 pytestmark = pytest.mark.slow
 MODELS = TINY_MODELS
+CLASSICAL = TINY_CLASSICAL
+PROTOCOL = "dlwp2 lookback=72 step=6 delay=12"
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
@@ -20,17 +35,42 @@ def read_tsv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def metrics_path(project: Path, name: str) -> Path:
+    """Where a leaderboard row's metrics are: the ensemble's outside metrics/models."""
+    if name == "ensemble":
+        return project / "metrics" / "ensemble.json"
+    return project / "metrics" / "models" / f"{name}.json"
+
+
 def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, repro_output):
     project = reproduced_project
     assert set(stages_run(repro_output)) >= {
         "download",
         "parse",
+        "features",
+        "normalize",
         "baseline",
         "train@gru",
         "evaluate@gru",
+        "classical@ridge",
+        "classical@hist_gbr",
+        "seeds@linear",
+        "ensemble",
         "leaderboard",
         "report",
     }
+    for stage in stages_run(repro_output):  # every stage ends with its one-line summary
+        name, _, model = stage.partition("@")
+        summary = f"{name}: {model}: " if model else f"{name}: "
+        assert re.search(rf"^{re.escape(summary)}\S", repro_output, flags=re.M), stage
+    # With every feature off, the features table is the parsed table, byte for byte.
+    interim = project / "data" / "interim"
+    assert (interim / "features.parquet").read_bytes() == (interim / "jena.parquet").read_bytes()
     quality = json.loads((project / "metrics" / "data_quality.json").read_text())
     assert (quality["duplicate_rows_dropped"], quality["missing_rows"]) == (144, 2)
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
@@ -41,13 +81,25 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
             assert metrics[split]["windows"] == naive[split]["windows"] > 0
             assert metrics[split]["mae_degc"] > 0
         assert 1 <= metrics["epochs"] <= 2 and metrics["parameters"] > 0
+        assert (metrics["protocol"], metrics["features"]) == (PROTOCOL, "none")
         assert (project / "models" / f"{name}.keras").is_file()
+    assert (naive["protocol"], naive["features"]) == (PROTOCOL, "none")
+    for name in CLASSICAL:
+        metrics = json.loads((project / "metrics" / "models" / f"{name}.json").read_text())
+        for split in ("val", "test"):
+            assert metrics[split]["naive_mae_degc"] == naive[split]["mae_degc"]
+            assert metrics[split]["windows"] == naive[split]["windows"] > 0
+            assert metrics[split]["mae_degc"] > 0
+        assert metrics["estimator"] == name and metrics["train_seconds"] >= 0
+        assert (metrics["protocol"], metrics["features"]) == (PROTOCOL, "none")
+    assert json.loads((project / "metrics" / "models" / "ridge.json").read_text())["parameters"] > 0
     horizons = (project / "metrics" / "horizons" / "seq2seq.tsv").read_text().splitlines()
     assert horizons[0].split("\t")[0] == "horizon_hours" and len(horizons) == 1 + 4
     lr_range = json.loads((project / "metrics" / "lr_range_test.json").read_text())
     assert 1e-9 <= lr_range["suggested_learning_rate"] < 0.1  # a tenth of a swept rate
     shown = run(["dvc", "metrics", "show"], project).stdout
     assert "metrics/models/gru.json" in shown and "val.skill_vs_naive" in shown
+    assert "metrics/models/hist_gbr.json" in shown and PROTOCOL in shown
 
     second = run(["dvc", "repro"], project)
     assert stages_run(second.stdout) == []
@@ -81,16 +133,20 @@ def test_dvclive_logs_every_epoch_of_every_model(reproduced_project):
 def test_leaderboard_predictions_and_report(reproduced_project):
     project = reproduced_project
     board = read_tsv(project / "metrics" / "leaderboard.tsv")
-    assert sorted(row["model"] for row in board) == sorted([*MODELS, "naive"])
+    assert sorted(row["model"] for row in board) == sorted(
+        [*MODELS, *CLASSICAL, "naive", "ensemble"]
+    )
+    assert {(row["protocol"], row["features"]) for row in board} == {(PROTOCOL, "none")}
     val_mae = [float(row["val_mae_degc"]) for row in board]
     assert val_mae == sorted(val_mae)
     assert [row["rank"] for row in board] == [str(rank) for rank in range(1, len(board) + 1)]
     for row in board:
-        record = json.loads((project / "metrics" / "models" / f"{row['model']}.json").read_text())
+        record = json.loads(metrics_path(project, row["model"]).read_text())
         assert float(row["val_mae_degc"]) == record["val"]["mae_degc"]
         assert float(row["test_mae_degc"]) == record["test"]["mae_degc"]
+        assert row["seeds"] == ("3" if row["model"] in SEED_STUDY_MODELS else "0")
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
-    for name in MODELS:
+    for name in [*MODELS, *CLASSICAL, "ensemble"]:
         with (project / "metrics" / "predictions" / f"{name}.csv").open(newline="") as handle:
             rows = list(csv.DictReader(handle))
         assert list(rows[0]) == ["timestamp", "actual_degc", "predicted_degc", "naive_degc"]
@@ -112,12 +168,86 @@ def test_leaderboard_predictions_and_report(reproduced_project):
         assert (project / "reports" / png).read_bytes().startswith(b"\x89PNG")
 
 
+def test_seed_study_reruns_the_train_stage_from_each_seed(reproduced_project):
+    project = reproduced_project
+    study = json.loads((project / "metrics" / "seeds" / "linear.json").read_text())
+    assert study["seeds"] == list(SEED_STUDY_SEEDS)
+    # The project's own seed reproduces train@linear + evaluate@linear exactly; the others differ.
+    trained = json.loads((project / "metrics" / "models" / "linear.json").read_text())
+    runs = study["runs"]
+    for split in ("val", "test"):
+        assert runs[f"seed_{PROJECT_SEED}"][split]["mae_degc"] == trained[split]["mae_degc"]
+        maes = [runs[f"seed_{seed}"][split]["mae_degc"] for seed in SEED_STUDY_SEEDS]
+        assert len(set(maes)) == 3
+        assert study[split]["mae_degc_mean"] == pytest.approx(statistics.mean(maes), abs=1e-6)
+        assert study[split]["mae_degc_std"] == pytest.approx(statistics.stdev(maes), abs=1e-6)
+        assert study[split]["naive_mae_degc"] == trained[split]["naive_mae_degc"]
+    row = next(
+        r for r in read_tsv(project / "metrics" / "leaderboard.tsv") if r["model"] == "linear"
+    )
+    assert float(row["val_mae_degc_std"]) == study["val"]["mae_degc_std"]
+    # Finished: no seed checkpoint is left behind.
+    assert not (project / "data" / "checkpoints" / "seeds" / "linear").exists()
+    summary = (project / "reports" / "summary.md").read_text()
+    mean, std = study["val"]["mae_degc_mean"], study["val"]["mae_degc_std"]
+    assert f"| {mean:.3f} ± {std:.3f} |" in summary
+
+
+def test_ensemble_averages_the_top_models_by_validation_mae(reproduced_project):
+    project = reproduced_project
+    ensemble = json.loads((project / "metrics" / "ensemble.json").read_text())
+    records = {
+        name: json.loads((project / "metrics" / "models" / f"{name}.json").read_text())
+        for name in MODELS
+    }
+    by_val = sorted(MODELS, key=lambda name: records[name]["val"]["mae_degc"])
+    assert ensemble["members"] == by_val[:2]
+    assert ensemble["member_val_mae_degc"] == {
+        name: records[name]["val"]["mae_degc"] for name in by_val[:2]
+    }
+    assert ensemble["parameters"] == sum(records[name]["parameters"] for name in by_val[:2])
+
+    # The saved forecasts are the mean of the members' saved forecasts (rounded to 4 decimals).
+    def predicted(name: str) -> list[float]:
+        rows = read_csv(project / "metrics" / "predictions" / f"{name}.csv")
+        return [float(row["predicted_degc"]) for row in rows]
+
+    mean = [statistics.mean(values) for values in zip(*map(predicted, by_val[:2]), strict=True)]
+    assert predicted("ensemble") == pytest.approx(mean, abs=2e-4)
+    for split in ("val", "test"):
+        assert ensemble[split]["naive_mae_degc"] == records[by_val[0]][split]["naive_mae_degc"]
+        assert ensemble[split]["windows"] == records[by_val[0]][split]["windows"]
+    # Members are chosen among the saved (deep) models only; both records say which data they used.
+    assert not set(ensemble["members"]) & set(CLASSICAL)
+    study = json.loads((project / "metrics" / "seeds" / "linear.json").read_text())
+    for record in (ensemble, study):
+        assert (record["protocol"], record["features"]) == (PROTOCOL, "none")
+    shown = run(["dvc", "metrics", "show"], project).stdout
+    assert "metrics/ensemble.json" in shown and "metrics/seeds/linear.json" in shown
+
+
+def test_seed_study_of_more_models_is_one_experiment_away(project_copy):
+    project = project_copy
+    result = run(["dvc", "exp", "run", "-S", "seed_study.models=[linear,dense]"], project)
+    assert sorted(stages_run(result.stdout)) == ["leaderboard", "report", "seeds@dense"]
+    study = json.loads((project / "metrics" / "seeds" / "dense.json").read_text())
+    assert study["seeds"] == list(SEED_STUDY_SEEDS)
+    board = {row["model"]: row for row in read_tsv(project / "metrics" / "leaderboard.tsv")}
+    assert (board["dense"]["seeds"], board["linear"]["seeds"], board["gru"]["seeds"]) == (
+        "3",
+        "3",
+        "0",
+    )
+
+
 def test_changing_one_model_reruns_its_stages_and_metrics_diff_reports_it(project_copy):
     project = project_copy
     before = json.loads((project / "metrics" / "models" / "dense.json").read_text())
     edit_params(project, **{"models.dense.units": 8})
     rerun = run(["dvc", "repro"], project)
+    # The ensemble picks its members from every model's metrics, so it runs again too.
     assert sorted(stages_run(rerun.stdout)) == [
+        "ensemble",
         "evaluate@dense",
         "leaderboard",
         "report",
@@ -174,7 +304,13 @@ def test_a_newer_export_runs_through_params_alone(tmp_path):
 
     edit_params(project, **{"windows.target_column": "Tlog (degC)"})
     repro = run(["dvc", "repro", "baseline"], project)
-    assert set(stages_run(repro.stdout)) == {"parse", "normalize", "windows", "baseline"}
+    assert set(stages_run(repro.stdout)) == {
+        "parse",
+        "features",
+        "normalize",
+        "windows",
+        "baseline",
+    }
     quality = json.loads((project / "metrics" / "data_quality.json").read_text())
     assert len(quality["columns"]) == 21 and "PAR (\ufffdmol/m\ufffd/s)" in quality["columns"]
     assert quality["timestamp_format"] == "%Y-%m-%d %H:%M:%S"
@@ -187,3 +323,24 @@ def test_a_newer_export_runs_through_params_alone(tmp_path):
         assert naive[split]["windows"] == summary["windows"][split] > 0
         assert naive[split]["mae_degc"] > 0
     assert not (project / "models").exists()
+
+
+def test_features_are_params_and_every_score_says_which_it_used(project_copy):
+    project = project_copy
+    edit_params(project, **{"features.time_signals": True, "features.temperature_diffs": [6]})
+    repro = run(["dvc", "repro", "classical@ridge"], project)
+    assert set(stages_run(repro.stdout)) == {
+        "features",
+        "normalize",
+        "windows",
+        "classical@ridge",
+    }
+    summary = json.loads((project / "data" / "windows" / "windows.json").read_text())
+    assert summary["features"] == 14 + 4 + 1
+    scaler = json.loads((project / "data" / "processed" / "scaler.json").read_text())
+    assert {"Day sin", "Year cos", "T (degC) diff 6 rows"} <= set(scaler["columns"])
+    ridge = json.loads((project / "metrics" / "models" / "ridge.json").read_text())
+    assert ridge["features"] == "time_signals+temperature_diffs=6"
+    assert ridge["protocol"] == PROTOCOL
+    shown = run(["dvc", "metrics", "show"], project).stdout
+    assert "time_signals+temperature_diffs=6" in shown

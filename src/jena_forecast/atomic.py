@@ -24,6 +24,12 @@ _HINTS = {
 
 
 def _write_error(target: Path, error: OSError) -> PipelineError:
+    blocking = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        return PipelineError(
+            f"{target}: cannot write output: {blocking} is a file, not a directory; "
+            "move it out of the way and rerun the stage"
+        )
     what = error.strerror or str(error)
     hint = _HINTS.get(error.errno or 0)
     return PipelineError(
@@ -82,7 +88,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     except OSError as error:
-        raise PipelineError(f"{target}: cannot write output: {error.strerror}") from error
+        raise _write_error(target, error) from error
     try:
         yield tmp
         if target.exists():
@@ -94,7 +100,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
             os.replace(tmp, target)
     except OSError as error:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise PipelineError(f"{target}: cannot write output: {error.strerror}") from error
+        raise _write_error(target, error) from error
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

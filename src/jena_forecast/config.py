@@ -15,12 +15,14 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
+    StrictBool,
     StrictFloat,
     StrictInt,
     ValidationError,
     field_validator,
 )
 
+from jena_forecast.classical.params import ESTIMATOR_PARAMS, EstimatorParams
 from jena_forecast.errors import PipelineError
 from jena_forecast.models.params import BUILDER_PARAMS, BuilderParams
 
@@ -32,6 +34,9 @@ SPLIT_PRESETS: dict[str, tuple[float | int, float | int]] = {
     # Deep Learning with Python, 1st edition: rows [0, 200000), [200000, 300000), [300000, end).
     "dlwp1": (200_000, 300_000),
 }
+MIN_SEEDS = 3
+# Rows of the leaderboard that are not entries of ``models``: a model may not take their names.
+RESERVED_MODEL_NAMES = ("naive", "ensemble")
 
 
 class _Frozen(BaseModel):
@@ -127,6 +132,53 @@ class SplitConfig(_Frozen):
             return self.train_end, self.val_end
         return SPLIT_PRESETS[self.preset]
 
+    def describe(self) -> str:
+        """The preset's name, or ``custom train_end=... val_end=...``."""
+        if self.preset == "custom":
+            return f"custom train_end={self.train_end} val_end={self.val_end}"
+        return self.preset
+
+
+class FeaturesConfig(_Frozen):
+    """Columns the ``features`` stage adds to the parsed table; with every switch off it is unchanged."""
+
+    time_signals: StrictBool = False
+    wind_vector: StrictBool = False
+    wind_speed_column: str | None = None
+    max_wind_speed_column: str | None = None
+    wind_direction_column: str | None = None
+    temperature_diffs: tuple[PositiveInt, ...] = ()
+
+    @field_validator(
+        "wind_speed_column", "max_wind_speed_column", "wind_direction_column", mode="before"
+    )
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("temperature_diffs", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return () if value is None else value
+
+    @field_validator("temperature_diffs")
+    @classmethod
+    def _lags_are_distinct(cls, lags: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(lags)) != len(lags):
+            raise ValueError("must not repeat a lag")
+        return lags
+
+    @property
+    def enabled(self) -> bool:
+        return self.time_signals or self.wind_vector or bool(self.temperature_diffs)
+
+    def describe(self) -> str:
+        """``none``, or the switches that are on: ``time_signals+wind_vector+temperature_diffs=6,36``."""
+        names = [name for name in ("time_signals", "wind_vector") if getattr(self, name)]
+        if self.temperature_diffs:
+            names.append("temperature_diffs=" + ",".join(map(str, self.temperature_diffs)))
+        return "+".join(names) or "none"
+
 
 class WindowsConfig(_Frozen):
     """Supervised windows: inputs every ``step_rows`` over ``lookback_rows``, target ``delay_rows`` ahead."""
@@ -150,6 +202,10 @@ class TrainConfig(_Frozen):
     patience: NonNegativeInt = 3
     lr_schedule: Literal["constant", "cosine", "plateau"] = "constant"
     shuffle: bool = True
+    # How the model runs, not what it is: all three default to today's single-device float32 path.
+    strategy: Literal["default", "mirrored", "multi_worker"] = "default"
+    jit_compile: bool = False
+    mixed_precision: bool = False
 
 
 class ModelSpec(_Frozen):
@@ -167,6 +223,14 @@ class ModelSpec(_Frozen):
         return self.builder_params.target_kind
 
 
+class ClassicalSpec(_Frozen):
+    """One entry of ``classical``: which scikit-learn estimator and its params."""
+
+    name: str
+    estimator: str
+    params: EstimatorParams
+
+
 class LrRangeTestConfig(_Frozen):
     """The learning-rate range test: one short run of ``model`` with an exponentially growing rate."""
 
@@ -174,6 +238,48 @@ class LrRangeTestConfig(_Frozen):
     min_learning_rate: PositiveFloat = 1e-8
     max_learning_rate: PositiveFloat = 1e-1
     steps: PositiveInt = 300
+
+
+class SeedStudyConfig(_Frozen):
+    """Models retrained from several seeds, to report a mean and a standard deviation of their scores."""
+
+    models: tuple[str, ...] = ("gru_dropout",)
+    seeds: tuple[StrictInt, ...] = (1, 2, 3)
+
+    @field_validator("models")
+    @classmethod
+    def _models_are_distinct(cls, models: tuple[str, ...]) -> tuple[str, ...]:
+        if not models:
+            raise ValueError("must name at least one model of models")
+        if len(set(models)) != len(models):
+            raise ValueError("must not name a model twice")
+        return models
+
+    @field_validator("seeds")
+    @classmethod
+    def _three_distinct_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(seeds)) != len(seeds) or len(seeds) < MIN_SEEDS:
+            raise ValueError(f"must be at least {MIN_SEEDS} distinct integers")
+        return seeds
+
+
+class EnsembleConfig(_Frozen):
+    """The ensemble: the mean forecast of ``members``, or else of the ``top_k`` models by val MAE."""
+
+    top_k: PositiveInt = 3
+    members: tuple[str, ...] | None = None
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == [] or value == () else value
+
+    @field_validator("members")
+    @classmethod
+    def _distinct(cls, members: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if members is not None and len(set(members)) != len(members):
+            raise ValueError("must not name a model twice")
+        return members
 
 
 class PipelineConfig(_Frozen):
@@ -185,8 +291,27 @@ class PipelineConfig(_Frozen):
     split: SplitConfig = SplitConfig()
     windows: WindowsConfig = WindowsConfig()
     train: TrainConfig = TrainConfig()
+    features: FeaturesConfig = FeaturesConfig()
     models: dict[str, ModelSpec] = Field(default_factory=dict)
+    classical: dict[str, ClassicalSpec] = Field(default_factory=dict)
     lr_range_test: LrRangeTestConfig = LrRangeTestConfig()
+    seed_study: SeedStudyConfig = SeedStudyConfig()
+    ensemble: EnsembleConfig = EnsembleConfig()
+
+    def protocol(self) -> str:
+        """Which windows a score belongs to: the split and the window geometry.
+
+        For example ``dlwp2 lookback=1440 step=6 delay=144``.
+        """
+        windows = self.windows
+        return (
+            f"{self.split.describe()} lookback={windows.lookback_rows} "
+            f"step={windows.step_rows} delay={windows.delay_rows}"
+        )
+
+    def data_record(self) -> dict[str, str]:
+        """What every metrics file says about the data behind its numbers."""
+        return {"protocol": self.protocol(), "features": self.features.describe()}
 
     def model(self, name: str) -> ModelSpec:
         """The spec of model ``name``, or a PipelineError listing the known names."""
@@ -194,6 +319,15 @@ class PipelineConfig(_Frozen):
             known = ", ".join(sorted(self.models)) or "(none)"
             raise PipelineError(f"model {name!r} is not in params models. Known models: {known}")
         return self.models[name]
+
+    def classical_model(self, name: str) -> ClassicalSpec:
+        """The spec of classical model ``name``, or a PipelineError listing the known names."""
+        if name not in self.classical:
+            known = ", ".join(sorted(self.classical)) or "(none)"
+            raise PipelineError(
+                f"model {name!r} is not in params classical. Known classical models: {known}"
+            )
+        return self.classical[name]
 
 
 def _location(prefix: str, loc: tuple[Any, ...]) -> str:
@@ -336,6 +470,105 @@ def _validate_model(
     )
 
 
+def _validate_classical(
+    name: str,
+    raw: Any,
+    windows: WindowsConfig | None,
+    parse: ParseConfig | None,
+    problems: list[str],
+) -> ClassicalSpec | None:
+    prefix = f"classical.{name}"
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        problems.append(f"{prefix}: expected a mapping of estimator params. Received: {raw!r}")
+        return None
+    entries = dict(raw)
+    estimator = entries.pop("estimator", name)
+    if estimator not in ESTIMATOR_PARAMS:
+        known = ", ".join(sorted(ESTIMATOR_PARAMS))
+        problems.append(
+            f"{prefix}.estimator: unknown classical estimator. Expected one of: {known}. "
+            f"Received: {prefix}.estimator={estimator!r}"
+        )
+        return None
+    params = _validate_section(ESTIMATOR_PARAMS[estimator], prefix, entries, problems)
+    if not isinstance(params, EstimatorParams) or windows is None or parse is None:
+        return None
+    if 60 % parse.interval_minutes:
+        problems.append(
+            f"{prefix}: hourly window features need parse.interval_minutes to divide 60. "
+            f"Received: parse.interval_minutes={parse.interval_minutes}"
+        )
+        return None
+    rows_per_hour = 60 // parse.interval_minutes
+    before = len(problems)
+    if params.lag_hours * rows_per_hour > windows.lookback_rows - 1:
+        problems.append(
+            f"{prefix}.lag_hours reaches back beyond the window: {params.lag_hours} h is "
+            f"{params.lag_hours * rows_per_hour} rows, windows.lookback_rows={windows.lookback_rows} "
+            f"allows at most {(windows.lookback_rows - 1) // rows_per_hour} h. "
+            f"Received: {prefix}.lag_hours={params.lag_hours}"
+        )
+    if params.recent_hours * rows_per_hour > windows.lookback_rows:
+        problems.append(
+            f"{prefix}.recent_hours is longer than the window: {params.recent_hours} h is "
+            f"{params.recent_hours * rows_per_hour} rows, more than "
+            f"windows.lookback_rows={windows.lookback_rows}. "
+            f"Received: {prefix}.recent_hours={params.recent_hours}"
+        )
+    if len(problems) > before:
+        return None
+    return ClassicalSpec(name=name, estimator=estimator, params=params)
+
+
+def _check_classical_names(
+    raw_models: dict[Any, Any], raw_classical: dict[Any, Any], problems: list[str]
+) -> None:
+    for name in sorted(set(map(str, raw_models)) & set(map(str, raw_classical))):
+        problems.append(
+            f"classical.{name}: the name is already a model of params models; "
+            "each model writes metrics/models/<name>.json, so names must differ"
+        )
+    for name in map(str, raw_classical):
+        if name in RESERVED_MODEL_NAMES:
+            problems.append(
+                f"classical.{name}: the name {name!r} is reserved for a leaderboard row "
+                f"({', '.join(RESERVED_MODEL_NAMES)}); rename the model"
+            )
+
+
+def _check_study_names(
+    seed_study: BaseModel | None,
+    ensemble: BaseModel | None,
+    raw_models: dict[Any, Any],
+    raw_classical: dict[Any, Any],
+    problems: list[str],
+) -> None:
+    known = ", ".join(map(str, raw_models)) or "(none)"
+    if isinstance(seed_study, SeedStudyConfig):
+        for name in seed_study.models:
+            if name not in raw_models:
+                problems.append(
+                    f"seed_study.models: {name!r} is not in models. Expected names of: {known}"
+                )
+    if isinstance(ensemble, EnsembleConfig):
+        for name in ensemble.members or ():
+            if name in raw_classical and name not in raw_models:
+                problems.append(
+                    f"ensemble.members: {name!r} is a classical model; the ensemble averages "
+                    f"saved models of models only. Expected names of: {known}"
+                )
+            elif name not in raw_models:
+                problems.append(
+                    f"ensemble.members: {name!r} is not in models. Expected names of: {known}"
+                )
+        if ensemble.members is None and ensemble.top_k > len(raw_models):
+            problems.append(
+                f"ensemble.top_k must be at most the number of models ({len(raw_models)}). "
+                f"Received: ensemble.top_k={ensemble.top_k}"
+            )
+
+
 def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
     """Validate a params mapping; raise one PipelineError that lists every problem found."""
     if not isinstance(raw, dict):
@@ -346,10 +579,13 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
         "parse": ParseConfig,
         "split": SplitConfig,
         "windows": WindowsConfig,
+        "features": FeaturesConfig,
         "train": TrainConfig,
         "lr_range_test": LrRangeTestConfig,
+        "seed_study": SeedStudyConfig,
+        "ensemble": EnsembleConfig,
     }
-    known = set(sections) | {"seed", "models"}
+    known = set(sections) | {"seed", "models", "classical"}
     for key in sorted(set(raw) - known):
         problems.append(
             f"{key}: unknown param section. Expected one of: {', '.join(sorted(known))}"
@@ -374,6 +610,12 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
             f"models: expected a mapping of model name to params. Received: {raw_models!r}"
         )
     else:
+        for name in raw_models:
+            if name in RESERVED_MODEL_NAMES:
+                problems.append(
+                    f"models.{name}: the name {name!r} is reserved for a leaderboard row "
+                    f"({', '.join(RESERVED_MODEL_NAMES)}); rename the model"
+                )
         train_defaults = validated["train"]
         windows = validated["windows"]
         for name, entry in raw_models.items():
@@ -386,6 +628,26 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
             )
             if spec is not None:
                 models[str(name)] = spec
+    raw_classical = raw.get("classical") or {}
+    classical: dict[str, ClassicalSpec] = {}
+    if not isinstance(raw_classical, dict):
+        problems.append(
+            f"classical: expected a mapping of model name to estimator params. Received: {raw_classical!r}"
+        )
+    else:
+        windows, parse = validated["windows"], validated["parse"]
+        for name, entry in raw_classical.items():
+            classical_spec = _validate_classical(
+                str(name),
+                entry,
+                windows if isinstance(windows, WindowsConfig) else None,
+                parse if isinstance(parse, ParseConfig) else None,
+                problems,
+            )
+            if classical_spec is not None:
+                classical[str(name)] = classical_spec
+        if isinstance(raw_models, dict):
+            _check_classical_names(raw_models, raw_classical, problems)
     lr_range_test = validated["lr_range_test"]
     if isinstance(lr_range_test, LrRangeTestConfig) and isinstance(raw_models, dict):
         if raw_models and lr_range_test.model not in raw_models:
@@ -397,10 +659,19 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
             problems.append(
                 "lr_range_test.min_learning_rate must be below lr_range_test.max_learning_rate"
             )
+    if isinstance(raw_models, dict) and raw_models:
+        # Only sections that params give: dvc.yaml needs both, a library caller may need neither.
+        _check_study_names(
+            validated["seed_study"] if "seed_study" in raw else None,
+            validated["ensemble"] if "ensemble" in raw else None,
+            raw_models,
+            raw_classical if isinstance(raw_classical, dict) else {},
+            problems,
+        )
     if problems:
         listing = "\n".join(f"  - {problem}" for problem in problems)
         raise PipelineError(f"{source}: {len(problems)} invalid param(s):\n{listing}")
-    return PipelineConfig(seed=seed, models=models, **validated)  # type: ignore[arg-type]
+    return PipelineConfig(seed=seed, models=models, classical=classical, **validated)  # type: ignore[arg-type]
 
 
 def load_params(path: str | Path = DEFAULT_PARAMS_PATH) -> PipelineConfig:

@@ -49,6 +49,25 @@ def forecast_paths(raw_predictions: np.ndarray) -> np.ndarray:
     return raw_predictions[:, -1, :] if raw_predictions.ndim == 3 else raw_predictions
 
 
+def delay_forecast(paths_norm: np.ndarray) -> np.ndarray:
+    """The forecast ``delay_rows`` ahead (24 h) of each window: the last column of its path, (windows, 1)."""
+    return paths_norm[:, -1:]
+
+
+def scores(
+    paths_norm: dict[str, np.ndarray],
+    data: np.ndarray,
+    anchors: dict[str, np.ndarray],
+    spec: WindowSpec,
+    target_scale: float,
+) -> dict[str, dict[str, float]]:
+    """``split_metrics`` of the ``delay_rows``-ahead forecast of each split in ``paths_norm``."""
+    return {
+        split: split_metrics(delay_forecast(paths), data, anchors[split], spec, target_scale)
+        for split, paths in paths_norm.items()
+    }
+
+
 def horizon_metrics(
     paths_norm: np.ndarray,
     data: np.ndarray,

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 NAIVE = "naive"
+SEED_COLUMNS = [
+    "val_mae_degc_mean",
+    "val_mae_degc_std",
+    "test_mae_degc_mean",
+    "test_mae_degc_std",
+    "seeds",
+]
 COLUMNS = [
     "rank",
     "model",
@@ -14,18 +22,51 @@ COLUMNS = [
     "test_mae_degc",
     "val_skill_vs_naive",
     "test_skill_vs_naive",
+    *SEED_COLUMNS,
     "parameters",
     "epochs",
     "train_seconds",
+    "protocol",
+    "features",
 ]
 
 
-def leaderboard(naive: dict[str, Any], models: dict[str, dict[str, Any]]) -> pd.DataFrame:
+def _seed_columns(study: dict[str, Any] | None) -> dict[str, Any]:
+    """A model's seed-study columns: mean and std of its MAE over the seeds, and how many seeds;
+    empty (NaN, 0 seeds) for a model without a study."""
+    if study is None:
+        return {column: np.nan for column in SEED_COLUMNS[:-1]} | {"seeds": 0}
+    return {
+        "val_mae_degc_mean": study["val"]["mae_degc_mean"],
+        "val_mae_degc_std": study["val"]["mae_degc_std"],
+        "test_mae_degc_mean": study["test"]["mae_degc_mean"],
+        "test_mae_degc_std": study["test"]["mae_degc_std"],
+        "seeds": len(study["seeds"]),
+    }
+
+
+def _optional_int(record: dict[str, Any], key: str) -> int | None:
+    value = record.get(key)
+    return None if value is None else int(value)
+
+
+def leaderboard(
+    naive: dict[str, Any],
+    models: dict[str, dict[str, Any]],
+    seed_studies: dict[str, dict[str, Any]] | None = None,
+) -> pd.DataFrame:
     """One row per model and one for the naive baseline (no parameters, no training).
 
-    ``naive`` is the baseline's metrics record, ``models`` each model's metrics record by name.
-    Rows are sorted by validation MAE (ties by name); ``rank`` 1 is the best.
+    ``naive`` is the baseline's metrics record, ``models`` each model's metrics record by name (the
+    deep and classical models' and the ensemble's), ``seed_studies`` the seed-study record of the
+    models that have one. Rows are sorted by validation MAE of the run from params' ``seed`` (ties
+    by name); ``rank`` 1 is the best. A model's seed-study columns hold the mean and sample
+    standard deviation of its MAE over the study's seeds. ``parameters`` and ``epochs`` are empty
+    for a model without them (gradient boosting has neither); ``protocol`` (split and window
+    geometry) and ``features`` (the features stage's switches) say which data each row was scored
+    on, empty for a record written before they were recorded.
     """
+    seed_studies = seed_studies or {}
     rows = [
         {
             "model": NAIVE,
@@ -33,9 +74,12 @@ def leaderboard(naive: dict[str, Any], models: dict[str, dict[str, Any]]) -> pd.
             "test_mae_degc": naive["test"]["mae_degc"],
             "val_skill_vs_naive": 0.0,
             "test_skill_vs_naive": 0.0,
+            **_seed_columns(None),
             "parameters": 0,
             "epochs": 0,
             "train_seconds": 0.0,
+            "protocol": naive.get("protocol", ""),
+            "features": naive.get("features", ""),
         }
     ]
     for name, record in models.items():
@@ -46,12 +90,17 @@ def leaderboard(naive: dict[str, Any], models: dict[str, dict[str, Any]]) -> pd.
                 "test_mae_degc": record["test"]["mae_degc"],
                 "val_skill_vs_naive": record["val"]["skill_vs_naive"],
                 "test_skill_vs_naive": record["test"]["skill_vs_naive"],
-                "parameters": int(record["parameters"]),
-                "epochs": int(record["epochs"]),
+                **_seed_columns(seed_studies.get(name)),
+                "parameters": _optional_int(record, "parameters"),
+                "epochs": _optional_int(record, "epochs"),
                 "train_seconds": float(record["train_seconds"]),
+                "protocol": record.get("protocol", ""),
+                "features": record.get("features", ""),
             }
         )
     table = pd.DataFrame(rows).sort_values(["val_mae_degc", "model"], kind="stable")
+    table["parameters"] = table["parameters"].astype("Int64")
+    table["epochs"] = table["epochs"].astype("Int64")
     table.insert(0, "rank", range(1, len(table) + 1))
     return table[COLUMNS].reset_index(drop=True)
 

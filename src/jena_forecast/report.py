@@ -14,7 +14,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from jena_forecast.atomic import atomic_path  # noqa: E402
-from jena_forecast.leaderboard import NAIVE  # noqa: E402
+from jena_forecast.ensemble import ENSEMBLE  # noqa: E402
+from jena_forecast.leaderboard import NAIVE, SEED_COLUMNS  # noqa: E402
 
 LEADERBOARD_PNG = "leaderboard.png"
 FORECAST_PNG = "forecast.png"
@@ -67,20 +68,76 @@ def _markdown_table(table: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
+SHARED_COLUMNS = ("protocol", "features")
+
+
+def _shared(table: pd.DataFrame) -> dict[str, str]:
+    """The columns of ``SHARED_COLUMNS`` whose value is the same on every row, and that value."""
+    return {
+        column: str(table[column].iloc[0])
+        for column in SHARED_COLUMNS
+        if column in table.columns and table[column].nunique(dropna=False) == 1
+    }
+
+
+def _has_seed_study(table: pd.DataFrame) -> bool:
+    return "seeds" in table.columns and bool((table["seeds"] > 0).any())
+
+
+def _mean_and_std(table: pd.DataFrame, split: str) -> pd.Series:
+    """``mean ± std`` of a split's MAE over the seeds, blank for a model without a seed study."""
+    return pd.Series(
+        [
+            f"{mean:.3f} ± {std:.3f}" if seeds > 0 else ""
+            for mean, std, seeds in zip(
+                table[f"{split}_mae_degc_mean"],
+                table[f"{split}_mae_degc_std"],
+                table["seeds"],
+                strict=True,
+            )
+        ],
+        index=table.index,
+    )
+
+
 def _readable(table: pd.DataFrame) -> pd.DataFrame:
-    """MAE to 3 decimals, skill as a signed percentage."""
-    shown = table.copy()
+    """MAE to 3 decimals, skill as a signed percentage, "-" where a model has no such number; the
+    seed study as ``mean ± std`` columns when a model has one (none otherwise); protocol and
+    features shown once above the table when every row shares them."""
+    shown = table.drop(columns=list(_shared(table)))
+    seed_columns = [column for column in SEED_COLUMNS if column in shown.columns]
+    if _has_seed_study(table):
+        at = shown.columns.get_loc(seed_columns[0])
+        shown.insert(at, "test_mae_degc_over_seeds", _mean_and_std(table, "test"))
+        shown.insert(at, "val_mae_degc_over_seeds", _mean_and_std(table, "val"))
+    shown = shown.drop(columns=seed_columns)
     for column in ("val_mae_degc", "test_mae_degc"):
         shown[column] = shown[column].map(lambda value: f"{value:.3f}")
     for column in ("val_skill_vs_naive", "test_skill_vs_naive"):
         shown[column] = shown[column].map(lambda value: f"{value:+.1%}")
+    for column in ("parameters", "epochs"):
+        if column in shown.columns:
+            shown[column] = shown[column].map(lambda value: "-" if pd.isna(value) else str(value))
     return shown
 
 
-def summary_markdown(table: pd.DataFrame, best: str, quality: dict[str, Any]) -> str:
+def summary_markdown(
+    table: pd.DataFrame,
+    best: str,
+    quality: dict[str, Any],
+    ensemble_members: list[str] | None = None,
+) -> str:
     """The summary page: leaderboard, the best model's forecast chart and the data-quality report."""
     best_row = table[table["model"] == best].iloc[0]
     quality_table = pd.DataFrame({"check": list(quality), "value": list(quality.values())})
+    notes = []
+    if _has_seed_study(table):
+        notes.append(
+            "`*_over_seeds`: mean ± sample standard deviation of the MAE over the seed study's "
+            "seeds (stage `seeds`); the other columns are the run from params' `seed`."
+        )
+    if ensemble_members:
+        notes.append(f"`{ENSEMBLE}` averages the 24 h forecasts of {', '.join(ensemble_members)}.")
     return (
         "\n\n".join(
             [
@@ -88,7 +145,13 @@ def summary_markdown(table: pd.DataFrame, best: str, quality: dict[str, Any]) ->
                 f"Best model on the validation split: **{best}**, test MAE "
                 f"{best_row['test_mae_degc']:.3f} degC (skill vs naive {best_row['test_skill_vs_naive']:+.1%}).",
                 "## Leaderboard (24 h ahead, MAE in degC, sorted by validation MAE)",
+                *[
+                    f"{column.capitalize()} of every row: `{value}`"
+                    for column, value in _shared(table).items()
+                    if value
+                ],
                 _markdown_table(_readable(table)),
+                *notes,
                 f"![MAE by model]({LEADERBOARD_PNG})",
                 f"## Forecast of {best} on the first two weeks of the test split",
                 f"![Forecast of {best}]({FORECAST_PNG})",

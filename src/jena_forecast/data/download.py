@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import tempfile
 import time
@@ -76,6 +77,21 @@ def _get_following_secure_redirects(url: str, timeout_seconds: float) -> request
     raise PipelineError(f"download.url: more than {MAX_REDIRECTS} redirects; last: {url}")
 
 
+def _reason(error: Exception) -> str:
+    """Why one attempt failed, in a few words: the OS's reason, not urllib3's connection-pool text."""
+    if isinstance(error, requests.ConnectTimeout):
+        return "no connection within the timeout"
+    if isinstance(error, requests.Timeout):
+        return "no answer within the timeout"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "the connection broke off during the transfer"
+    if isinstance(error, requests.ConnectionError):
+        cause = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(error))
+        if cause:
+            return cause.group(1).strip()
+    return str(error)
+
+
 def _download_http(url: str, destination: Path, timeout_seconds: float, retries: int) -> None:
     last_error: Exception | None = None
     for attempt in range(retries + 1):
@@ -103,9 +119,10 @@ def _download_http(url: str, destination: Path, timeout_seconds: float, retries:
             requests.exceptions.ChunkedEncodingError,
         ) as error:
             last_error = error
+    assert last_error is not None  # every attempt that did not return set it
     raise PipelineError(
         f"download.url: could not fetch {url} after {retries + 1} attempt(s) "
-        f"(timeout {timeout_seconds:g} s each): {last_error}; "
+        f"(timeout {timeout_seconds:g} s each): {_reason(last_error)}; "
         "without internet access, name a local copy with download.mirror and download.sha256"
     )
 

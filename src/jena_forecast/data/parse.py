@@ -35,11 +35,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from jena_forecast.config import ParseConfig
 from jena_forecast.errors import PipelineError
@@ -105,10 +107,38 @@ def _check_separator(header: list[str], path: Path) -> None:
         )
 
 
-def read_raw_csv(path: Path) -> tuple[pd.DataFrame, int]:
+class _RowCountingBytes(io.BytesIO):
+    """The CSV's bytes, advancing ``bar`` by the data rows the reader has taken so far.
+
+    pyarrow's reader pulls the file in blocks (1 MiB) as it parses, so counting the line ends of
+    each block costs one ``bytes.count`` per block and leaves the parse itself untouched.
+    """
+
+    def __init__(self, data: bytes, bar: tqdm) -> None:
+        super().__init__(data)
+        self._bar = bar
+        self._lines = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        block = super().read(size)
+        self._lines += block.count(b"\n")
+        self._bar.update(max(self._lines - 1, 0) - self._bar.n)  # the first line is the header
+        return block
+
+
+def _rows_bar(data: bytes, progress: bool | None) -> tqdm:
+    """A bar of data rows on stderr: always (True), never (False) or when stderr is a TTY (None)."""
+    if progress is None:
+        progress = sys.stderr is not None and sys.stderr.isatty()
+    total = data.count(b"\n") - 1 + (not data.endswith(b"\n")) if progress else None
+    return tqdm(total=total, desc="parse", unit=" rows", unit_scale=True, disable=not progress)
+
+
+def read_raw_csv(path: Path, progress: bool | None = None) -> tuple[pd.DataFrame, int]:
     """Read the CSV with the pyarrow engine; refuse empty, header-only, ragged and ';' files.
 
-    Returns the frame and the number of invalid UTF-8 sequences replaced by U+FFFD.
+    Returns the frame and the number of invalid UTF-8 sequences replaced by U+FFFD. ``progress``
+    shows the rows read on stderr: always (True), never (False), or when stderr is a TTY (None).
     """
     if not path.is_file():
         raise PipelineError(f"{path}: file not found; run the download stage first")
@@ -118,18 +148,22 @@ def read_raw_csv(path: Path) -> tuple[pd.DataFrame, int]:
     text, replaced = _decode(raw)
     header = next(csv.reader(io.StringIO(text, newline="")), [])
     _check_separator(header, path)
-    source = io.BytesIO(text.encode("utf-8")) if replaced else io.BytesIO(raw)
-    try:
-        frame = pd.read_csv(source, engine="pyarrow", encoding="utf-8")
-    except Exception as error:  # pyarrow raises its own types; name the line when we can
-        bad = _first_bad_field_count(text, len(header))
-        if bad is not None:
-            line, fields = bad
-            raise PipelineError(
-                f"{path}:{line}: expected {len(header)} fields like the header, found {fields} "
-                "(a decimal comma or a stray separator?)"
-            ) from error
-        raise PipelineError(f"{path}: cannot be read as CSV: {error}") from error
+    data = text.encode("utf-8") if replaced else raw
+    with _rows_bar(data, progress) as bar:
+        source = io.BytesIO(data) if bar.disable else _RowCountingBytes(data, bar)
+        try:
+            frame = pd.read_csv(source, engine="pyarrow", encoding="utf-8")
+        except Exception as error:  # pyarrow raises its own types; name the line when we can
+            bad = _first_bad_field_count(text, len(header))
+            if bad is not None:
+                line, fields = bad
+                raise PipelineError(
+                    f"{path}:{line}: expected {len(header)} fields like the header, found "
+                    f"{fields} (a decimal comma or a stray separator?)"
+                ) from error
+            raise PipelineError(f"{path}: cannot be read as CSV: {error}") from error
+        bar.total = len(frame)
+        bar.update(len(frame) - bar.n)
     if frame.empty:
         raise PipelineError(f"{path}: the file has a header but no data rows")
     frame.columns = [str(column).lstrip("\ufeff") for column in frame.columns]
@@ -295,13 +329,17 @@ def _gaps(observed: pd.DatetimeIndex, grid: pd.DatetimeIndex) -> _Gaps:
 
 
 def parse_csv(
-    path: Path, config: ParseConfig, target_column: str | None = None
+    path: Path,
+    config: ParseConfig,
+    target_column: str | None = None,
+    progress: bool | None = None,
 ) -> tuple[pd.DataFrame, QualityReport]:
     """Read, validate and repair the CSV at ``path``; return the regular float32 table and its report.
 
     ``target_column`` (``windows.target_column``), when given, must be a column of the header.
+    ``progress``: a bar of the rows read on stderr (None: only when stderr is a TTY).
     """
-    frame, replaced = read_raw_csv(path)
+    frame, replaced = read_raw_csv(path, progress)
     index, timestamp_format = _timestamps(frame, path, config)
     _check_target(frame, path, target_column)
     values = _numeric_columns(frame, path, config.timestamp_column)

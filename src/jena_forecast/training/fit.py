@@ -20,6 +20,7 @@ from jena_forecast.training.batches import (
     TargetAssembler,
     target_assembler,
 )
+from jena_forecast.training.distribute import model_scope
 from jena_forecast.training.resume import ResumableEarlyStopping, TrainingCheckpoint
 
 
@@ -33,8 +34,18 @@ def model_targets(spec: ModelSpec) -> TargetAssembler:
     return target_assembler(spec.target_kind, getattr(spec.builder_params, "horizons", None))
 
 
-def make_reproducible(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow, and ask TensorFlow for deterministic kernels."""
+def make_reproducible(seed: int, deterministic_ops: bool = True) -> None:
+    """Seed Python, NumPy and TensorFlow, and ask TensorFlow for deterministic kernels.
+
+    Keras turns XLA off while TensorFlow's deterministic ops are on, so a run with
+    ``train.jit_compile`` passes ``deterministic_ops=False``: seeded, but not bit-for-bit repeatable.
+    """
+    if not deterministic_ops:
+        keras.utils.set_random_seed(seed)
+        from tensorflow.python.framework import config as tf_config
+
+        tf_config.disable_op_determinism()
+        return
     os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
     keras.utils.set_random_seed(seed)
     import tensorflow as tf
@@ -167,32 +178,38 @@ def train_model(
     last completed epoch to the same final weights (see ``training/resume.py``). With ``log_dir``,
     DVCLive logs every epoch's losses, learning rate and wall time there.
     """
-    make_reproducible(seed)
     config = spec.train
+    scope = model_scope(config)  # before TensorFlow's first op (a multi-worker strategy needs that)
+    make_reproducible(seed, deterministic_ops=not config.jit_compile)
     window_spec = model_window_spec(window_spec, spec)
     targets = model_targets(spec)
-    resumed = checkpoint.load() if checkpoint is not None else None
-    initial_epoch = resumed.epochs_done if resumed else 0
-    train_batches = ShuffledWindowBatches(
-        data,
-        train_anchors,
-        window_spec,
-        config.batch_size,
-        config.steps_per_epoch,
-        seed,
-        epochs=config.epochs,
-        initial_epoch=initial_epoch,
-        targets=targets,
-        shuffle=config.shuffle,
-    )
-    if resumed is None:
-        model = build_model(
-            spec.builder, (window_spec.timesteps, data.shape[1]), spec.builder_params
+    with scope:  # the model's variables on the strategy's devices, its layers in its precision
+        resumed = checkpoint.load() if checkpoint is not None else None
+        initial_epoch = resumed.epochs_done if resumed else 0
+        train_batches = ShuffledWindowBatches(
+            data,
+            train_anchors,
+            window_spec,
+            config.batch_size,
+            config.steps_per_epoch,
+            seed,
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            targets=targets,
+            shuffle=config.shuffle,
         )
-        total_steps = train_batches.steps * config.epochs
-        model.compile(optimizer=make_optimizer(config, total_steps), loss=make_loss(config))
-    else:
-        model = resumed.model  # its optimizer state and schedule travel with it
+        if resumed is None:
+            model = build_model(
+                spec.builder, (window_spec.timesteps, data.shape[1]), spec.builder_params
+            )
+            total_steps = train_batches.steps * config.epochs
+            model.compile(
+                optimizer=make_optimizer(config, total_steps),
+                loss=make_loss(config),
+                jit_compile=config.jit_compile,
+            )
+        else:
+            model = resumed.model  # its optimizer state and schedule travel with it
     val_batches = OrderedWindowBatches(data, val_anchors, window_spec, config.batch_size, targets)
     epoch_log, loggers = epoch_loggers(log_dir, resumed.history if resumed else None)
     early_stopping = ResumableEarlyStopping(

@@ -7,9 +7,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from jena_forecast.config import ModelSpec
 from jena_forecast.data.windows import WindowSpec
 from jena_forecast.errors import PipelineError
+from jena_forecast.evaluate import forecast_paths
 from jena_forecast.training.batches import OrderedWindowBatches
+from jena_forecast.training.fit import model_window_spec
 
 
 def load_model(path: Path) -> keras.Model:
@@ -38,3 +41,21 @@ def predict_windows(
     if len(predicted) != len(anchors):
         raise RuntimeError(f"predicted {len(predicted)} windows, expected {len(anchors)}")
     return np.asarray(predicted)
+
+
+def predict_paths(
+    model: keras.Model,
+    model_spec: ModelSpec,
+    data: np.ndarray,
+    anchors: dict[str, np.ndarray],
+    window_spec: WindowSpec,
+    splits: tuple[str, ...] = ("val", "test"),
+) -> dict[str, np.ndarray]:
+    """Each split's forecast paths from "now", normalized: (windows, horizons), one column for a
+    point model. Inputs are sampled at the model's own ``step_rows`` where it has one; the anchors,
+    and so the windows scored, are the same for every model."""
+    spec = model_window_spec(window_spec, model_spec)
+    return {
+        split: forecast_paths(predict_windows(model, data, anchors[split], spec))
+        for split in splits
+    }

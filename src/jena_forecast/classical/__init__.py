@@ -1,0 +1,1 @@
+"""Classical baselines (scikit-learn) on engineered features of the deep models' own windows."""

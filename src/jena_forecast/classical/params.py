@@ -1,0 +1,63 @@
+"""Each classical estimator's params, validated without importing scikit-learn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt
+
+
+class EstimatorParams(BaseModel):
+    """Base of every estimator's params: the window features it sees, frozen, unknown keys refused.
+
+    ``lag_hours``: the target at every whole hour back from the anchor, 1 to ``lag_hours`` hours.
+    ``recent_hours``: the mean, minimum and maximum of every column over the last ``recent_hours``
+    hours of the window (and, always, over its whole lookback).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lag_hours: PositiveInt = 72
+    recent_hours: PositiveInt = 24
+
+
+class RidgeParams(EstimatorParams):
+    """Standardized features -> Ridge; the alpha with the lowest validation MAE is kept."""
+
+    alphas: Annotated[tuple[PositiveFloat, ...], Field(min_length=1)] = (
+        1.0,
+        10.0,
+        100.0,
+        1e3,
+        3e3,
+        1e4,
+        3e4,
+        1e5,
+        3e5,
+        1e6,
+    )
+
+
+class HistGbrParams(EstimatorParams):
+    """HistGradientBoostingRegressor with the absolute error loss.
+
+    The number of iterations (at most ``max_iter``) is found by early stopping on
+    ``early_stopping_fraction`` of the training windows, held out in ``early_stopping_blocks``
+    blocks spread over the training period; the validation and test splits are never seen while
+    fitting.
+    """
+
+    max_iter: PositiveInt = 500
+    learning_rate: PositiveFloat = 0.05
+    max_leaf_nodes: Annotated[int, Field(ge=2)] = 31
+    min_samples_leaf: PositiveInt = 20
+    l2_regularization: NonNegativeFloat = 0.0
+    early_stopping_fraction: Annotated[float, Field(gt=0.0, lt=0.5)] = 0.1
+    early_stopping_blocks: PositiveInt = 4
+    n_iter_no_change: PositiveInt = 20
+
+
+ESTIMATOR_PARAMS: dict[str, type[EstimatorParams]] = {
+    "ridge": RidgeParams,
+    "hist_gbr": HistGbrParams,
+}

@@ -1,0 +1,118 @@
+"""A model's scores over several seeds: each run's, and their mean and sample standard deviation."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jena_forecast.atomic import read_json, write_json
+from jena_forecast.config import ModelSpec
+from jena_forecast.data.windows import WindowSpec
+from jena_forecast.evaluate import scores
+
+SPLITS = ("val", "test")
+SCORES = ("mae_degc", "skill_vs_naive")
+
+
+def mean_and_std(values: Sequence[float]) -> tuple[float, float]:
+    """The mean and the sample standard deviation (ddof=1) of at least two values."""
+    if len(values) < 2:
+        raise ValueError(f"a sample standard deviation needs at least 2 values, got {len(values)}")
+    mean = math.fsum(values) / len(values)
+    variance = math.fsum((value - mean) ** 2 for value in values) / (len(values) - 1)
+    return mean, math.sqrt(variance)
+
+
+def run_key(seed: int) -> str:
+    """The key of one seed's run in the record (``seed_7``), so metric names stay readable."""
+    return f"seed_{seed}"
+
+
+def seed_study_record(runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """The seed study's metrics record from each seed's evaluate-style metrics.
+
+    ``runs`` maps a seed to what the evaluate stage would write for a model trained from it (``val``
+    and ``test`` split metrics, plus the training summary). Per split, the record holds the mean and
+    sample standard deviation over the seeds of the MAE (degC) and of the skill against naive, and
+    the naive MAE and window count (the same for every seed); ``runs`` keeps each seed's scores.
+    """
+    seeds = list(runs)
+    record: dict[str, Any] = {"seeds": seeds}
+    for split in SPLITS:
+        first = runs[seeds[0]][split]
+        summary: dict[str, Any] = {}
+        for score in SCORES:
+            mean, std = mean_and_std([runs[seed][split][score] for seed in seeds])
+            summary[f"{score}_mean"] = round(mean, 6)
+            summary[f"{score}_std"] = round(std, 6)
+        summary["naive_mae_degc"] = first["naive_mae_degc"]
+        summary["windows"] = first["windows"]
+        record[split] = summary
+    record["runs"] = {
+        run_key(seed): {
+            **{split: {score: run[split][score] for score in SCORES} for split in SPLITS},
+            "epochs": run["epochs"],
+            "best_epoch": run["best_epoch"],
+            "train_seconds": run["train_seconds"],
+        }
+        for seed, run in runs.items()
+    }
+    return record
+
+
+def seed_run(
+    model_spec: ModelSpec,
+    seed: int,
+    data: np.ndarray,
+    anchors: dict[str, np.ndarray],
+    window_spec: WindowSpec,
+    target_scale: float,
+    checkpoint_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Train the model from ``seed`` as its train stage does; score it as its evaluate stage does.
+
+    Returns the evaluate stage's record: ``val`` and ``test`` split metrics and the training
+    summary. With ``checkpoint_dir``, a finished seed's record is kept there as ``seed-<n>.json``
+    (reused by a rerun with the same params and data) and an unfinished seed resumes from its last
+    completed epoch (``seed-<n>/``, see ``training/resume.py``).
+    """
+    import keras
+
+    from jena_forecast.training.fit import train_model
+    from jena_forecast.training.predict import predict_paths
+    from jena_forecast.training.resume import TrainingCheckpoint, fingerprint
+
+    checkpoint = done_path = None
+    if checkpoint_dir is not None:
+        arrays = {**anchors, "data": data, "target_scale": np.array([target_scale])}
+        run_fingerprint = fingerprint(model_spec, seed, window_spec, arrays)
+        done_path = checkpoint_dir / f"seed-{seed}.json"
+        if done_path.is_file():
+            done = read_json(done_path)
+            if done.get("fingerprint") == run_fingerprint:
+                print(f"{model_spec.name} seed {seed}: finished earlier, kept", file=sys.stderr)
+                return dict(done["run"])
+            done_path.unlink()
+        checkpoint = TrainingCheckpoint(checkpoint_dir / f"seed-{seed}", run_fingerprint)
+    keras.backend.clear_session()  # every seed starts from the state a fresh process has
+    result = train_model(
+        model_spec,
+        seed,
+        data,
+        anchors["train"],
+        anchors["val"],
+        window_spec,
+        checkpoint=checkpoint,
+    )
+    paths = predict_paths(result.model, model_spec, data, anchors, window_spec)
+    run: dict[str, Any] = dict(scores(paths, data, anchors, window_spec, target_scale))
+    run.update(result.summary())
+    if done_path is not None and checkpoint is not None:
+        write_json(done_path, {"fingerprint": checkpoint.fingerprint, "run": run})
+        checkpoint.remove()
+    return run

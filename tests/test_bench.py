@@ -1,0 +1,148 @@
+"""The bench scripts: each compares like with like, runs on tiny data and prints its table."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jena_forecast.errors import PipelineError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BENCH = PROJECT_ROOT / "bench"
+sys.path.insert(0, str(BENCH))
+
+import training_throughput  # noqa: E402
+import window_assembly  # noqa: E402
+
+LOOKBACK, STEP, DELAY = 36, 6, 12
+
+
+def row_numbered(rows: int) -> np.ndarray:
+    """Every cell holds its row number, so a batch shows which rows each window took."""
+    return np.repeat(np.arange(rows, dtype=np.float32)[:, None], 14, axis=1)
+
+
+def small_args(method: str) -> object:
+    return window_assembly.parse_arguments(
+        [
+            "--synthetic",
+            "600",
+            "--lookback",
+            str(LOOKBACK),
+            "--step",
+            str(STEP),
+            "--delay",
+            str(DELAY),
+            "--batch-size",
+            "16",
+            "--shuffle-buffer",
+            "40",
+            "--worker",
+            method,
+        ]
+    )
+
+
+@pytest.mark.parametrize("method", window_assembly.METHODS)
+def test_every_method_assembles_the_same_window_geometry_from_training_rows(method):
+    data = row_numbered(600)
+    args = small_args(method)
+    inputs, targets = (
+        np.asarray(part) for part in window_assembly.batch_source(method, data, args, 3)()
+    )
+    assert inputs.shape == (16, LOOKBACK // STEP, 14)
+    first = inputs[:, 0, 0]
+    expected_rows = first[:, None] + STEP * np.arange(LOOKBACK // STEP)[None, :]
+    np.testing.assert_array_equal(inputs[:, :, 0], expected_rows)
+    last_input = inputs[:, -1, 0]
+    # DLwP's listing puts its target `step` rows further ahead; the others `delay` rows.
+    horizon = DELAY + STEP if method == "dlwp_generator" else DELAY
+    np.testing.assert_array_equal(targets.reshape(-1), last_input + horizon)
+    # Inputs in the training rows (the first half); DLwP's targets may run `delay` rows past them.
+    assert first.min() >= 0 and last_input.max() < 300
+    assert (last_input + horizon).max() < 300 + (DELAY if method == "dlwp_generator" else 0)
+    assert len(np.unique(first)) > 1  # shuffled, not one window repeated
+
+
+def test_training_throughput_refuses_an_unknown_model():
+    with pytest.raises(PipelineError, match="model 'transformer' is not in params models"):
+        training_throughput.main(["--synthetic", "100", "--models", "linear,transformer"])
+
+
+def run_bench(script: str, *arguments: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "src"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *arguments],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def table_rows(output: str, header_start: str) -> list[str]:
+    """The rows of the table whose header line starts with ``header_start``."""
+    lines = output.splitlines()
+    start = next(
+        i
+        for i, line in enumerate(lines[:-1])
+        if line.startswith(header_start) and set(lines[i + 1]) == {"-", " "}
+    )
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.strip() or line.startswith("("):
+            break
+        rows.append(line)
+    return rows
+
+
+@pytest.mark.slow
+def test_window_assembly_prints_every_method_and_the_memory_table(tmp_path):
+    array = tmp_path / "normalized.npy"
+    np.save(array, np.random.default_rng(0).standard_normal((4000, 14), dtype=np.float32))
+    output = run_bench(
+        "window_assembly.py", "--array", str(array), "--batches", "3", "--shuffle-buffer", "50"
+    )
+    rows = table_rows(output, "method")
+    assert [row.split()[0] for row in rows] == list(window_assembly.METHODS)
+    assert rows[0].split()[2] == "1.00x"  # the project is the reference
+    assert "(128, 240, 14) float64" in output  # DLwP's generator, as printed
+    scaling = table_rows(output, "windows")
+    assert len(scaling) == 4
+    assert [row.split()[1] for row in scaling] == ["3", "3", "3", "12"]
+
+
+@pytest.mark.slow
+def test_training_throughput_prints_a_row_per_model():
+    output = run_bench(
+        "training_throughput.py",
+        "--synthetic",
+        "4000",
+        "--models",
+        "linear,seq2seq",
+        "--steps",
+        "2",
+    )
+    rows = table_rows(output, "model")
+    assert [row.split()[0] for row in rows] == ["linear", "seq2seq"]
+    assert rows[1].split()[3] == "n/a"  # no sequence targets from timeseries_dataset_from_array
+    assert "input-bound" in output
+
+
+@pytest.mark.slow
+def test_repro_time_prints_every_stage_and_the_no_op_rerun():
+    output = run_bench("repro_time.py", "--tiny", "--models", "linear")
+    stages = [row.split()[0] for row in table_rows(output, "stage")]
+    for stage in ["download", "train@linear", "evaluate@linear", "leaderboard", "report"]:
+        assert stage in stages
+    assert "dvc repro from a clean workspace:" in output
+    assert "dvc repro again, nothing changed:" in output
+    assert "(no stage ran)" in output

@@ -1,0 +1,284 @@
+"""Classical baselines: window features with known values, fits that never look at the test split."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jena_forecast import steps
+from jena_forecast.artifacts import save_array, save_arrays
+from jena_forecast.atomic import write_json
+from jena_forecast.classical.estimators import early_stopping_split, fit_hist_gbr, fit_ridge
+from jena_forecast.classical.params import EstimatorParams, HistGbrParams, RidgeParams
+from jena_forecast.classical.window_features import window_features
+from jena_forecast.config import parse_params
+from jena_forecast.data.windows import WindowSpec, split_anchors
+from jena_forecast.errors import PipelineError
+
+
+@pytest.fixture(autouse=True)
+def one_openmp_thread():
+    """HistGradientBoosting's OpenMP threads crawl on a busy machine; the tiny fits need one."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+SPEC = WindowSpec(lookback_rows=36, step_rows=6, delay_rows=12, target_index=0)
+ROWS_PER_HOUR = 6
+
+
+def stamps(rows: int) -> pd.DatetimeIndex:
+    return pd.date_range("2009-01-01 00:00", periods=rows, freq="10min")
+
+
+def test_window_features_hold_known_values():
+    rows = 100
+    ramp = np.arange(rows, dtype=np.float64)
+    data = np.stack([ramp, 2.0 * ramp + 1.0], axis=1)
+    params = EstimatorParams(lag_hours=3, recent_hours=2)
+    features = window_features(data, stamps(rows), ["T", "p"], SPEC, params, ROWS_PER_HOUR)
+    assert len(features.names) == features.values.shape[1] == 2 + 3 + 2 * 3 * 2 + 4
+    row = dict(zip(features.names, features.at(np.array([50]))[0], strict=True))
+    assert (row["T last"], row["p last"]) == (50.0, 101.0)
+    assert (row["T 1 h ago"], row["T 2 h ago"], row["T 3 h ago"]) == (44.0, 38.0, 32.0)
+    # Last 2 hours = rows 39..50; the whole lookback = rows 15..50.
+    assert (row["T mean last 2 h"], row["T min last 2 h"], row["T max last 2 h"]) == (
+        44.5,
+        39.0,
+        50.0,
+    )
+    assert (row["p mean lookback"], row["p min lookback"], row["p max lookback"]) == (
+        2 * 32.5 + 1,
+        31.0,
+        101.0,
+    )
+    # Row 50 is 08:20: 500 minutes into the day.
+    assert row["anchor Day sin"] == pytest.approx(np.sin(2 * np.pi * 500 / 1440), abs=1e-6)
+    assert features.values.dtype == np.float32
+
+
+def test_window_features_match_a_per_window_computation_and_use_no_row_after_the_anchor():
+    rng = np.random.default_rng(5)
+    rows = 300
+    data = rng.normal(size=(rows, 3))
+    params = EstimatorParams(lag_hours=5, recent_hours=3)
+    features = window_features(data, stamps(rows), ["a", "b", "c"], SPEC, params, ROWS_PER_HOUR)
+    anchors = np.array([35, 100, 250])
+    for anchor, values in zip(anchors, features.at(anchors), strict=True):
+        window = data[anchor - SPEC.lookback_rows + 1 : anchor + 1]
+        recent = window[-18:]
+        expected = np.concatenate(
+            [
+                data[anchor],
+                [data[anchor - 6 * h, 0] for h in range(1, 6)],
+                recent.mean(0),
+                recent.min(0),
+                recent.max(0),
+                window.mean(0),
+                window.min(0),
+                window.max(0),
+            ]
+        )
+        np.testing.assert_allclose(values[: len(expected)], expected, rtol=1e-5, atol=1e-5)
+    # Changing every row after an anchor changes none of its features.
+    later = data.copy()
+    later[101:] += 100.0
+    changed = window_features(later, stamps(rows), ["a", "b", "c"], SPEC, params, ROWS_PER_HOUR)
+    np.testing.assert_array_equal(changed.values[:101], features.values[:101])
+    # Rows without a full lookback have missing features.
+    assert np.isnan(features.values[: SPEC.lookback_rows - 1]).any(axis=1).all()
+    assert not np.isnan(features.values[SPEC.lookback_rows - 1 :]).any()
+
+
+def test_early_stopping_holds_out_blocks_spread_over_training_and_skips_windows_sharing_rows():
+    anchors = np.arange(100, 200)
+    fit, held = early_stopping_split(anchors, 0.2, blocks=1, span_rows=10)
+    assert list(anchors[held]) == list(range(180, 200))
+    assert list(anchors[fit]) == list(range(100, 171))  # 171..179 share rows with anchor 180
+    fit, held = early_stopping_split(anchors, 0.1, blocks=2, span_rows=5)
+    assert list(anchors[held]) == [*range(145, 150), *range(195, 200)]
+    assert list(anchors[fit]) == [*range(100, 141), *range(154, 191)]
+    with pytest.raises(PipelineError, match="too few to hold out"):
+        early_stopping_split(np.arange(10), 0.2, blocks=1, span_rows=10)
+
+
+def learnable(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Features whose first column predicts the change exactly, up to small noise."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, 4))
+    return x, 0.8 * x[:, 0] - 0.3 * x[:, 1] + rng.normal(0, 0.05, rows)
+
+
+def test_ridge_keeps_the_alpha_best_on_validation_and_never_sees_the_test_split():
+    train_x, train_change = learnable(500)
+    val_x, val_change = learnable(200, seed=1)
+    fit = fit_ridge(RidgeParams(alphas=(1e6, 0.1, 10.0)), train_x, train_change, val_x, val_change)
+    assert fit.record == {"alpha": 0.1, "parameters": 5}
+    test_x, test_change = learnable(200, seed=2)
+    forecast = fit.forecast(test_x, np.full(200, 3.0))
+    assert forecast.shape == (200, 1)
+    assert np.mean(np.abs(forecast[:, 0] - 3.0 - test_change)) < 0.06
+    # Validation decides: with a validation target that no feature explains, the most shrinkage wins.
+    noise = np.random.default_rng(3).normal(size=200)
+    assert (
+        fit_ridge(RidgeParams(alphas=(0.1, 1e6)), train_x, train_change, val_x, noise).record[
+            "alpha"
+        ]
+        == 1e6
+    )
+
+
+def test_hist_gbr_is_seeded_and_early_stopped_on_training_windows_only():
+    x, change = learnable(600)
+    anchors = np.arange(1000, 1600)
+    params = HistGbrParams(
+        max_iter=60, learning_rate=0.2, early_stopping_fraction=0.2, early_stopping_blocks=1
+    )
+    first = fit_hist_gbr(params, 7, x, change, anchors, span_rows=20)
+    second = fit_hist_gbr(params, 7, x, change, anchors, span_rows=20)
+    assert first.record == second.record
+    assert first.record["early_stopping_windows"] == 120
+    assert first.record["early_stopping_fit_windows"] == 600 - 120 - 19
+    assert 1 <= first.record["iterations"] <= 60
+    test_x, test_change = learnable(200, seed=2)
+    np.testing.assert_array_equal(first.predict_change(test_x), second.predict_change(test_x))
+    assert np.mean(np.abs(first.predict_change(test_x) - test_change)) < 0.5 * np.mean(
+        np.abs(test_change)
+    )
+    # Held-out windows whose change no feature explains stop the boosting at once.
+    noise = change.copy()
+    noise[480:] = np.random.default_rng(4).normal(size=120)
+    assert fit_hist_gbr(params, 7, x, noise, anchors, span_rows=20).record["iterations"] <= 3
+
+
+def params_with(classical: dict) -> dict:
+    return {
+        "windows": {"lookback_rows": 36, "step_rows": 6, "delay_rows": 12, "target_column": "T"},
+        "classical": classical,
+    }
+
+
+def test_classical_params_are_validated_with_every_problem_reported():
+    raw = params_with(
+        {
+            "ridge": {"alphas": []},
+            "mystery": {"estimator": "svm"},
+            "far": {"estimator": "hist_gbr", "lag_hours": 6, "recent_hours": 7, "max_iter": 0},
+        }
+    )
+    raw["models"] = {"ridge": {"builder": "dense"}}
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    message = str(caught.value)
+    for expected in [
+        "classical.ridge.alphas",
+        "classical.mystery.estimator: unknown classical estimator. Expected one of: hist_gbr, ridge",
+        "classical.far.max_iter",
+        "classical.ridge: the name is already a model of params models",
+    ]:
+        assert expected in message, expected
+    raw = params_with({"far": {"estimator": "hist_gbr", "lag_hours": 6, "recent_hours": 7}})
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    message = str(caught.value)
+    assert "classical.far.lag_hours reaches back beyond the window: 6 h is 36 rows" in message
+    assert "allows at most 5 h" in message
+    assert "classical.far.recent_hours is longer than the window" in message
+    short = {"lag_hours": 5, "recent_hours": 6}
+    config = parse_params(
+        params_with({"ridge": short, "boost": {"estimator": "hist_gbr", **short}})
+    )
+    assert config.classical["ridge"].estimator == "ridge"  # the estimator defaults to the name
+    assert config.classical["boost"].params.lag_hours == 5
+
+
+def write_inputs(tmp_path, rows: int = 900):
+    """A normalized array with a learnable 12-row-ahead target, its scaler record, anchors, table."""
+    rng = np.random.default_rng(11)
+    t = np.arange(rows)
+    target = np.sin(2 * np.pi * t / 144.0) + rng.normal(0, 0.05, rows)
+    data = np.stack([target, np.cos(2 * np.pi * t / 144.0)], axis=1).astype(np.float32)
+    index = pd.date_range("2009-01-01 00:00", periods=rows, freq="10min", name="timestamp")
+    pd.DataFrame(data, index=index, columns=["T", "c"]).to_parquet(tmp_path / "jena.parquet")
+    save_array(tmp_path / "normalized.npy", data)
+    write_json(
+        tmp_path / "scaler.json",
+        {"columns": {"T": {"mean": 10.0, "scale": 2.0}, "c": {"mean": 0.0, "scale": 1.0}}},
+    )
+    bounds = {"train": (0, 450), "val": (450, 675), "test": (675, rows)}
+    save_arrays(tmp_path / "anchors.npz", split_anchors(np.ones(rows, bool), bounds, SPEC))
+    return data
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"estimator": "ridge", "lag_hours": 5, "recent_hours": 6},
+        {"estimator": "hist_gbr", "lag_hours": 5, "recent_hours": 6, "max_iter": 50},
+    ],
+)
+def test_classical_stage_scores_the_same_windows_as_the_naive_baseline(tmp_path, entry):
+    write_inputs(tmp_path)
+    config = parse_params(params_with({"model": entry}))
+    files = {name: tmp_path / name for name in ("normalized.npy", "scaler.json", "anchors.npz")}
+    naive = steps.baseline(
+        config,
+        files["normalized.npy"],
+        files["scaler.json"],
+        files["anchors.npz"],
+        tmp_path / "naive.json",
+    )
+    metrics = steps.classical(
+        config,
+        "model",
+        tmp_path / "jena.parquet",
+        files["normalized.npy"],
+        files["scaler.json"],
+        files["anchors.npz"],
+        tmp_path / "model.json",
+        tmp_path / "horizons.tsv",
+        tmp_path / "predictions.csv",
+    )
+    assert json.loads((tmp_path / "model.json").read_text()) == metrics
+    for split in ("val", "test"):
+        assert metrics[split]["naive_mae_degc"] == naive[split]["mae_degc"]
+        assert metrics[split]["windows"] == naive[split]["windows"] > 0
+        # A daily sine 2 hours ahead is learnable from the time of day: far better than naive.
+        assert metrics[split]["skill_vs_naive"] > 0.5
+    assert metrics["protocol"] == naive["protocol"] == "dlwp2 lookback=36 step=6 delay=12"
+    assert metrics["features"] == naive["features"] == "none"
+    assert metrics["estimator"] == entry["estimator"]
+    assert metrics["window_features"] == 2 + 5 + 2 * 3 * 2 + 4
+    assert metrics["train_seconds"] >= 0
+    horizons = (tmp_path / "horizons.tsv").read_text().splitlines()
+    assert horizons[0].split("\t") == [
+        "horizon_hours",
+        "mae_degc",
+        "naive_mae_degc",
+        "skill_vs_naive",
+    ]
+    assert float(horizons[1].split("\t")[1]) == metrics["test"]["mae_degc"]
+    predictions = pd.read_csv(tmp_path / "predictions.csv")
+    assert list(predictions.columns) == ["timestamp", "actual_degc", "predicted_degc", "naive_degc"]
+    assert len(predictions) == metrics["test"]["windows"]
+
+
+def test_test_rows_change_no_fit_choice_and_no_validation_score(tmp_path):
+    data = write_inputs(tmp_path)
+    config = parse_params(
+        params_with({"ridge": {"lag_hours": 5, "recent_hours": 6, "alphas": [0.01, 1.0, 100.0]}})
+    )
+    args = [tmp_path / n for n in ("jena.parquet", "normalized.npy", "scaler.json", "anchors.npz")]
+    outs = [tmp_path / n for n in ("m.json", "h.tsv", "p.csv")]
+    before = steps.classical(config, "ridge", *args, *outs)
+    shuffled = data.copy()
+    shuffled[675:] = np.random.default_rng(0).permutation(shuffled[675:])
+    save_array(tmp_path / "normalized.npy", shuffled)
+    after = steps.classical(config, "ridge", *args, *outs)
+    assert after["val"] == before["val"] and after["alpha"] == before["alpha"]
+    assert after["test"] != before["test"]

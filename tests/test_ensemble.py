@@ -1,0 +1,142 @@
+"""The ensemble: members chosen on validation MAE alone, their 24 h forecasts averaged window by window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import tiny_artifacts
+
+from jena_forecast import steps
+from jena_forecast.atomic import read_json, write_json
+from jena_forecast.config import EnsembleConfig
+from jena_forecast.data.normalize import column_stats
+from jena_forecast.ensemble import average_forecasts, ensemble_record, select_members
+from jena_forecast.errors import PipelineError
+
+
+def record(val_mae: float, test_mae: float, parameters: int = 10, epochs: int = 3) -> dict:
+    return {
+        "val": {"mae_degc": val_mae},
+        "test": {"mae_degc": test_mae},
+        "parameters": parameters,
+        "epochs": epochs,
+        "train_seconds": 2.5,
+    }
+
+
+# Ranked by test MAE the order would be c, d, a, b; by validation MAE it is a, b, c, d.
+RECORDS = {
+    "a": record(1.0, 2.0),
+    "b": record(1.1, 2.1),
+    "c": record(1.2, 0.5),
+    "d": record(1.3, 0.6),
+}
+
+
+def test_members_are_the_top_k_by_validation_mae_not_by_test():
+    assert select_members(EnsembleConfig(top_k=2), RECORDS) == ["a", "b"]
+    assert select_members(EnsembleConfig(top_k=3), RECORDS) == ["a", "b", "c"]
+    by_test = sorted(RECORDS, key=lambda name: RECORDS[name]["test"]["mae_degc"])
+    assert by_test[:2] == ["c", "d"]
+
+
+def test_selection_never_reads_the_test_split():
+    without_test = {name: {"val": rec["val"]} for name, rec in RECORDS.items()}
+    assert select_members(EnsembleConfig(top_k=2), without_test) == ["a", "b"]
+
+
+def test_ties_on_validation_mae_are_broken_by_name():
+    records = {"z": record(1.0, 1.0), "y": record(1.0, 9.0), "x": record(2.0, 0.1)}
+    assert select_members(EnsembleConfig(top_k=2), records) == ["y", "z"]
+
+
+def test_explicit_members_are_taken_as_given():
+    config = EnsembleConfig(members=("d", "a"))
+    assert select_members(config, RECORDS) == ["d", "a"]
+    with pytest.raises(PipelineError, match=r"ensemble.members: no metrics for \['e'\]"):
+        select_members(EnsembleConfig(members=("a", "e")), RECORDS)
+    with pytest.raises(
+        PipelineError, match="ensemble.top_k must be at most the 4 models evaluated"
+    ):
+        select_members(EnsembleConfig(top_k=5), RECORDS)
+
+
+def test_average_is_the_window_by_window_mean_of_the_members():
+    first = np.array([[1.0], [2.0], [3.0]], dtype=np.float32)
+    second = np.array([[3.0], [2.0], [0.0]], dtype=np.float32)
+    third = np.array([[2.0], [5.0], [0.3]], dtype=np.float32)
+    averaged = average_forecasts([first, second, third])
+    assert averaged.dtype == np.float64
+    assert averaged[:, 0] == pytest.approx([2.0, 3.0, 1.1])
+    with pytest.raises(ValueError, match="members forecast different windows"):
+        average_forecasts([first, second[:2]])
+
+
+def test_record_has_a_model_shape_and_adds_up_the_members():
+    scores = {"val": {"mae_degc": 0.9}, "test": {"mae_degc": 1.9}}
+    built = ensemble_record(["a", "c"], RECORDS, scores)
+    assert built["val"] == {"mae_degc": 0.9} and built["test"] == {"mae_degc": 1.9}
+    assert built["members"] == ["a", "c"]
+    assert built["member_val_mae_degc"] == {"a": 1.0, "c": 1.2}
+    assert (built["parameters"], built["epochs"], built["train_seconds"]) == (20, 6, 5.0)
+
+
+@pytest.mark.slow
+def test_ensemble_stage_averages_each_members_own_forecast(tmp_path):
+    """Three untrained models: a point model, one with its own step_rows, a sequence model."""
+    from jena_forecast.data.windows import assemble_inputs
+    from jena_forecast.evaluate import split_metrics
+    from jena_forecast.models.registry import build_model
+    from jena_forecast.training.fit import make_reproducible, model_window_spec
+
+    names = ("linear", "conv1d_gru", "seq2seq")
+    tiny = tiny_artifacts(tmp_path, names, ensemble={"top_k": 3})
+    config = tiny.config
+    assert config.models["conv1d_gru"].step_rows == 3
+    base_spec, scale = steps.window_spec(config, tiny.scaler)
+    data = np.load(tiny.normalized)
+    anchors = dict(np.load(tiny.anchors))
+    make_reproducible(0)
+    expected: dict[str, list[np.ndarray]] = {"val": [], "test": []}
+    for position, name in enumerate(names):
+        spec = config.models[name]
+        window = model_window_spec(base_spec, spec)
+        model = build_model(spec.builder, (window.timesteps, data.shape[1]), spec.builder_params)
+        model.save(tmp_path / f"{name}.keras")
+        write_json(tmp_path / f"{name}.json", record(1.0 + position, 0.0))
+        for split in expected:
+            raw = model.predict(assemble_inputs(data, anchors[split], window), verbose=0)
+            # A sequence model's 24 h forecast: its last timestep's last horizon.
+            expected[split].append(raw[:, -1, -1] if raw.ndim == 3 else raw[:, 0])
+    written = steps.ensemble(
+        config,
+        tiny.normalized,
+        tiny.scaler,
+        tiny.anchors,
+        tiny.table,
+        {name: tmp_path / f"{name}.json" for name in names},
+        {name: tmp_path / f"{name}.keras" for name in names},
+        tmp_path / "ensemble.json",
+        tmp_path / "ensemble.csv",
+    )
+    assert written == read_json(tmp_path / "ensemble.json")
+    assert written["members"] == list(names)
+    for split, forecasts in expected.items():
+        mean = np.mean(np.stack(forecasts).astype(np.float64), axis=0)
+        scores = split_metrics(mean, data, anchors[split], base_spec, scale)
+        assert written[split]["mae_norm"] == pytest.approx(scores["mae_norm"], abs=2e-6)
+        assert written[split]["naive_mae_degc"] == scores["naive_mae_degc"]
+        assert written[split]["windows"] == len(anchors[split])
+        # No single member scores what their mean does.
+        for forecast in forecasts:
+            alone = split_metrics(forecast, data, anchors[split], base_spec, scale)["mae_norm"]
+            assert alone != pytest.approx(written[split]["mae_norm"], abs=1e-4)
+    table = pd.read_csv(tmp_path / "ensemble.csv")
+    assert list(table.columns) == ["timestamp", "actual_degc", "predicted_degc", "naive_degc"]
+    assert len(table) == len(anchors["test"])  # the tiny test split is shorter than two weeks
+    target_mean, _ = column_stats(read_json(tiny.scaler), "T (degC)", "scaler.json")
+    mean_test = np.mean(np.stack(expected["test"]).astype(np.float64), axis=0)
+    assert table["predicted_degc"].to_numpy() == pytest.approx(
+        mean_test * scale + target_mean, abs=2e-4
+    )

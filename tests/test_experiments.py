@@ -1,0 +1,147 @@
+"""`dvc exp run` and the experiments queue on the tiny project: params in, metrics out, as the README says."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dvc_project import PROJECT_ROOT, run, stages_run
+
+pytestmark = pytest.mark.slow
+
+# The ensemble picks its members from every model's metrics, so it runs again too.
+MODEL_STAGES = ["ensemble", "evaluate@dense", "leaderboard", "report", "train@dense"]
+QUEUE_TIMEOUT_SECONDS = 900  # two tiny experiments take about 3 minutes on 2 busy cores
+QUEUE_POLL_SECONDS = 5
+
+
+def experiments(project: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """`dvc exp show --json`: the data of HEAD and of each of its experiments, by name."""
+    head = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
+    baseline = next(row for row in shown if row["rev"] == head)
+    named = {exp["name"]: exp["revs"][0] for exp in baseline["experiments"] or []}
+    return baseline["data"], named
+
+
+def dense_metrics(data: dict[str, Any]) -> dict[str, Any]:
+    return data["metrics"]["metrics/models/dense.json"]["data"]
+
+
+def dense_units(data: dict[str, Any]) -> int:
+    return data["params"]["params.yaml"]["data"]["models"]["dense"]["units"]
+
+
+def test_exp_run_reruns_only_the_changed_model_and_exp_show_reports_its_metrics(project_copy):
+    project = project_copy
+    ran = run(["dvc", "exp", "run", "-S", "models.dense.units=8", "-n", "dense-8"], project)
+    assert sorted(stages_run(ran.stdout)) == MODEL_STAGES
+    assert "Ran experiment(s): dense-8" in ran.stdout
+
+    baseline, named = experiments(project)
+    assert set(named) == {"dense-8"}
+    experiment = named["dense-8"]["data"]
+    assert (dense_units(baseline), dense_units(experiment)) == (32, 8)
+    workspace = json.loads((project / "metrics" / "models" / "dense.json").read_text())
+    assert dense_metrics(experiment) == workspace  # what the stage wrote is what exp show reports
+    assert dense_metrics(experiment)["parameters"] < dense_metrics(baseline)["parameters"]
+    assert (
+        dense_metrics(experiment)["val"]["mae_degc"] != dense_metrics(baseline)["val"]["mae_degc"]
+    )
+    # Models whose params did not change keep their metrics.
+    for path in ("metrics/models/gru.json", "metrics/models/naive.json"):
+        assert experiment["metrics"][path] == baseline["metrics"][path]
+
+
+def queue_rows(project: Path) -> dict[str, str]:
+    """Experiment name -> status (Queued, Running, Success, Failed, ...) from `dvc queue status`."""
+    status = run(["dvc", "queue", "status"], project).stdout
+    return dict(re.findall(r"^[0-9a-f]{7}\s+(\S+)\s+.*?\s(\w+)\s*$", status, flags=re.M))
+
+
+def wait_for_queue(project: Path, names: set[str], timeout_seconds: float) -> dict[str, str]:
+    """Poll `dvc queue status` until no experiment of ``names`` is queued or running."""
+    deadline = time.monotonic() + timeout_seconds
+    rows: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        rows = queue_rows(project)
+        if set(rows) >= names and not {rows[name] for name in names} & {"Queued", "Running"}:
+            return rows
+        time.sleep(QUEUE_POLL_SECONDS)
+    logs = "\n".join(
+        run(["dvc", "queue", "logs", name], project, check=False).stdout for name in names
+    )
+    raise AssertionError(
+        f"the experiments queue did not finish within {timeout_seconds:.0f} s: {rows}\n{logs}"
+    )
+
+
+def test_a_queued_sweep_runs_on_two_workers_and_every_experiment_has_metrics(project_copy):
+    project = project_copy
+    queued = run(
+        ["dvc", "exp", "run", "--queue", "-S", "models.dense.units=4,16", "-n", "dense"], project
+    )
+    assert "Queued experiment 'dense-1'" in queued.stdout
+    assert "Queued experiment 'dense-2'" in queued.stdout
+    names = {"dense-1", "dense-2"}
+    try:
+        run(["dvc", "queue", "start", "-j", "2"], project)
+        rows = wait_for_queue(project, names, QUEUE_TIMEOUT_SECONDS)
+    finally:
+        run(["dvc", "queue", "stop", "--kill"], project, check=False)
+    assert {name: rows[name] for name in names} == {"dense-1": "Success", "dense-2": "Success"}
+
+    for name in names:
+        log = run(["dvc", "queue", "logs", name], project).stdout
+        assert sorted(stages_run(log)) == MODEL_STAGES, log
+    baseline, named = experiments(project)
+    assert set(named) == names
+    units = {name: dense_units(named[name]["data"]) for name in names}
+    assert units == {"dense-1": 4, "dense-2": 16}
+    parameters = {name: dense_metrics(named[name]["data"])["parameters"] for name in names}
+    assert parameters["dense-1"] < parameters["dense-2"] < dense_metrics(baseline)["parameters"]
+    for name in names:
+        val = dense_metrics(named[name]["data"])["val"]
+        assert val["mae_degc"] > 0 and val["windows"] == dense_metrics(baseline)["val"]["windows"]
+    # The workspace is untouched: queued experiments run in their own copies.
+    assert run(["git", "status", "--porcelain"], project).stdout == ""
+    assert dense_units(baseline) == 32
+
+
+# README sections whose `dvc exp run` lines change only params the tiny project has (the
+# Performance section's name models it leaves out).
+README_EXPERIMENT_SECTIONS = ("## Experiments", "## Protocols, features and classical baselines")
+
+
+def readme_experiment_commands() -> list[str]:
+    """The `dvc exp run` lines of the README's experiment sections, comments removed."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    sections = []
+    for title in README_EXPERIMENT_SECTIONS:
+        start = readme.index(f"\n{title}\n")
+        end = readme.find("\n## ", start + 1)
+        sections.append(readme[start : end if end >= 0 else len(readme)])
+    blocks = re.findall(r"```sh\n(.*?)```", "".join(sections), flags=re.S)
+    lines = [re.sub(r"\s+#\s.*$", "", line) for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line.startswith("dvc exp run ")]
+
+
+def test_the_readme_experiment_commands_are_accepted_by_dvc(project_copy):
+    commands = readme_experiment_commands()
+    assert len(commands) >= 5 and any("," in command for command in commands)
+    for command in commands:
+        words = shlex.split(command)
+        if (
+            "--queue" not in words
+        ):  # queue it instead of running it: the params are applied the same way
+            words.insert(3, "--queue")
+        queued = run(words, project_copy, check=False)
+        assert queued.returncode == 0 and "Queued experiment" in queued.stdout, (
+            f"{command}\n{queued.stdout}\n{queued.stderr}"
+        )
+    run(["dvc", "queue", "remove", "--queued"], project_copy)

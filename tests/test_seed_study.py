@@ -1,0 +1,155 @@
+"""The seed study: each seed's scores, their mean and sample standard deviation, reproducibly."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import tiny_artifacts
+
+from jena_forecast import steps
+from jena_forecast.atomic import read_json
+from jena_forecast.errors import PipelineError
+from jena_forecast.seed_study import mean_and_std, seed_study_record
+
+
+def test_mean_and_sample_standard_deviation():
+    mean, std = mean_and_std([1.0, 2.0, 3.0, 4.0])
+    assert mean == 2.5
+    assert std == pytest.approx(math.sqrt(5 / 3))  # ddof=1: the sum of squares over n - 1
+    assert std == pytest.approx(np.std([1.0, 2.0, 3.0, 4.0], ddof=1))
+    assert mean_and_std([2.0, 2.0, 2.0]) == (2.0, 0.0)
+    with pytest.raises(ValueError, match="at least 2 values, got 1"):
+        mean_and_std([1.0])
+
+
+def run(val_mae: float, test_mae: float, naive: float = 2.0) -> dict:
+    def split(mae: float) -> dict:
+        return {
+            "mae_degc": mae,
+            "mae_norm": mae / 4,
+            "naive_mae_degc": naive,
+            "naive_mae_norm": naive / 4,
+            "skill_vs_naive": round(1 - mae / naive, 6),
+            "windows": 100,
+        }
+
+    return {
+        "val": split(val_mae),
+        "test": split(test_mae),
+        "epochs": 5,
+        "best_epoch": 4,
+        "best_val_loss": 0.2,
+        "train_seconds": 1.5,
+        "parameters": 10,
+    }
+
+
+def test_record_holds_every_seed_and_the_mean_and_std_of_each_score():
+    record = seed_study_record({1: run(1.0, 1.2), 2: run(1.2, 1.5), 3: run(1.4, 1.2)})
+    assert record["seeds"] == [1, 2, 3]
+    assert record["val"] == {
+        "mae_degc_mean": 1.2,
+        "mae_degc_std": 0.2,
+        "skill_vs_naive_mean": 0.4,
+        "skill_vs_naive_std": 0.1,
+        "naive_mae_degc": 2.0,
+        "windows": 100,
+    }
+    assert record["test"]["mae_degc_mean"] == 1.3
+    assert record["test"]["mae_degc_std"] == pytest.approx(
+        np.std([1.2, 1.5, 1.2], ddof=1), abs=1e-6
+    )
+    assert record["runs"]["seed_2"] == {
+        "val": {"mae_degc": 1.2, "skill_vs_naive": 0.4},
+        "test": {"mae_degc": 1.5, "skill_vs_naive": 0.25},
+        "epochs": 5,
+        "best_epoch": 4,
+        "train_seconds": 1.5,
+    }
+
+
+@pytest.mark.slow
+def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
+    tmp_path, monkeypatch
+):
+    import jena_forecast.training.fit as fit
+
+    seeds = [5, 1337, 9]
+    tiny = tiny_artifacts(
+        tmp_path, ("linear",), seed=1337, seed_study={"models": ["linear"], "seeds": seeds}
+    )
+    paths = (tiny.normalized, tiny.scaler, tiny.anchors)
+    first = steps.seed_study(tiny.config, "linear", *paths, tmp_path / "first.json")
+    assert first == read_json(tmp_path / "first.json") and first["seeds"] == seeds
+    maes = [first["runs"][f"seed_{seed}"]["val"]["mae_degc"] for seed in seeds]
+    assert len(set(maes)) == 3  # the seeds do change the run
+    assert first["val"]["mae_degc_mean"] == pytest.approx(np.mean(maes), abs=1e-6)
+    assert first["val"]["mae_degc_std"] == pytest.approx(np.std(maes, ddof=1), abs=1e-6)
+
+    # The project's own seed gives exactly what train@linear and evaluate@linear give.
+    steps.train(
+        tiny.config,
+        "linear",
+        *paths,
+        tmp_path / "linear.keras",
+        tmp_path / "linear.train.json",
+        tmp_path / "dvclive",
+    )
+    evaluated = steps.evaluate(
+        tiny.config,
+        "linear",
+        *paths,
+        tmp_path / "linear.keras",
+        tmp_path / "linear.train.json",
+        tmp_path / "linear.json",
+        tmp_path / "horizons.tsv",
+        tiny.table,
+        tmp_path / "predictions.csv",
+    )
+    for split in ("val", "test"):
+        assert first["runs"]["seed_1337"][split]["mae_degc"] == evaluated[split]["mae_degc"]
+
+    # Killed while training the second seed: a rerun keeps the first seed's scores.
+    trained_seeds: list[int] = []
+    train_model = fit.train_model
+
+    def killed_at_second_seed(spec, seed, *args, **kwargs):
+        if seed == seeds[1]:
+            raise KeyboardInterrupt
+        trained_seeds.append(seed)
+        return train_model(spec, seed, *args, **kwargs)
+
+    monkeypatch.setattr(fit, "train_model", killed_at_second_seed)
+    checkpoints = tmp_path / "checkpoints"
+    with pytest.raises(KeyboardInterrupt):
+        steps.seed_study(tiny.config, "linear", *paths, tmp_path / "second.json", checkpoints)
+    assert (checkpoints / f"seed-{seeds[0]}.json").is_file()
+    assert not (tmp_path / "second.json").exists()
+
+    def counted(spec, seed, *args, **kwargs):
+        trained_seeds.append(seed)
+        return train_model(spec, seed, *args, **kwargs)
+
+    monkeypatch.setattr(fit, "train_model", counted)
+    second = steps.seed_study(tiny.config, "linear", *paths, tmp_path / "second.json", checkpoints)
+    assert trained_seeds == seeds  # the first seed once, before the kill
+    assert not checkpoints.exists()
+
+    def scores(record: dict) -> dict:
+        runs = {
+            key: {k: v for k, v in run.items() if k != "train_seconds"}
+            for key, run in record["runs"].items()
+        }
+        return {**record, "runs": runs}
+
+    assert scores(second) == scores(first)
+
+
+def test_only_a_model_of_the_study_is_studied(tmp_path):
+    tiny = tiny_artifacts(tmp_path, ("linear", "dense"))
+    with pytest.raises(PipelineError, match="model 'dense' is not in seed_study.models"):
+        steps.seed_study(
+            tiny.config, "dense", tiny.normalized, tiny.scaler, tiny.anchors, tmp_path / "x.json"
+        )
