@@ -20,13 +20,18 @@ DVC_FILES = [".dvc/config", ".dvc/plots"]
 TINY_MODELS = ("linear", "dense", "gru", "conv1d_gru", "seq2seq")
 
 
-def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` in ``cwd`` with this interpreter's environment first on PATH."""
-    env = {
+def environment(cwd: Path) -> dict[str, str]:
+    """The environment of commands run in project ``cwd``: this interpreter's bin first on PATH."""
+    return {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "PYTHONPATH": str(cwd / "src"),
     }
+
+
+def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in ``cwd`` with this interpreter's environment first on PATH."""
+    env = environment(cwd)
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
