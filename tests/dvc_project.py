@@ -25,13 +25,18 @@ SEED_STUDY_SEEDS = (7, PROJECT_SEED, 11)
 TINY_CLASSICAL = ("ridge", "hist_gbr")
 
 
-def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` in ``cwd`` with this interpreter's environment first on PATH."""
-    env = {
+def environment(cwd: Path) -> dict[str, str]:
+    """The environment of commands run in project ``cwd``: this interpreter's bin first on PATH."""
+    return {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "PYTHONPATH": str(cwd / "src"),
     }
+
+
+def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in ``cwd`` with this interpreter's environment first on PATH."""
+    env = environment(cwd)
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")

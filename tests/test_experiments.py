@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dvc_project import PROJECT_ROOT, run, stages_run
+from dvc_project import PROJECT_ROOT, environment, run, stages_run
 
 pytestmark = pytest.mark.slow
 
 # The ensemble picks its members from every model's metrics, so it runs again too.
 MODEL_STAGES = ["ensemble", "evaluate@dense", "leaderboard", "report", "train@dense"]
-QUEUE_TIMEOUT_SECONDS = 900  # two tiny experiments take about 3 minutes on 2 busy cores
+QUEUE_TIMEOUT_SECONDS = (
+    1800  # two tiny experiments take 3 minutes on 2 cores, 30 on 2 overloaded ones
+)
 QUEUE_POLL_SECONDS = 5
 
 
@@ -81,6 +84,25 @@ def wait_for_queue(project: Path, names: set[str], timeout_seconds: float) -> di
     )
 
 
+def start_queue(project: Path, workers: int) -> None:
+    """`dvc queue start -j workers`, not waiting for the workers it leaves running.
+
+    The workers inherit the command's stdout and stderr: read through pipes, the call would only
+    return once the queue is empty, and a stuck queue would hang the test past any timeout.
+    """
+    log = project.parent / "queue-start.log"
+    with log.open("w") as output:
+        started = subprocess.run(
+            ["dvc", "queue", "start", "-j", str(workers)],
+            cwd=project,
+            env=environment(project),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+        )
+    assert started.returncode == 0, log.read_text()
+
+
 def test_a_queued_sweep_runs_on_two_workers_and_every_experiment_has_metrics(project_copy):
     project = project_copy
     queued = run(
@@ -90,7 +112,7 @@ def test_a_queued_sweep_runs_on_two_workers_and_every_experiment_has_metrics(pro
     assert "Queued experiment 'dense-2'" in queued.stdout
     names = {"dense-1", "dense-2"}
     try:
-        run(["dvc", "queue", "start", "-j", "2"], project)
+        start_queue(project, workers=2)
         rows = wait_for_queue(project, names, QUEUE_TIMEOUT_SECONDS)
     finally:
         run(["dvc", "queue", "stop", "--kill"], project, check=False)
