@@ -103,6 +103,15 @@ class PeakRss:
         return self.peak - self.start
 
 
+def machine_load() -> str:
+    """CPUs and load averages: the wall-clock figures mean little on a machine busy with other work."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return f"{os.cpu_count()} CPUs"
+    return f"{os.cpu_count()} CPUs, load average {one:.1f} (1 min), {five:.1f} (5 min)"
+
+
 def mib(count_bytes: float | None) -> str:
     return "n/a" if count_bytes is None else f"{count_bytes / 2**20:,.1f}"
 

@@ -30,7 +30,14 @@ from typing import Any
 
 import numpy as np
 import yaml
-from common import PROJECT_ROOT, add_input_arguments, input_label, load_array, print_table
+from common import (
+    PROJECT_ROOT,
+    add_input_arguments,
+    input_label,
+    load_array,
+    machine_load,
+    print_table,
+)
 
 WARMUP_STEPS = 3
 DEFAULT_MODELS = "linear,dense,gru,conv1d"
@@ -50,12 +57,22 @@ def apply_overrides(raw: dict[str, Any], assignments: list[str]) -> dict[str, An
     return raw
 
 
-def timed_fit(model: Any, dataset: Any, steps: int) -> float:
-    """Seconds for ``steps`` training steps, after the train function has been traced."""
+class Clock:
+    """Wall seconds and CPU seconds (this process, all its threads) since it was made."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def elapsed(self) -> dict[str, float]:
+        return {"wall": time.perf_counter() - self.wall, "cpu": time.process_time() - self.cpu}
+
+
+def timed_fit(model: Any, dataset: Any, steps: int) -> dict[str, float]:
+    """Wall and CPU seconds for ``steps`` training steps, after the train function is traced."""
     model.fit(dataset, epochs=1, steps_per_epoch=WARMUP_STEPS, shuffle=False, verbose=0)
-    started = time.perf_counter()
+    clock = Clock()
     model.fit(dataset, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
-    return time.perf_counter() - started
+    return clock.elapsed()
 
 
 def bench_model(
@@ -127,16 +144,16 @@ def bench_model(
         result["keras_ts"] = timed_fit(model, keras_ts, args.steps)
         iterator = iter(keras_ts)
         next(iterator)
-        started = time.perf_counter()
+        clock = Clock()
         for _ in range(args.steps):
             next(iterator)
-        result["keras_ts_assemble"] = time.perf_counter() - started
+        result["keras_ts_assemble"] = clock.elapsed()
 
     batches = project_batches(args.steps)
-    started = time.perf_counter()
+    clock = Clock()
     for item in range(args.steps):
         _ = batches[item]
-    result["assemble"] = time.perf_counter() - started
+    result["assemble"] = clock.elapsed()
     result["batch_size"] = batch_size
     return result
 
@@ -173,36 +190,14 @@ def main(argv: list[str]) -> None:
         f"{args.delay}; {args.steps} timed steps per run after {WARMUP_STEPS} warm-up"
         + (f"; overrides: {', '.join(args.set)}" if args.set else "")
     )
-    print()
-    rows = []
+    print(f"machine before: {machine_load()}")
+    results = []
     for name in names:
-        result = bench_model(name, config, data, args)
-        samples = args.steps * result["batch_size"]
-
-        def rate(seconds: float | None, samples: int = samples) -> str:
-            return "n/a" if seconds is None else f"{samples / seconds:,.0f}"
-
-        def per_step_ms(seconds: float | None) -> str:
-            return "n/a" if seconds is None else f"{1000 * seconds / args.steps:.1f}"
-
-        keras_ts = result["keras_ts"]
-        rows.append(
-            [
-                name,
-                f"{result['parameters']:,}",
-                rate(result["project"]),
-                rate(keras_ts),
-                "n/a" if keras_ts is None else f"{keras_ts / result['project']:.2f}x",
-                rate(result["compute"]),
-                per_step_ms(result["assemble"]),
-                per_step_ms(result.get("keras_ts_assemble")),
-                per_step_ms(result["compute"]),
-                per_step_ms(result["project"]),
-                f"{result['assemble'] / result['project']:.0%}",
-                "yes" if result["assemble"] >= result["compute"] else "no",
-            ]
-        )
+        results.append(bench_model(name, config, data, args))
         print(f"  {name}: done", file=sys.stderr, flush=True)
+    print(f"machine after:  {machine_load()}")
+    print()
+    print("wall clock")
     print_table(
         [
             "model",
@@ -218,12 +213,67 @@ def main(argv: list[str]) -> None:
             "input share",
             "input-bound",
         ],
-        rows,
+        [table_row(result, "wall", args.steps, with_bottleneck=True) for result in results],
     )
     print(
         "(speed-up: keras_ts fit time / project fit time; input share: assemble / project fit "
         "per step; input-bound: assembling a batch takes longer than the train step alone)"
     )
+    print()
+    print("CPU time of this process, all threads (steadier than the wall clock on a busy machine)")
+    print_table(
+        [
+            "model",
+            "params",
+            "project samples/CPU-s",
+            "keras_ts samples/CPU-s",
+            "project saving",
+            "compute-only samples/CPU-s",
+            "assemble CPU ms/batch",
+            "keras_ts batch CPU ms",
+            "train step CPU ms",
+            "project fit CPU ms/step",
+            "input share of CPU",
+        ],
+        [table_row(result, "cpu", args.steps, with_bottleneck=False) for result in results],
+    )
+    print("(saving: keras_ts CPU time / project CPU time for the same training steps)")
+
+
+def table_row(result: dict[str, Any], clock: str, steps: int, with_bottleneck: bool) -> list[str]:
+    """One model's row from its ``wall`` or ``cpu`` seconds."""
+    samples = steps * result["batch_size"]
+
+    def seconds(key: str) -> float | None:
+        measured = result.get(key)
+        return None if measured is None else measured[clock]
+
+    def rate(key: str) -> str:
+        value = seconds(key)
+        return "n/a" if value is None else f"{samples / value:,.0f}"
+
+    def per_step_ms(key: str) -> str:
+        value = seconds(key)
+        return "n/a" if value is None else f"{1000 * value / steps:.1f}"
+
+    keras_ts, project = seconds("keras_ts"), seconds("project")
+    assert project is not None
+    row = [
+        result["model"],
+        f"{result['parameters']:,}",
+        rate("project"),
+        rate("keras_ts"),
+        "n/a" if keras_ts is None else f"{keras_ts / project:.2f}x",
+        rate("compute"),
+        per_step_ms("assemble"),
+        per_step_ms("keras_ts_assemble"),
+        per_step_ms("compute"),
+        per_step_ms("project"),
+        f"{result['assemble'][clock] / project:.0%}",
+    ]
+    if with_bottleneck:
+        row.append("yes" if result["assemble"][clock] >= result["compute"][clock] else "no")
+    return row
 
 
 if __name__ == "__main__":

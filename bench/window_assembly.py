@@ -43,6 +43,7 @@ from common import (
     add_input_arguments,
     input_label,
     load_array,
+    machine_load,
     mib,
     print_table,
     train_end_row,
@@ -171,10 +172,10 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
         next_batch = batch_source(args.worker, data, args, batches + WARMUP_BATCHES)
         for _ in range(WARMUP_BATCHES):
             batch = next_batch()
-        warm = time.perf_counter()
+        warm, warm_cpu = time.perf_counter(), time.process_time()
         for _ in range(batches):
             batch = next_batch()
-        done = time.perf_counter()
+        done, done_cpu = time.perf_counter(), time.process_time()
     shape = describe(batch)
     del batch, next_batch
     tracemalloc.start()
@@ -188,6 +189,7 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
         "windows": len(training_anchors(data, args)),
         "batches": batches,
         "samples_per_second": batches * args.batch_size / (done - warm),
+        "samples_per_cpu_second": batches * args.batch_size / (done_cpu - warm_cpu),
         "setup_seconds": warm - started,
         "rss_delta_bytes": rss.delta,
         "tracemalloc_peak_bytes": traced_peak,
@@ -231,21 +233,24 @@ def main(argv: list[str]) -> None:
         f"windows: lookback {args.lookback}, step {args.step}, delay {args.delay}; "
         f"batch {args.batch_size}; {args.batches} timed batches after {WARMUP_BATCHES} warm-up"
     )
-    print()
+    print(f"machine before: {machine_load()}")
     results = [run_in_fresh_interpreter(argv, method) for method in methods]
+    print(f"machine after:  {machine_load()}")
+    print()
     reference = next((r for r in results if r["method"] == "project"), None)
+
+    def ratio(result: dict[str, Any], key: str) -> str:
+        return f"{result[key] / reference[key]:.2f}x" if reference else "n/a"
+
     rows = []
     for result in results:
-        ratio = (
-            f"{result['samples_per_second'] / reference['samples_per_second']:.2f}x"
-            if reference
-            else "n/a"
-        )
         rows.append(
             [
                 result["method"],
                 f"{result['samples_per_second']:,.0f}",
-                ratio,
+                ratio(result, "samples_per_second"),
+                f"{result['samples_per_cpu_second']:,.0f}",
+                ratio(result, "samples_per_cpu_second"),
                 f"{result['setup_seconds']:.2f}",
                 mib(result["rss_delta_bytes"]),
                 mib(result["tracemalloc_peak_bytes"]),
@@ -257,6 +262,8 @@ def main(argv: list[str]) -> None:
             "method",
             "samples/s",
             "vs project",
+            "samples/CPU-s",
+            "vs project",
             "setup+warm-up s",
             "peak RSS delta MiB",
             "tracemalloc peak MiB",
@@ -265,7 +272,9 @@ def main(argv: list[str]) -> None:
         rows,
     )
     print(
-        "(tracemalloc sees Python and NumPy allocations only; tf.data's own buffers show in RSS.)"
+        "(samples/s: wall clock; samples/CPU-s: per second of CPU time of the process, all its "
+        "threads, steadier on a busy machine. tracemalloc sees Python and NumPy allocations only; "
+        "tf.data's own buffers show in RSS.)"
     )
     if "project" not in methods:
         return
