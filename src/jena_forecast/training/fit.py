@@ -126,8 +126,9 @@ def epoch_loggers(
     epoch_log.rows = list(earlier or [])
     if log_dir is None:
         return epoch_log, [epoch_log]
-    from dvclive import Live
     from dvclive.keras import DVCLiveCallback
+
+    from dvclive import Live
 
     live = Live(dir=str(log_dir), dvcyaml=None, save_dvc_exp=False, report=None)
     for row in epoch_log.rows:  # the names DVCLiveCallback and EpochLog log under
