@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from jena_forecast.data.windows import WindowSpec, window_anchors
+
 HEADER = [
     "Date Time",
     "p (mbar)",
@@ -162,3 +164,18 @@ class SyntheticJenaNewer(SyntheticJena):
         body = "\r\n".join(self.lines()).encode("ascii")
         path.write_bytes(self.header_line() + b"\r\n" + body + b"\r\n")
         return path
+
+
+def tiny_training_inputs(
+    window: WindowSpec, rows: int = 500, train_rows: int = 300
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A SyntheticJena array standardized on its first ``train_rows`` rows, with train/val anchors."""
+    values = SyntheticJena(rows=rows).values()
+    head = values[:train_rows]
+    data = ((values - head.mean(0)) / head.std(0)).astype(np.float32)
+    valid = np.ones(len(data), dtype=bool)
+    return (
+        data,
+        window_anchors(valid, 0, train_rows, window),
+        window_anchors(valid, train_rows, rows, window),
+    )

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic import SyntheticJena
+from synthetic import tiny_training_inputs
 
 from jena_forecast.config import ModelSpec, TrainConfig
-from jena_forecast.data.windows import WindowSpec, window_anchors
+from jena_forecast.data.windows import WindowSpec
 from jena_forecast.models.params import GruParams
 from jena_forecast.training.fit import train_model
 from jena_forecast.training.resume import TrainingCheckpoint, fingerprint
@@ -23,10 +23,7 @@ class SimulatedKillError(Exception):
 
 
 def tiny_inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    values = SyntheticJena(rows=500).values()
-    data = ((values - values[:300].mean(0)) / values[:300].std(0)).astype(np.float32)
-    valid = np.ones(len(data), dtype=bool)
-    return data, window_anchors(valid, 0, 300, WINDOW), window_anchors(valid, 300, 500, WINDOW)
+    return tiny_training_inputs(WINDOW)
 
 
 def gru_spec(**train: object) -> ModelSpec:
