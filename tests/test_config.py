@@ -225,7 +225,7 @@ def test_timestamp_format_accepts_auto_and_strftime():
 
 def test_seed_study_and_ensemble_defaults():
     config = load_params(PROJECT_PARAMS)
-    assert config.seed_study.models == ("gru_dropout",)
+    assert config.seed_study.models == ("seq2seq",)
     assert config.seed_study.seeds == (1, 2, 3)
     assert (config.ensemble.top_k, config.ensemble.members) == (3, None)
 
@@ -308,7 +308,7 @@ def test_seed_study_and_ensemble_defaults_are_not_checked_against_other_models()
     del raw["seed_study"], raw["ensemble"]
     raw["models"] = {"gru": raw["models"]["gru"]}
     config = parse_params(raw)
-    assert (config.seed_study.models, config.ensemble.top_k) == (("gru_dropout",), 3)
+    assert (config.seed_study.models, config.ensemble.top_k) == (("seq2seq",), 3)
     raw["ensemble"] = {"top_k": 3}
     with pytest.raises(PipelineError, match="ensemble.top_k must be at most the number of models"):
         parse_params(raw)

@@ -243,7 +243,7 @@ class LrRangeTestConfig(_Frozen):
 class SeedStudyConfig(_Frozen):
     """Models retrained from several seeds, to report a mean and a standard deviation of their scores."""
 
-    models: tuple[str, ...] = ("gru_dropout",)
+    models: tuple[str, ...] = ("seq2seq",)
     seeds: tuple[StrictInt, ...] = (1, 2, 3)
 
     @field_validator("models")
