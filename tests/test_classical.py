@@ -118,7 +118,7 @@ def test_ridge_keeps_the_alpha_best_on_validation_and_never_sees_the_test_split(
     train_x, train_change = learnable(500)
     val_x, val_change = learnable(200, seed=1)
     fit = fit_ridge(RidgeParams(alphas=(1e6, 0.1, 10.0)), train_x, train_change, val_x, val_change)
-    assert fit.record == {"alpha": 0.1, "parameters": 5}
+    assert fit.record == {"alpha": 0.1, "parameters": 5, "seed_dependent": False}
     test_x, test_change = learnable(200, seed=2)
     forecast = fit.forecast(test_x, np.full(200, 3.0))
     assert forecast.shape == (200, 1)
@@ -151,6 +151,11 @@ def test_hist_gbr_is_seeded_and_early_stopped_on_training_windows_only():
         np.abs(test_change)
     )
     # Held-out windows whose change no feature explains stop the boosting at once.
+    assert first.record["seed_dependent"] is False
+    for seed in (1, 2, 3):
+        other = fit_hist_gbr(params, seed, x, change, anchors, span_rows=20)
+        assert other.record == first.record
+        np.testing.assert_array_equal(other.predict_change(test_x), first.predict_change(test_x))
     noise = change.copy()
     noise[480:] = np.random.default_rng(4).normal(size=120)
     assert fit_hist_gbr(params, 7, x, noise, anchors, span_rows=20).record["iterations"] <= 3
@@ -255,6 +260,18 @@ def test_classical_stage_scores_the_same_windows_as_the_naive_baseline(tmp_path,
     assert metrics["estimator"] == entry["estimator"]
     assert metrics["window_features"] == 2 + 5 + 2 * 3 * 2 + 4
     assert metrics["train_seconds"] >= 0
+    assert metrics["seed_dependent"] is False
+    assert list(metrics["intervals"]) == ["p80", "p90"]
+    for key, level in (("p80", 0.8), ("p90", 0.9)):
+        interval = metrics["intervals"][key]
+        assert interval["level"] == level
+        assert interval["half_width_degc"] > 0
+        assert interval["val_coverage"] >= level  # calibrated on val: at least the level there
+        assert 0.0 <= interval["test_coverage"] <= 1.0
+    assert (
+        metrics["intervals"]["p90"]["half_width_degc"]
+        >= metrics["intervals"]["p80"]["half_width_degc"]
+    )
     horizons = (tmp_path / "horizons.tsv").read_text().splitlines()
     assert horizons[0].split("\t") == [
         "horizon_hours",
@@ -281,4 +298,6 @@ def test_test_rows_change_no_fit_choice_and_no_validation_score(tmp_path):
     save_array(tmp_path / "normalized.npy", shuffled)
     after = steps.classical(config, "ridge", *args, *outs)
     assert after["val"] == before["val"] and after["alpha"] == before["alpha"]
+    for key, interval in before["intervals"].items():  # widths come from val alone
+        assert after["intervals"][key]["half_width_degc"] == interval["half_width_degc"]
     assert after["test"] != before["test"]

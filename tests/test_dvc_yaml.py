@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 from conftest import PROJECT_ROOT
 
@@ -84,3 +86,41 @@ def test_the_features_stage_sits_between_parse_and_normalize():
     assert stages["features"]["outs"] == ["data/interim/features.parquet"]
     assert "data/interim/features.parquet" in stages["normalize"]["deps"]
     assert "data/interim/jena.parquet" not in stages["normalize"]["deps"]
+
+
+def _deps(stage: dict) -> list[str]:
+    return (stage.get("do") or stage)["deps"]
+
+
+def _step_modules(entry_point: str) -> set[str]:
+    """The files of the step modules a stage's entry point calls, and what they import of steps."""
+    import inspect
+    import re
+
+    from jena_forecast import steps
+
+    source = (PROJECT_ROOT / entry_point).read_text(encoding="utf-8")
+    files = set()
+    for function in set(re.findall(r"\bsteps\.([a-z_]+)\(", source)):
+        module = inspect.getmodule(getattr(steps, function))
+        assert module is not None and module.__file__ is not None
+        files.add(module.__file__)
+        imported = re.findall(
+            r"^from jena_forecast\.steps\.([a-z_]+) import",
+            Path(module.__file__).read_text(encoding="utf-8"),
+            flags=re.M,
+        )
+        files.update(str(Path(module.__file__).with_name(f"{name}.py")) for name in imported)
+    return {str(Path(path).relative_to(PROJECT_ROOT)) for path in files}
+
+
+def test_every_stage_depends_on_the_step_code_it_runs():
+    """Editing a step's code reruns its stage (and only the stages that run it)."""
+    stages = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
+    for name, stage in stages.items():
+        command = (stage.get("do") or stage)["cmd"]
+        entry_point = command.split()[1]
+        expected = _step_modules(entry_point)
+        assert expected, f"{name}: {entry_point} calls no step"
+        missing = expected - set(_deps(stage))
+        assert not missing, f"stage {name} does not depend on {sorted(missing)}"

@@ -198,7 +198,13 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
     write_json(paths["gru"], {**record(1.5, 1.6), **data})
     table = steps.leaderboard(tmp_path / "naive.json", paths, tmp_path / "leaderboard.tsv")
     lines = (tmp_path / "leaderboard.tsv").read_text().splitlines()
-    assert lines[0].split("\t")[-2:] == ["protocol", "features"]
+    assert lines[0].split("\t")[-5:] == [
+        "protocol",
+        "features",
+        "interval_level",
+        "interval_half_width_degc",
+        "interval_test_coverage",
+    ]
     assert lines[1].split("\t") == [
         "1",
         "hist_gbr",
@@ -216,6 +222,9 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
         "1.5",
         "dlwp2 lookback=1440 step=6 delay=144",
         "none",
+        "",
+        "",
+        "",
     ]
     assert set(table["protocol"]) == {data["protocol"]} and set(table["features"]) == {"none"}
     reread = steps.read_tsv(tmp_path / "leaderboard.tsv")
@@ -262,3 +271,24 @@ def test_a_classical_model_a_seed_study_and_the_ensemble_share_one_table(tmp_pat
     assert (
         "| 3 | gru | 1.600 | 1.700 | +20.0% | +15.0% | 1.620 ± 0.040 | 1.720 ± 0.060 |" in markdown
     )
+
+
+def test_a_seed_free_classical_fit_has_its_run_as_the_mean_and_the_widest_interval_shows(tmp_path):
+    intervals = {
+        "p80": {"level": 0.8, "half_width_degc": 2.0, "val_coverage": 0.8, "test_coverage": 0.78},
+        "p90": {"level": 0.9, "half_width_degc": 3.0, "val_coverage": 0.9, "test_coverage": 0.87},
+    }
+    ridge = {**record(1.4, 1.5), "seed_dependent": False, "intervals": intervals}
+    seeded = {**record(1.3, 1.45), "seed_dependent": True}
+    paths = {"ridge": tmp_path / "ridge.json", "hist_gbr": tmp_path / "hist_gbr.json"}
+    write_json(tmp_path / "naive.json", NAIVE)
+    write_json(paths["ridge"], ridge)
+    write_json(paths["hist_gbr"], seeded)
+    table = steps.leaderboard(tmp_path / "naive.json", paths, tmp_path / "leaderboard.tsv")
+    row = table.set_index("model").loc["ridge"]
+    assert (row["test_mae_degc_mean"], row["test_mae_degc_std"], row["seeds"]) == (1.5, 0.0, 0)
+    assert (row["val_mae_degc_mean"], row["val_mae_degc_std"]) == (1.4, 0.0)
+    assert (row["interval_level"], row["interval_half_width_degc"]) == (0.9, 3.0)
+    assert row["interval_test_coverage"] == 0.87
+    boosted = table.set_index("model").loc["hist_gbr"]  # seeded and not studied: no mean
+    assert pd.isna(boosted["test_mae_degc_mean"]) and pd.isna(boosted["interval_level"])

@@ -282,6 +282,23 @@ class EnsembleConfig(_Frozen):
         return members
 
 
+class IntervalsConfig(_Frozen):
+    """Prediction intervals: the coverage levels to calibrate on the validation split."""
+
+    levels: tuple[float, ...] = (0.8, 0.9)
+
+    @field_validator("levels")
+    @classmethod
+    def _distinct_fractions(cls, levels: tuple[float, ...]) -> tuple[float, ...]:
+        if not levels:
+            raise ValueError("must name at least one coverage level")
+        if any(not 0.0 < level < 1.0 for level in levels):
+            raise ValueError("every level must be a fraction strictly between 0 and 1")
+        if len(set(levels)) != len(levels):
+            raise ValueError("must not name a level twice")
+        return tuple(sorted(levels))
+
+
 class PipelineConfig(_Frozen):
     """Every param of the pipeline, validated."""
 
@@ -297,6 +314,7 @@ class PipelineConfig(_Frozen):
     lr_range_test: LrRangeTestConfig = LrRangeTestConfig()
     seed_study: SeedStudyConfig = SeedStudyConfig()
     ensemble: EnsembleConfig = EnsembleConfig()
+    intervals: IntervalsConfig = IntervalsConfig()
 
     def protocol(self) -> str:
         """Which windows a score belongs to: the split and the window geometry.
@@ -584,6 +602,7 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
         "lr_range_test": LrRangeTestConfig,
         "seed_study": SeedStudyConfig,
         "ensemble": EnsembleConfig,
+        "intervals": IntervalsConfig,
     }
     known = set(sections) | {"seed", "models", "classical"}
     for key in sorted(set(raw) - known):

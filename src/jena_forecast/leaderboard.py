@@ -15,6 +15,7 @@ SEED_COLUMNS = [
     "test_mae_degc_std",
     "seeds",
 ]
+INTERVAL_COLUMNS = ["interval_level", "interval_half_width_degc", "interval_test_coverage"]
 COLUMNS = [
     "rank",
     "model",
@@ -28,6 +29,7 @@ COLUMNS = [
     "train_seconds",
     "protocol",
     "features",
+    *INTERVAL_COLUMNS,
 ]
 
 
@@ -42,6 +44,31 @@ def _seed_columns(study: dict[str, Any] | None) -> dict[str, Any]:
         "test_mae_degc_mean": study["test"]["mae_degc_mean"],
         "test_mae_degc_std": study["test"]["mae_degc_std"],
         "seeds": len(study["seeds"]),
+    }
+
+
+def _seed_independent_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """A classical model whose fit no seed enters: every seed gives its single run, so the mean
+    is that run and the std 0 (``seeds`` stays 0: no study ran)."""
+    return {
+        "val_mae_degc_mean": record["val"]["mae_degc"],
+        "val_mae_degc_std": 0.0,
+        "test_mae_degc_mean": record["test"]["mae_degc"],
+        "test_mae_degc_std": 0.0,
+        "seeds": 0,
+    }
+
+
+def _interval_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """The widest prediction interval of a record: its level, half-width and test coverage."""
+    intervals = record.get("intervals") or {}
+    if not intervals:
+        return {column: np.nan for column in INTERVAL_COLUMNS}
+    widest = max(intervals.values(), key=lambda interval: interval["level"])
+    return {
+        "interval_level": widest["level"],
+        "interval_half_width_degc": widest["half_width_degc"],
+        "interval_test_coverage": widest["test_coverage"],
     }
 
 
@@ -64,7 +91,10 @@ def leaderboard(
     standard deviation of its MAE over the study's seeds. ``parameters`` and ``epochs`` are empty
     for a model without them (gradient boosting has neither); ``protocol`` (split and window
     geometry) and ``features`` (the features stage's switches) say which data each row was scored
-    on, empty for a record written before they were recorded.
+    on, empty for a record written before they were recorded. A classical model whose fit no
+    seed enters (``seed_dependent`` false) gets its single run as the mean over seeds and std 0.
+    The interval columns describe the widest conformal prediction interval of the record (empty
+    without one).
     """
     seed_studies = seed_studies or {}
     rows = [
@@ -80,6 +110,7 @@ def leaderboard(
             "train_seconds": 0.0,
             "protocol": naive.get("protocol", ""),
             "features": naive.get("features", ""),
+            **_interval_columns(naive),
         }
     ]
     for name, record in models.items():
@@ -90,12 +121,17 @@ def leaderboard(
                 "test_mae_degc": record["test"]["mae_degc"],
                 "val_skill_vs_naive": record["val"]["skill_vs_naive"],
                 "test_skill_vs_naive": record["test"]["skill_vs_naive"],
-                **_seed_columns(seed_studies.get(name)),
+                **(
+                    _seed_independent_columns(record)
+                    if record.get("seed_dependent") is False and name not in seed_studies
+                    else _seed_columns(seed_studies.get(name))
+                ),
                 "parameters": _optional_int(record, "parameters"),
                 "epochs": _optional_int(record, "epochs"),
                 "train_seconds": float(record["train_seconds"]),
                 "protocol": record.get("protocol", ""),
                 "features": record.get("features", ""),
+                **_interval_columns(record),
             }
         )
     table = pd.DataFrame(rows).sort_values(["val_mae_degc", "model"], kind="stable")

@@ -1,0 +1,27 @@
+"""Step features: the engineered input columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jena_forecast.atomic import atomic_path
+from jena_forecast.config import PipelineConfig
+from jena_forecast.data.features import add_features
+from jena_forecast.steps.common import read_table
+
+
+def features(config: PipelineConfig, table_path: Path, features_path: Path) -> dict[str, Any]:
+    """Add the engineered columns of ``features`` to the parsed table; with none, copy it unchanged."""
+    table = read_table(table_path)
+    result = add_features(table, config.features, config.windows.target_column, str(table_path))
+    with atomic_path(features_path) as tmp:
+        result.to_parquet(tmp, engine="pyarrow")
+    columns = [str(column) for column in result.columns]
+    before = {str(column) for column in table.columns}
+    return {
+        "features": config.features.describe(),
+        "columns": columns,
+        "added": [column for column in columns if column not in before],
+        "dropped": [str(column) for column in table.columns if str(column) not in set(columns)],
+    }

@@ -1,0 +1,30 @@
+"""Step normalize: split by time, scale with training statistics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jena_forecast.artifacts import save_array
+from jena_forecast.atomic import write_json
+from jena_forecast.config import PipelineConfig
+from jena_forecast.data.normalize import SPLIT_NAMES, normalize_table
+from jena_forecast.steps.common import read_table
+
+
+def normalize(
+    config: PipelineConfig, table_path: Path, array_path: Path, scaler_path: Path, split_path: Path
+) -> dict[str, Any]:
+    """Split by time, fit the scaler on the training rows, save the normalized array."""
+    table = read_table(table_path)
+    normalized, bounds, scaler_record = normalize_table(table, config.split, str(table_path))
+    save_array(array_path, normalized)
+    write_json(scaler_path, scaler_record)
+    split_record = {
+        **bounds.to_dict(),
+        "rows": len(table),
+        "first_timestamp": {name: str(table.index[bounds[name][0]]) for name in SPLIT_NAMES},
+        "last_timestamp": {name: str(table.index[bounds[name][1] - 1]) for name in SPLIT_NAMES},
+    }
+    write_json(split_path, split_record)
+    return split_record

@@ -1,0 +1,48 @@
+"""Step seeds: one model retrained from several seeds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from jena_forecast.atomic import write_json
+from jena_forecast.config import PipelineConfig
+from jena_forecast.errors import PipelineError
+from jena_forecast.steps.common import load_windows, window_spec
+
+
+def seed_study(
+    config: PipelineConfig,
+    name: str,
+    array_path: Path,
+    scaler_path: Path,
+    anchors_path: Path,
+    metrics_path: Path,
+    checkpoint_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Retrain model ``name`` from every seed of ``seed_study.seeds``; save each seed's val/test
+    scores and their mean and sample standard deviation. No model file is kept.
+
+    With ``checkpoint_dir``, an interrupted study keeps the seeds it finished and resumes the one it
+    was training; the directory is removed once the metrics are written.
+    """
+    from jena_forecast.seed_study import seed_run, seed_study_record
+
+    if name not in config.seed_study.models:
+        raise PipelineError(
+            f"model {name!r} is not in seed_study.models. "
+            f"Expected one of: {', '.join(config.seed_study.models)}"
+        )
+    base_spec, scale = window_spec(config, scaler_path)
+    data, anchors = load_windows(array_path, anchors_path)
+    runs = {
+        seed: seed_run(config.model(name), seed, data, anchors, base_spec, scale, checkpoint_dir)
+        for seed in config.seed_study.seeds
+    }
+    record = seed_study_record(runs)
+    record.update(config.data_record())
+    write_json(metrics_path, record)
+    if checkpoint_dir is not None:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    return record

@@ -1,0 +1,43 @@
+"""Step windows: every valid window's anchor, per split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jena_forecast.artifacts import load_array, save_arrays
+from jena_forecast.atomic import read_json, write_json
+from jena_forecast.config import PipelineConfig
+from jena_forecast.data.normalize import SPLIT_NAMES, SplitBounds
+from jena_forecast.data.windows import split_anchors
+from jena_forecast.steps.common import window_spec
+
+
+def windows(
+    config: PipelineConfig,
+    array_path: Path,
+    scaler_path: Path,
+    split_path: Path,
+    anchors_path: Path,
+    summary_path: Path,
+) -> dict[str, Any]:
+    """Find every valid window of each split and save their anchors."""
+    spec, _ = window_spec(config, scaler_path)
+    data = load_array(array_path)
+    bounds = SplitBounds.from_dict(read_json(split_path))
+    valid_rows = ~np.isnan(data).any(axis=1)
+    anchors = split_anchors(valid_rows, {name: bounds[name] for name in SPLIT_NAMES}, spec)
+    save_arrays(anchors_path, anchors)
+    summary = {
+        "lookback_rows": spec.lookback_rows,
+        "step_rows": spec.step_rows,
+        "delay_rows": spec.delay_rows,
+        "timesteps": spec.timesteps,
+        "target_column": config.windows.target_column,
+        "features": int(data.shape[1]),
+        "windows": {name: int(len(anchors[name])) for name in SPLIT_NAMES},
+    }
+    write_json(summary_path, summary)
+    return summary
