@@ -1,6 +1,15 @@
 """DVC stage classical@<model>: fit one scikit-learn model of params classical, score it like the others."""
 
-from layout import ANCHORS, NORMALIZED, SCALER, TABLE, horizons, model_metrics, predictions
+from layout import (
+    ANCHORS,
+    NORMALIZED,
+    SCALER,
+    TABLE,
+    classical_forecasts,
+    horizons,
+    model_metrics,
+    predictions,
+)
 
 from jena_forecast import steps
 from jena_forecast.cli import model_argument, run_stage
@@ -19,6 +28,7 @@ def main() -> str:
         model_metrics(name),
         horizons(name),
         predictions(name),
+        classical_forecasts(name),
     )
     val, test = metrics["val"], metrics["test"]
     return (

@@ -1,4 +1,5 @@
-"""DVC stage ensemble: the mean 24 h forecast of the best models by validation MAE (or named ones)."""
+"""DVC stage ensemble: the mean 24 h forecast of the best models by validation MAE (or named ones),
+deep and classical."""
 
 from layout import (
     ANCHORS,
@@ -6,6 +7,7 @@ from layout import (
     NORMALIZED,
     SCALER,
     TABLE,
+    classical_forecasts,
     model_file,
     model_metrics,
     predictions,
@@ -19,16 +21,18 @@ from jena_forecast.ensemble import ENSEMBLE
 
 def main() -> str:
     config = load_params()
+    classical = list(config.classical) if config.ensemble.include_classical else []
     record = steps.ensemble(
         config,
         NORMALIZED,
         SCALER,
         ANCHORS,
         TABLE,
-        {name: model_metrics(name) for name in config.models},
+        {name: model_metrics(name) for name in [*config.models, *classical]},
         {name: model_file(name) for name in config.models},
         ENSEMBLE_METRICS,
         predictions(ENSEMBLE),
+        {name: classical_forecasts(name) for name in classical},
     )
     val, test = record["val"], record["test"]
     return (

@@ -63,6 +63,11 @@ def predictions(name: str) -> Path:
 ENSEMBLE_METRICS = Path("metrics/ensemble.json")
 
 
+def classical_forecasts(name: str) -> Path:
+    """A classical model's normalized 24 h forecasts of every val and test window, for the ensemble."""
+    return Path("data/forecasts") / f"{name}.npz"
+
+
 def seed_metrics(name: str) -> Path:
     """One model's seed study: each seed's val/test scores, their mean and standard deviation."""
     return Path("metrics/seeds") / f"{name}.json"

@@ -265,13 +265,13 @@ def test_seed_study_and_ensemble_defaults():
         (
             "ensemble",
             {"top_k": 99},
-            "ensemble.top_k must be at most the number of models (14). Received: ensemble.top_k=99",
+            "ensemble.top_k must be at most the number of candidate models (16). Received: ensemble.top_k=99",
         ),
         ("ensemble", {"members": ["gru", "gru"]}, "ensemble.members: must not name a model twice"),
         (
             "ensemble",
             {"members": ["gru", "naive"]},
-            "ensemble.members: 'naive' is not in models. Expected names of: linear, dense, ",
+            "ensemble.members: 'naive' is not in models or classical. Expected names of: linear, dense, ",
         ),
         ("ensemble", {"weights": [0.5, 0.5]}, "ensemble.weights: unknown param"),
     ],
@@ -309,8 +309,10 @@ def test_seed_study_and_ensemble_defaults_are_not_checked_against_other_models()
     raw["models"] = {"gru": raw["models"]["gru"]}
     config = parse_params(raw)
     assert (config.seed_study.models, config.ensemble.top_k) == (("seq2seq",), 3)
-    raw["ensemble"] = {"top_k": 3}
-    with pytest.raises(PipelineError, match="ensemble.top_k must be at most the number of models"):
+    raw["ensemble"] = {"top_k": 4}
+    with pytest.raises(
+        PipelineError, match="ensemble.top_k must be at most the number of candidate models"
+    ):
         parse_params(raw)
 
 
@@ -405,13 +407,29 @@ def test_a_classical_model_may_not_take_the_name_of_a_leaderboard_row(reserved):
         parse_params(raw)
 
 
-def test_ensemble_members_are_deep_models_only():
+def test_ensemble_members_are_classical_models_only_with_include_classical():
     raw = project_params()
     raw["ensemble"] = {"members": ["gru", "ridge"]}
+    assert parse_params(raw).ensemble.members == ("gru", "ridge")
+    raw["ensemble"] = {"members": ["gru", "ridge"], "include_classical": False}
     with pytest.raises(PipelineError) as caught:
         parse_params(raw)
-    assert "ensemble.members: 'ridge' is a classical model" in str(caught.value)
+    assert (
+        "ensemble.members: 'ridge' is a classical model and ensemble.include_classical is false"
+        in str(caught.value)
+    )
     assert str(caught.value).startswith("params.yaml: 1 invalid param(s):")
-    raw["ensemble"] = {"top_k": len(raw["models"]) + 1}
-    with pytest.raises(PipelineError, match="ensemble.top_k must be at most the number of models"):
+    raw["ensemble"] = {"members": ["gru", "nope"]}
+    with pytest.raises(PipelineError, match="'nope' is not in models or classical"):
+        parse_params(raw)
+    candidates = len(raw["models"]) + len(raw["classical"])
+    raw["ensemble"] = {"top_k": candidates}
+    assert parse_params(raw).ensemble.top_k == candidates
+    raw["ensemble"] = {"top_k": candidates + 1}
+    with pytest.raises(
+        PipelineError, match="ensemble.top_k must be at most the number of candidate models"
+    ):
+        parse_params(raw)
+    raw["ensemble"] = {"top_k": len(raw["models"]) + 1, "include_classical": False}
+    with pytest.raises(PipelineError, match=rf"candidate models \({len(raw['models'])}\)"):
         parse_params(raw)

@@ -40,9 +40,13 @@ def test_classical_models_write_what_the_leaderboard_report_and_plots_read():
     classical = stages["classical"]
     assert classical["foreach"] == "${classical}"
     assert [next(iter(m)) for m in classical["do"]["metrics"]] == ["metrics/models/${key}.json"]
-    assert {next(iter(out)) for out in classical["do"]["outs"]} == {
-        next(iter(out)) for out in stages["evaluate"]["do"]["outs"]
+    outs = {out if isinstance(out, str) else next(iter(out)) for out in classical["do"]["outs"]}
+    assert outs == {next(iter(out)) for out in stages["evaluate"]["do"]["outs"]} | {
+        "data/forecasts/${key}.npz"
     }
+    # The ensemble reads the saved forecasts of its classical candidates.
+    assert "data/forecasts" in stages["ensemble"]["deps"]
+    assert "classical" in stages["ensemble"]["params"]
     assert "metrics/models" in stages["leaderboard"]["deps"]
     for stage in ("leaderboard", "report"):
         assert {"models", "classical"} <= set(stages[stage]["params"])

@@ -140,3 +140,59 @@ def test_ensemble_stage_averages_each_members_own_forecast(tmp_path):
     assert table["predicted_degc"].to_numpy() == pytest.approx(
         mean_test * scale + target_mean, abs=2e-4
     )
+
+
+def test_a_classical_member_brings_its_saved_forecasts(tmp_path):
+    """A point model predicts; a classical member's forecasts are read from its saved file."""
+    from jena_forecast.artifacts import save_arrays
+    from jena_forecast.data.windows import assemble_inputs
+    from jena_forecast.models.registry import build_model
+    from jena_forecast.training.fit import make_reproducible
+
+    tiny = tiny_artifacts(tmp_path, ("linear",), ensemble={"members": ["linear", "ridge"]})
+    config = tiny.config
+    base_spec, scale = steps.window_spec(config, tiny.scaler)
+    data = np.load(tiny.normalized)
+    anchors = dict(np.load(tiny.anchors))
+    make_reproducible(0)
+    spec = config.models["linear"]
+    model = build_model(spec.builder, (base_spec.timesteps, data.shape[1]), spec.builder_params)
+    model.save(tmp_path / "linear.keras")
+    saved = {split: np.full((len(anchors[split]), 1), 0.25) for split in ("val", "test")}
+    save_arrays(tmp_path / "ridge.npz", saved)
+    write_json(tmp_path / "linear.json", record(1.0, 1.0))
+    write_json(
+        tmp_path / "ridge.json",
+        {"val": {"mae_degc": 0.9}, "test": {"mae_degc": 0.8}, "train_seconds": 1.0},
+    )
+
+    def run() -> dict:
+        return steps.ensemble(
+            config,
+            tiny.normalized,
+            tiny.scaler,
+            tiny.anchors,
+            tiny.table,
+            {name: tmp_path / f"{name}.json" for name in ("linear", "ridge")},
+            {"linear": tmp_path / "linear.keras"},
+            tmp_path / "ensemble.json",
+            tmp_path / "ensemble.csv",
+            {"ridge": tmp_path / "ridge.npz"},
+        )
+
+    written = run()
+    assert written["members"] == ["linear", "ridge"]
+    assert (written["parameters"], written["epochs"]) == (10, 3)  # ridge adds none of either
+    from jena_forecast.evaluate import split_metrics
+
+    for split in ("val", "test"):
+        linear = model.predict(assemble_inputs(data, anchors[split], base_spec), verbose=0)
+        mean = (linear.astype(np.float64) + 0.25) / 2
+        expected = split_metrics(mean, data, anchors[split], base_spec, scale)
+        assert written[split]["mae_norm"] == pytest.approx(expected["mae_norm"], abs=2e-6)
+    assert set(written["intervals"]) == {"p80", "p90"}
+    save_arrays(tmp_path / "ridge.npz", {"val": saved["val"][:-1], "test": saved["test"]})
+    with pytest.raises(
+        PipelineError, match=r"ridge.npz: \d+ val forecasts for \d+ windows; rerun classical@ridge"
+    ):
+        run()

@@ -268,6 +268,7 @@ class EnsembleConfig(_Frozen):
 
     top_k: PositiveInt = 3
     members: tuple[str, ...] | None = None
+    include_classical: bool = True
 
     @field_validator("members", mode="before")
     @classmethod
@@ -563,6 +564,9 @@ def _check_study_names(
     problems: list[str],
 ) -> None:
     known = ", ".join(map(str, raw_models)) or "(none)"
+    candidates = dict(raw_models)
+    if isinstance(ensemble, EnsembleConfig) and ensemble.include_classical:
+        candidates.update(raw_classical)
     if isinstance(seed_study, SeedStudyConfig):
         for name in seed_study.models:
             if name not in raw_models:
@@ -571,18 +575,19 @@ def _check_study_names(
                 )
     if isinstance(ensemble, EnsembleConfig):
         for name in ensemble.members or ():
-            if name in raw_classical and name not in raw_models:
+            if name in raw_classical and name not in candidates:
                 problems.append(
-                    f"ensemble.members: {name!r} is a classical model; the ensemble averages "
-                    f"saved models of models only. Expected names of: {known}"
+                    f"ensemble.members: {name!r} is a classical model and "
+                    f"ensemble.include_classical is false. Expected names of: {known}"
                 )
-            elif name not in raw_models:
+            elif name not in candidates:
                 problems.append(
-                    f"ensemble.members: {name!r} is not in models. Expected names of: {known}"
+                    f"ensemble.members: {name!r} is not in models or classical. "
+                    f"Expected names of: {', '.join(map(str, candidates))}"
                 )
-        if ensemble.members is None and ensemble.top_k > len(raw_models):
+        if ensemble.members is None and ensemble.top_k > len(candidates):
             problems.append(
-                f"ensemble.top_k must be at most the number of models ({len(raw_models)}). "
+                f"ensemble.top_k must be at most the number of candidate models ({len(candidates)}). "
                 f"Received: ensemble.top_k={ensemble.top_k}"
             )
 

@@ -52,14 +52,16 @@ def ensemble_record(
     """The ensemble's metrics record, shaped like a model's: split scores, then its members.
 
     ``parameters``, ``epochs`` and ``train_seconds`` add up the members' (what the ensemble holds
-    and what it took to train); ``member_val_mae_degc`` is the validation MAE each member was chosen by.
+    and what it took to train; a classical member without parameters or epochs adds 0); ``member_val_mae_degc`` is the validation MAE each member was chosen by.
     """
     return {
         **split_scores,
         "members": members,
         "member_val_mae_degc": {name: member_records[name]["val"]["mae_degc"] for name in members},
-        "parameters": int(sum(int(member_records[name]["parameters"]) for name in members)),
-        "epochs": int(sum(int(member_records[name]["epochs"]) for name in members)),
+        "parameters": int(
+            sum(int(member_records[name].get("parameters") or 0) for name in members)
+        ),
+        "epochs": int(sum(int(member_records[name].get("epochs") or 0) for name in members)),
         "train_seconds": round(
             sum(float(member_records[name]["train_seconds"]) for name in members), 2
         ),

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jena_forecast.artifacts import save_arrays
 from jena_forecast.atomic import read_json, write_json, write_text
 from jena_forecast.config import PipelineConfig
 from jena_forecast.data.normalize import SPLIT_NAMES, column_stats
@@ -35,11 +36,14 @@ def classical(
     metrics_path: Path,
     horizons_path: Path,
     predictions_path: Path,
+    forecasts_path: Path | None = None,
 ) -> dict[str, Any]:
     """Fit classical model ``name`` on the training windows, score it like a deep model.
 
     The same windows (anchors), targets and naive forecasts as every other model; the metrics file
     has the deep models' shape, with the estimator's own choices (``alpha``, ``iterations``) beside.
+    With ``forecasts_path``, the normalized 24 h forecasts of every val and test window are saved
+    there (arrays ``val`` and ``test``), for the ensemble.
     """
     from jena_forecast.classical.estimators import fit_classical
     from jena_forecast.classical.window_features import window_features
@@ -113,5 +117,7 @@ def classical(
             **config.data_record(),
         }
     )
+    if forecasts_path is not None:
+        save_arrays(forecasts_path, {split: forecasts[split] for split in ("val", "test")})
     write_json(metrics_path, metrics)
     return metrics

@@ -7,9 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from jena_forecast.artifacts import load_arrays
 from jena_forecast.atomic import read_json, write_json
 from jena_forecast.config import PipelineConfig
 from jena_forecast.data.normalize import column_stats
+from jena_forecast.data.windows import WindowSpec
+from jena_forecast.errors import PipelineError
 from jena_forecast.evaluate import delay_forecast, scores
 from jena_forecast.steps.common import (
     load_windows,
@@ -17,6 +20,34 @@ from jena_forecast.steps.common import (
     window_spec,
     write_forecasts,
 )
+
+
+def _member_forecasts(
+    name: str,
+    config: PipelineConfig,
+    model_paths: dict[str, Path],
+    forecast_paths: dict[str, Path],
+    data: np.ndarray,
+    anchors: dict[str, np.ndarray],
+    base_spec: WindowSpec,
+) -> dict[str, np.ndarray]:
+    """A member's normalized 24 h forecasts of the val and test windows, (windows, 1) each: a deep
+    model predicts them, a classical model's were saved by its stage."""
+    from jena_forecast.training.predict import load_model, predict_paths
+
+    if name in forecast_paths:
+        saved = load_arrays(forecast_paths[name], ("val", "test"))
+        for split, values in saved.items():
+            if len(values) != len(anchors[split]):
+                raise PipelineError(
+                    f"{forecast_paths[name]}: {len(values)} {split} forecasts for "
+                    f"{len(anchors[split])} windows; rerun classical@{name}"
+                )
+        return saved
+    paths = predict_paths(
+        load_model(model_paths[name]), config.model(name), data, anchors, base_spec
+    )
+    return {split: delay_forecast(member_paths) for split, member_paths in paths.items()}
 
 
 def ensemble(
@@ -29,16 +60,18 @@ def ensemble(
     model_paths: dict[str, Path],
     ensemble_path: Path,
     predictions_path: Path,
+    forecast_paths: dict[str, Path] | None = None,
 ) -> dict[str, Any]:
     """Average the 24 h forecasts of the ensemble's members; score it like a model.
 
     Members are ``ensemble.members``, or the ``ensemble.top_k`` models of ``metrics_paths`` with the
-    lowest validation MAE. Each member predicts with its own window sampling (``step_rows``) and
-    its forecast is read as the evaluate stage reads it (a sequence model's last path point).
+    lowest validation MAE. A deep member (``model_paths``) predicts with its own window sampling
+    (``step_rows``), its forecast read as the evaluate stage reads it (a sequence model's last path
+    point); a classical member's forecasts are read from ``forecast_paths``.
     """
     from jena_forecast.ensemble import average_forecasts, ensemble_record, select_members
-    from jena_forecast.training.predict import load_model, predict_paths
 
+    forecast_paths = forecast_paths or {}
     records = {name: read_json(path) for name, path in metrics_paths.items()}
     members = select_members(config.ensemble, records)
     base_spec, scale = window_spec(config, scaler_path)
@@ -46,11 +79,11 @@ def ensemble(
     data, anchors = load_windows(array_path, anchors_path)
     forecasts: dict[str, list[np.ndarray]] = {"val": [], "test": []}
     for name in members:
-        paths = predict_paths(
-            load_model(model_paths[name]), config.model(name), data, anchors, base_spec
+        member = _member_forecasts(
+            name, config, model_paths, forecast_paths, data, anchors, base_spec
         )
-        for split, member_paths in paths.items():
-            forecasts[split].append(delay_forecast(member_paths))
+        for split in forecasts:
+            forecasts[split].append(member[split])
     averaged = {split: average_forecasts(values) for split, values in forecasts.items()}
     record = ensemble_record(members, records, scores(averaged, data, anchors, base_spec, scale))
     record["intervals"] = prediction_intervals(config, averaged, data, anchors, base_spec, scale)
