@@ -216,6 +216,7 @@ class ModelSpec(_Frozen):
     builder_params: BuilderParams
     train: TrainConfig
     step_rows: PositiveInt | None = None
+    residual: bool = False
 
     @property
     def target_kind(self) -> str:
@@ -460,6 +461,10 @@ def _validate_model(
     builder = entries.pop("builder", name)
     overrides = entries.pop("train", None) or {}
     step_rows = entries.pop("step_rows", None)
+    residual = entries.pop("residual", False)
+    if not isinstance(residual, bool):
+        problems.append(f"{prefix}.residual: must be true or false. Received: {residual!r}")
+        return None
     if builder not in BUILDER_PARAMS:
         known = ", ".join(sorted(BUILDER_PARAMS))
         problems.append(
@@ -486,6 +491,7 @@ def _validate_model(
         builder_params=builder_params,  # type: ignore[arg-type]
         train=train,  # type: ignore[arg-type]
         step_rows=step_rows,
+        residual=residual,
     )
 
 

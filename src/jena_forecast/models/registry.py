@@ -10,6 +10,7 @@ import keras
 from jena_forecast.errors import PipelineError
 from jena_forecast.models import builders
 from jena_forecast.models.params import BUILDER_PARAMS, BuilderParams
+from jena_forecast.models.residual import with_residual
 
 Builder = Callable[[tuple[int, int], Any], keras.Model]
 
@@ -29,8 +30,17 @@ MODELS: dict[str, Builder] = {
 }
 
 
-def build_model(builder: str, input_shape: tuple[int, int], params: BuilderParams) -> keras.Model:
-    """Build an uncompiled model with ``builder`` for inputs of shape (timesteps, features)."""
+def build_model(
+    builder: str,
+    input_shape: tuple[int, int],
+    params: BuilderParams,
+    residual_target: int | None = None,
+) -> keras.Model:
+    """Build an uncompiled model with ``builder`` for inputs of shape (timesteps, features).
+
+    With ``residual_target`` (a column index), the model forecasts the change of that column and
+    its current value is added back (``jena_forecast.models.residual``).
+    """
     if builder not in MODELS:
         raise PipelineError(
             f"unknown model builder {builder!r}. Expected one of: {', '.join(MODELS)}"
@@ -40,4 +50,5 @@ def build_model(builder: str, input_shape: tuple[int, int], params: BuilderParam
         raise TypeError(
             f"builder {builder!r} takes {expected.__name__}, got {type(params).__name__}"
         )
-    return MODELS[builder](input_shape, params)
+    model = MODELS[builder](input_shape, params)
+    return model if residual_target is None else with_residual(model, residual_target)

@@ -201,7 +201,10 @@ def train_model(
         )
         if resumed is None:
             model = build_model(
-                spec.builder, (window_spec.timesteps, data.shape[1]), spec.builder_params
+                spec.builder,
+                (window_spec.timesteps, data.shape[1]),
+                spec.builder_params,
+                window_spec.target_index if spec.residual else None,
             )
             total_steps = train_batches.steps * config.epochs
             model.compile(

@@ -82,7 +82,12 @@ def learning_rate_range_test(
     """Run the range test on ``spec``'s model with its own optimizer, loss and batch size."""
     make_reproducible(seed)
     window_spec = model_window_spec(window_spec, spec)
-    model = build_model(spec.builder, (window_spec.timesteps, data.shape[1]), spec.builder_params)
+    model = build_model(
+        spec.builder,
+        (window_spec.timesteps, data.shape[1]),
+        spec.builder_params,
+        window_spec.target_index if spec.residual else None,
+    )
     model.compile(optimizer=make_optimizer(spec.train), loss=make_loss(spec.train))
     batches = ShuffledWindowBatches(
         data,
