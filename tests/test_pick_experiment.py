@@ -1,0 +1,76 @@
+"""tools/pick_experiment.py chooses on validation MAE and prints a test number for the winner only."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+
+import pytest
+from conftest import PROJECT_ROOT
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        "pick_experiment", PROJECT_ROOT / "tools" / "pick_experiment.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def revision(name: str, units: int, val: float, test: float) -> dict:
+    record = {
+        "val": {"mae_degc": val, "skill_vs_naive": 1 - val / 2.7},
+        "test": {"mae_degc": test, "naive_mae_degc": 2.6, "skill_vs_naive": 1 - test / 2.6},
+    }
+    return {
+        "rev": f"{name}0000000",
+        "name": name,
+        "data": {
+            "params": {"params.yaml": {"data": {"seed": 1, "models": {"s2s": {"units": units}}}}},
+            "metrics": {"metrics/models/s2s.json": {"data": record}},
+        },
+    }
+
+
+def exp_show() -> list[dict]:
+    base = revision("main", 32, 2.50, 2.50)
+    return [
+        {"rev": "workspace", "name": None, "data": base["data"], "experiments": None},
+        {
+            **base,
+            "experiments": [
+                {"revs": [revision("wide", 64, 2.40, 2.61)]},
+                # Better on test, worse on validation: must not win.
+                {"revs": [revision("lucky", 16, 2.45, 2.03)]},
+                {"revs": [{"rev": "f" * 40, "name": "failed", "data": {}}]},
+            ],
+        },
+    ]
+
+
+def test_the_winner_is_chosen_on_validation_and_only_its_test_score_is_shown(tmp_path, capsys):
+    tool = load_tool()
+    saved = tmp_path / "exp.json"
+    saved.write_text(json.dumps(exp_show()))
+    tool.main(["metrics/models/s2s.json", "--json-file", str(saved)])
+    printed = capsys.readouterr().out
+    ranking, verdict = printed.split("\n\n")
+    assert [line.split(" | ")[1] for line in ranking.splitlines()[1:]] == [
+        "wide",
+        "lucky",
+        "(baseline) main",
+    ]
+    assert "models.s2s.units=64" in ranking and "failed" not in printed
+    assert "chosen on validation MAE: wide" in verdict
+    assert "its test MAE: 2.610 degC (naive 2.600)" in verdict
+    assert "2.03" not in printed and "2.50 " not in printed  # no other test number appears
+
+
+def test_no_scores_is_an_error():
+    tool = load_tool()
+    with pytest.raises(SystemExit, match="no experiment has scores"):
+        tool.report(tool.candidates(exp_show(), ["metrics/models/other.json"]))
