@@ -292,3 +292,26 @@ def test_a_seed_free_classical_fit_has_its_run_as_the_mean_and_the_widest_interv
     assert row["interval_test_coverage"] == 0.87
     boosted = table.set_index("model").loc["hist_gbr"]  # seeded and not studied: no mean
     assert pd.isna(boosted["test_mae_degc_mean"]) and pd.isna(boosted["interval_level"])
+
+
+def test_report_headline_gives_the_best_models_seed_mean_and_skill_and_intervals(tmp_path):
+    intervals = {
+        "p90": {"level": 0.9, "half_width_degc": 3.0, "val_coverage": 0.9, "test_coverage": 0.87}
+    }
+    paths = {"gru": tmp_path / "gru.json", "ridge": tmp_path / "ridge.json"}
+    write_json(tmp_path / "naive.json", NAIVE)
+    write_json(paths["gru"], {**record(1.3, 1.6), "intervals": intervals})
+    write_json(paths["ridge"], {**record(1.4, 1.5), "seed_dependent": False})
+    write_json(tmp_path / "gru.seeds.json", study(1.35, 0.05, 1.65, 0.07))
+    table = steps.leaderboard(
+        tmp_path / "naive.json", paths, tmp_path / "lb.tsv", {"gru": tmp_path / "gru.seeds.json"}
+    )
+    markdown = report.summary_markdown(table, "gru", {})
+    naive_test = NAIVE["test"]["mae_degc"]
+    assert (
+        f"**gru**, test MAE 1.600 degC (skill vs naive +20.0%); over 3 seeds 1.650 ± 0.070 degC, "
+        f"skill {1 - 1.65 / naive_test:+.1%}." in markdown
+    )
+    assert "| 1.400 ± 0.000 | 1.500 ± 0.000 |" in markdown  # ridge: no seed enters its fit
+    assert "| 90%: ±3.00 (87.0% of test) |" in markdown
+    assert "single run ± 0" in markdown and "split conformal" in markdown

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from jena_forecast.atomic import atomic_path  # noqa: E402
 from jena_forecast.ensemble import ENSEMBLE  # noqa: E402
-from jena_forecast.leaderboard import NAIVE, SEED_COLUMNS  # noqa: E402
+from jena_forecast.leaderboard import INTERVAL_COLUMNS, NAIVE, SEED_COLUMNS  # noqa: E402
 
 LEADERBOARD_PNG = "leaderboard.png"
 FORECAST_PNG = "forecast.png"
@@ -81,18 +81,32 @@ def _shared(table: pd.DataFrame) -> dict[str, str]:
 
 
 def _has_seed_study(table: pd.DataFrame) -> bool:
-    return "seeds" in table.columns and bool((table["seeds"] > 0).any())
+    """Whether any row has a mean over seeds (a seed study, or a fit that no seed enters)."""
+    return "test_mae_degc_mean" in table.columns and bool(table["test_mae_degc_mean"].notna().any())
 
 
 def _mean_and_std(table: pd.DataFrame, split: str) -> pd.Series:
-    """``mean ± std`` of a split's MAE over the seeds, blank for a model without a seed study."""
+    """``mean ± std`` of a split's MAE over the seeds, blank for a model without one."""
     return pd.Series(
         [
-            f"{mean:.3f} ± {std:.3f}" if seeds > 0 else ""
-            for mean, std, seeds in zip(
-                table[f"{split}_mae_degc_mean"],
-                table[f"{split}_mae_degc_std"],
-                table["seeds"],
+            "" if pd.isna(mean) else f"{mean:.3f} ± {std:.3f}"
+            for mean, std in zip(
+                table[f"{split}_mae_degc_mean"], table[f"{split}_mae_degc_std"], strict=True
+            )
+        ],
+        index=table.index,
+    )
+
+
+def _interval_text(table: pd.DataFrame) -> pd.Series:
+    """``±w (p% of test)`` for the widest prediction interval of each row, blank without one."""
+    return pd.Series(
+        [
+            "" if pd.isna(level) else f"{level:.0%}: ±{half_width:.2f} ({coverage:.1%} of test)"
+            for level, half_width, coverage in zip(
+                table["interval_level"],
+                table["interval_half_width_degc"],
+                table["interval_test_coverage"],
                 strict=True,
             )
         ],
@@ -111,6 +125,11 @@ def _readable(table: pd.DataFrame) -> pd.DataFrame:
         shown.insert(at, "test_mae_degc_over_seeds", _mean_and_std(table, "test"))
         shown.insert(at, "val_mae_degc_over_seeds", _mean_and_std(table, "val"))
     shown = shown.drop(columns=seed_columns)
+    interval_columns = [column for column in INTERVAL_COLUMNS if column in shown.columns]
+    if interval_columns:
+        if table["interval_level"].notna().any():
+            shown["prediction_interval"] = _interval_text(table)
+        shown = shown.drop(columns=interval_columns)
     for column in ("val_mae_degc", "test_mae_degc"):
         shown[column] = shown[column].map(lambda value: f"{value:.3f}")
     for column in ("val_skill_vs_naive", "test_skill_vs_naive"):
@@ -119,6 +138,18 @@ def _readable(table: pd.DataFrame) -> pd.DataFrame:
         if column in shown.columns:
             shown[column] = shown[column].map(lambda value: "-" if pd.isna(value) else str(value))
     return shown
+
+
+def _over_seeds(table: pd.DataFrame, row: pd.Series) -> str:
+    """`; over N seeds ...` for a row with a seed study, else nothing."""
+    if "seeds" not in table.columns or not row["seeds"] > 0:
+        return ""
+    naive = table[table["model"] == NAIVE]["test_mae_degc"]
+    skill = f", skill {1 - row['test_mae_degc_mean'] / naive.iloc[0]:+.1%}" if len(naive) else ""
+    return (
+        f"; over {int(row['seeds'])} seeds {row['test_mae_degc_mean']:.3f} ± "
+        f"{row['test_mae_degc_std']:.3f} degC{skill}"
+    )
 
 
 def summary_markdown(
@@ -134,7 +165,13 @@ def summary_markdown(
     if _has_seed_study(table):
         notes.append(
             "`*_over_seeds`: mean ± sample standard deviation of the MAE over the seed study's "
-            "seeds (stage `seeds`); the other columns are the run from params' `seed`."
+            "seeds (stage `seeds`); the other columns are the run from params' `seed`. A "
+            "classical fit that no seed enters shows its single run ± 0."
+        )
+    if "interval_level" in table.columns and table["interval_level"].notna().any():
+        notes.append(
+            "`prediction_interval`: the forecast ± a half-width in degC set on the validation "
+            "errors (split conformal), and the share of test windows inside it."
         )
     if ensemble_members:
         notes.append(f"`{ENSEMBLE}` averages the 24 h forecasts of {', '.join(ensemble_members)}.")
@@ -143,7 +180,9 @@ def summary_markdown(
             [
                 "# Jena temperature forecast: summary",
                 f"Best model on the validation split: **{best}**, test MAE "
-                f"{best_row['test_mae_degc']:.3f} degC (skill vs naive {best_row['test_skill_vs_naive']:+.1%}).",
+                f"{best_row['test_mae_degc']:.3f} degC (skill vs naive {best_row['test_skill_vs_naive']:+.1%})"
+                + _over_seeds(table, best_row)
+                + ".",
                 "## Leaderboard (24 h ahead, MAE in degC, sorted by validation MAE)",
                 *[
                     f"{column.capitalize()} of every row: `{value}`"
