@@ -121,9 +121,14 @@ def report(rows: list[Candidate]) -> str:
 def load_exp_show(json_file: Path | None) -> list[dict[str, Any]]:
     if json_file is not None:
         return json.loads(json_file.read_text(encoding="utf-8"))
-    done = subprocess.run(
-        ["dvc", "exp", "show", "--json"], capture_output=True, text=True, check=False
-    )
+    beside = Path(sys.executable).with_name("dvc")  # this environment's dvc, if not on PATH
+    dvc = str(beside) if beside.is_file() else "dvc"
+    try:
+        done = subprocess.run(
+            [dvc, "exp", "show", "--json"], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError as error:
+        raise SystemExit("dvc not found: activate the project's environment (.venv)") from error
     if done.returncode != 0:
         raise SystemExit(f"dvc exp show --json failed:\n{done.stderr}")
     return json.loads(done.stdout)
