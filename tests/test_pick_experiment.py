@@ -47,6 +47,8 @@ def exp_show() -> list[dict]:
                 # Better on test, worse on validation: must not win.
                 {"revs": [revision("lucky", 16, 2.45, 2.03)]},
                 {"revs": [{"rev": "f" * 40, "name": "failed", "data": {}}]},
+                # Still running: it shows its baseline's metrics, which must not count as its own.
+                {"executor": {"state": "running"}, "revs": [revision("busy", 8, 2.10, 2.10)]},
             ],
         },
     ]
@@ -64,7 +66,7 @@ def test_the_winner_is_chosen_on_validation_and_only_its_test_score_is_shown(tmp
         "lucky",
         "(baseline) main",
     ]
-    assert "models.s2s.units=64" in ranking and "failed" not in printed
+    assert "models.s2s.units=64" in ranking and "failed" not in printed and "busy" not in printed
     assert "chosen on validation MAE: wide" in verdict
     assert "its test MAE: 2.610 degC (naive 2.600)" in verdict
     assert "2.03" not in printed and "2.50 " not in printed  # no other test number appears

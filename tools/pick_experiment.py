@@ -6,7 +6,8 @@ Reads ``dvc exp show --json`` (or ``--json-file``): every experiment of the work
 the commits themselves. For each experiment and each named metrics file it has, the row holds the
 params that differ from its baseline commit and the file's ``val.mae_degc`` and
 ``val.skill_vs_naive``. Rows are ranked by validation MAE; the test split's numbers are printed for
-the winner alone, after it is chosen, so no test number can steer the choice.
+the winner alone, after it is chosen, so no test number can steer the choice. Queued, running
+and failed experiments are left out (until done, they show their baseline's metrics).
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ def candidates(exp_show: list[dict[str, Any]], metrics_files: list[str]) -> list
         base_params = _params(base_data)
         revisions = [("(baseline) " + baseline, base_data)]
         for experiment in commit.get("experiments") or []:
+            executor = experiment.get("executor") or {}
+            if executor.get("state", "success") != "success":
+                continue  # queued, running or failed: what it shows is its baseline's
             for rev in experiment.get("revs") or []:
                 revisions.append((str(rev.get("name") or rev["rev"][:7]), rev.get("data") or {}))
         for name, data in revisions:
