@@ -225,7 +225,7 @@ def test_timestamp_format_accepts_auto_and_strftime():
 
 def test_seed_study_and_ensemble_defaults():
     config = load_params(PROJECT_PARAMS)
-    assert config.seed_study.models == ("seq2seq",)
+    assert config.seed_study.models == ("seq2seq", "seq2seq_residual")
     assert config.seed_study.seeds == (1, 2, 3)
     assert (config.ensemble.top_k, config.ensemble.members) == (3, None)
 
@@ -265,7 +265,7 @@ def test_seed_study_and_ensemble_defaults():
         (
             "ensemble",
             {"top_k": 99},
-            "ensemble.top_k must be at most the number of candidate models (16). Received: ensemble.top_k=99",
+            "ensemble.top_k must be at most the number of candidate models (17). Received: ensemble.top_k=99",
         ),
         ("ensemble", {"members": ["gru", "gru"]}, "ensemble.members: must not name a model twice"),
         (
