@@ -77,7 +77,9 @@ def base_params() -> dict[str, Any]:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["download"].update(mirror=str(MIRROR), sha256=None, retries=1, timeout_seconds=2)
     params["windows"].update(lookback_rows=72, step_rows=6, delay_rows=12)
-    params["models"]["seq2seq"]["horizons"] = 4  # must divide windows.delay_rows
+    for entry in params["models"].values():
+        if "horizons" in entry:
+            entry["horizons"] = 4  # must divide windows.delay_rows
     for entry in params["classical"].values():  # hourly window features that fit 12 hours
         entry.update(lag_hours=6, recent_hours=6)
     return params
