@@ -86,6 +86,7 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
     top-level sections (``seed_study={...}``).
     """
     import yaml
+    from dvc_project import shrink_horizons
 
     from jena_forecast import steps
     from jena_forecast.config import parse_params
@@ -94,9 +95,7 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
     raw["windows"].update(lookback_rows=72, step_rows=6, delay_rows=12)
     raw["train"].update(epochs=2, steps_per_epoch=4, batch_size=32, patience=1)
     raw["models"] = {name: raw["models"][name] for name in models}
-    for entry in raw["models"].values():
-        if "horizons" in entry:
-            entry["horizons"] = 4  # must divide windows.delay_rows
+    shrink_horizons(raw["models"])
     raw["lr_range_test"]["model"] = models[0]
     raw["seed_study"]["models"] = [models[0]]
     raw["ensemble"]["top_k"] = min(2, len(models))

@@ -61,6 +61,14 @@ def edit_params(project: Path, **changes: object) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
+def shrink_horizons(models: dict) -> None:
+    """Give every sequence model of a params ``models`` mapping 4 horizons, which divide the tiny
+    windows' ``delay_rows`` (12)."""
+    for entry in models.values():
+        if "horizons" in entry:
+            entry["horizons"] = 4
+
+
 def tiny_params(project: Path, mirror: Path) -> None:
     """Point the download at ``mirror`` and shrink windows and training to seconds."""
     edit_params(
@@ -86,9 +94,7 @@ def tiny_params(project: Path, mirror: Path) -> None:
     )
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["models"] = {name: params["models"][name] for name in TINY_MODELS}
-    for entry in params["models"].values():
-        if "horizons" in entry:
-            entry["horizons"] = 4  # must divide windows.delay_rows
+    shrink_horizons(params["models"])
     params["classical"] = {name: params["classical"][name] for name in TINY_CLASSICAL}
     for entry in params["classical"].values():
         entry.update(lag_hours=6, recent_hours=6)
