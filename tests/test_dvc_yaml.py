@@ -128,3 +128,14 @@ def test_every_stage_depends_on_the_step_code_it_runs():
         assert expected, f"{name}: {entry_point} calls no step"
         missing = expected - set(_deps(stage))
         assert not missing, f"stage {name} does not depend on {sorted(missing)}"
+
+
+def test_stages_that_assemble_windows_depend_on_the_window_code():
+    """Training and prediction gather their batches with data/windows.py through training/batches.py."""
+    stages = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
+    window_users = {"src/jena_forecast/training", "src/jena_forecast/training/predict.py"}
+    for name, stage in stages.items():
+        deps = set(_deps(stage))
+        if deps & window_users:
+            assert "src/jena_forecast/data/windows.py" in deps, name
+            assert deps & {"src/jena_forecast/training", "src/jena_forecast/training/batches.py"}, name

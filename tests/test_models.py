@@ -27,8 +27,8 @@ def test_builder_shapes_one_training_step_and_keras_round_trip(builder, tmp_path
     data = rng.normal(size=(400, FEATURES)).astype(np.float32)
     anchors = window_anchors(np.ones(400, dtype=bool), 0, 400, SPEC)[:16]
     inputs = assemble_inputs(data, anchors, SPEC)
-    targets = target_assembler(params.target_kind, getattr(params, "horizons", None))(
-        data, anchors, SPEC
+    targets = target_assembler(params.target_kind, getattr(params, "horizons", None))(data, SPEC)(
+        anchors
     )
     assert model.input_shape == (None, *INPUT_SHAPE)
     assert model.output_shape == (None, *targets.shape[1:])

@@ -2,6 +2,9 @@ import numpy as np
 import pytest
 
 from jena_forecast.data.windows import (
+    InputGather,
+    SequenceTargetGather,
+    TargetGather,
     WindowSpec,
     assemble_inputs,
     assemble_sequence_targets,
@@ -95,3 +98,38 @@ def test_sequence_targets_hold_the_forecast_path_after_every_timestep():
     np.testing.assert_array_equal(targets[0, 0], 1000 + a - 9 + np.array([2, 4, 6]))
     np.testing.assert_array_equal(targets[:, -1, -1], assemble_targets(data, anchors, spec)[:, 0])
     assert targets.max() - 1000 <= anchors.max() + spec.delay_rows
+
+
+@pytest.mark.parametrize(
+    ("lookback", "step", "delay", "horizons"),
+    [(12, 3, 6, 2), (12, 3, 6, 3), (12, 1, 4, 4), (1440, 6, 144, 24), (1440, 3, 144, 24)],
+)
+def test_phase_gathers_equal_the_plain_gathers(lookback, step, delay, horizons):
+    """The batchers' block-copy gathers give exactly the one-gather definitions, in batch order."""
+    spec = WindowSpec(lookback, step, delay, target_index=1)
+    rows = lookback + delay + 500
+    data = np.random.default_rng(lookback + step).normal(size=(rows, 3)).astype(np.float32)
+    anchors = window_anchors(np.ones(rows, dtype=bool), 0, rows, spec)
+    # a shuffled batch, the first and last windows, and an empty batch
+    for batch in (
+        np.random.default_rng(0).permutation(anchors)[:37],
+        anchors[[0, -1]],
+        anchors[:0],
+    ):
+        np.testing.assert_array_equal(
+            InputGather(data, spec)(batch), assemble_inputs(data, batch, spec)
+        )
+        np.testing.assert_array_equal(
+            TargetGather(data, spec)(batch), assemble_targets(data, batch, spec)
+        )
+        np.testing.assert_array_equal(
+            SequenceTargetGather(data, spec, horizons)(batch),
+            assemble_sequence_targets(data, batch, spec, horizons),
+        )
+
+
+def test_phase_gathers_of_data_shorter_than_a_window_are_empty():
+    spec = WindowSpec(lookback_rows=12, step_rows=3, delay_rows=6, target_index=0)
+    data = np.zeros((5, 2), dtype=np.float32)
+    assert InputGather(data, spec)(np.empty(0, dtype=np.int64)).shape == (0, 4, 2)
+    assert SequenceTargetGather(data, spec, 2)(np.empty(0, dtype=np.int64)).shape == (0, 4, 2)

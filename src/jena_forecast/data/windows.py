@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from jena_forecast.config import WindowsConfig
 from jena_forecast.errors import PipelineError
@@ -128,3 +129,93 @@ def assemble_sequence_targets(
 def naive_forecast(data: np.ndarray, anchors: np.ndarray, spec: WindowSpec) -> np.ndarray:
     """The naive forecast of each window, the target column at its anchor: shape (windows, 1)."""
     return data[anchors, spec.target_index][:, None]
+
+
+def phase_rows(values: np.ndarray, step: int) -> list[np.ndarray]:
+    """The rows of each phase ``p < step`` (rows ``p, p + step, ...``), each copied contiguous."""
+    return [np.ascontiguousarray(values[phase::step]) for phase in range(step)]
+
+
+def consecutive_windows(rows: np.ndarray, length: int) -> np.ndarray:
+    """Read-only view ``view[i] = rows[i : i + length]``, shape ``(windows, length, *rows.shape[1:])``.
+
+    Each window of a contiguous array is one contiguous block. Too few rows give no window.
+    """
+    if len(rows) < length:
+        return np.empty((0, length, *rows.shape[1:]), dtype=rows.dtype)
+    return np.moveaxis(sliding_window_view(rows, length, axis=0), -1, 1)
+
+
+def gather_by_phase(
+    views: list[np.ndarray], first_rows: np.ndarray, step: int, shape: tuple[int, ...]
+) -> np.ndarray:
+    """``views[row % step][row // step]`` for each of ``first_rows``, one block copy per phase."""
+    phases, starts = first_rows % step, first_rows // step
+    gathered = np.empty((len(first_rows), *shape), dtype=views[0].dtype)
+    for phase in np.unique(phases):
+        chosen = phases == phase
+        gathered[chosen] = views[phase][starts[chosen]]
+    return gathered
+
+
+class InputGather:
+    """The inputs of windows by anchor, equal to ``assemble_inputs``, in a few block copies.
+
+    A window's inputs are ``timesteps`` consecutive rows of one phase (row number modulo
+    ``step_rows``; ``phase_rows``, ``consecutive_windows``), so a
+    batch costs at most ``step_rows`` block copies instead of one small copy per input row. Memory:
+    one copy of ``data``, whatever the number of windows.
+    """
+
+    def __init__(self, data: np.ndarray, spec: WindowSpec) -> None:
+        self.step, self.first_offset = spec.step_rows, int(spec.input_offsets[0])
+        self.shape = (spec.timesteps, data.shape[1])
+        self.views = [
+            consecutive_windows(rows, spec.timesteps) for rows in phase_rows(data, spec.step_rows)
+        ]
+
+    def __call__(self, anchors: np.ndarray) -> np.ndarray:
+        """Inputs of the windows at ``anchors``: shape (windows, timesteps, features)."""
+        return gather_by_phase(self.views, anchors + self.first_offset, self.step, self.shape)
+
+
+class TargetGather:
+    """Point targets by anchor, equal to ``assemble_targets``: shape (windows, 1)."""
+
+    def __init__(self, data: np.ndarray, spec: WindowSpec) -> None:
+        self.values, self.delay = data[:, spec.target_index], spec.delay_rows
+
+    def __call__(self, anchors: np.ndarray) -> np.ndarray:
+        return self.values[anchors + self.delay][:, None]
+
+
+class SequenceTargetGather:
+    """Sequence targets by anchor, equal to ``assemble_sequence_targets``.
+
+    When the horizons' spacing is a multiple of ``step_rows`` (24 hourly horizons at one input per
+    hour), every target of a window lies in the phase of its inputs: the (timesteps, horizons) block
+    is a strided view of that phase's target values, copied without an index per element.
+    Otherwise each target is gathered by its row.
+    """
+
+    def __init__(self, data: np.ndarray, spec: WindowSpec, horizons: int) -> None:
+        self.data, self.spec, self.horizons = data, spec, horizons
+        spacing = int(horizon_offsets(spec, horizons)[0])
+        self.phased = spacing % spec.step_rows == 0
+        if self.phased:
+            stride = spacing // spec.step_rows
+            # ahead[i, h]: the target at phase row i + stride * (h + 1)
+            self.views = [
+                consecutive_windows(
+                    consecutive_windows(rows, stride * horizons + 1)[:, stride::stride],
+                    spec.timesteps,
+                )
+                for rows in phase_rows(data[:, spec.target_index], spec.step_rows)
+            ]
+            self.first_offset = int(spec.input_offsets[0])
+
+    def __call__(self, anchors: np.ndarray) -> np.ndarray:
+        if not self.phased:
+            return assemble_sequence_targets(self.data, anchors, self.spec, self.horizons)
+        shape = (self.spec.timesteps, self.horizons)
+        return gather_by_phase(self.views, anchors + self.first_offset, self.spec.step_rows, shape)

@@ -10,22 +10,24 @@ import keras
 import numpy as np
 
 from jena_forecast.data.windows import (
+    InputGather,
+    SequenceTargetGather,
+    TargetGather,
     WindowSpec,
-    assemble_inputs,
-    assemble_sequence_targets,
-    assemble_targets,
 )
 
-TargetAssembler = Callable[[np.ndarray, np.ndarray, WindowSpec], np.ndarray]
+Gather = Callable[[np.ndarray], np.ndarray]
+TargetAssembler = Callable[[np.ndarray, WindowSpec], Gather]
 
 
 def target_assembler(kind: str, horizons: int | None = None) -> TargetAssembler:
-    """Targets for a ``point`` model (batch, 1) or a ``sequence`` model (batch, timesteps, horizons)."""
+    """Builds the target gather of a ``point`` model (batch, 1) or a ``sequence`` model
+    (batch, timesteps, horizons) from the array and the window geometry."""
     if kind == "sequence":
         if horizons is None:
             raise ValueError("a sequence target needs horizons")
-        return partial(assemble_sequence_targets, horizons=horizons)
-    return assemble_targets
+        return partial(SequenceTargetGather, horizons=horizons)
+    return TargetGather
 
 
 class OrderedWindowBatches(keras.utils.PyDataset):
@@ -37,20 +39,18 @@ class OrderedWindowBatches(keras.utils.PyDataset):
         anchors: np.ndarray,
         spec: WindowSpec,
         batch_size: int,
-        targets: TargetAssembler = assemble_targets,
+        targets: TargetAssembler = TargetGather,
     ) -> None:
         super().__init__()
         self.data, self.anchors, self.spec, self.batch_size = data, anchors, spec, batch_size
-        self.targets = targets
+        self.inputs, self.targets = InputGather(data, spec), targets(data, spec)
 
     def __len__(self) -> int:
         return math.ceil(len(self.anchors) / self.batch_size)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         anchors = self.anchors[index * self.batch_size : (index + 1) * self.batch_size]
-        return assemble_inputs(self.data, anchors, self.spec), self.targets(
-            self.data, anchors, self.spec
-        )
+        return self.inputs(anchors), self.targets(anchors)
 
 
 class ShuffledWindowBatches(keras.utils.PyDataset):
@@ -76,12 +76,12 @@ class ShuffledWindowBatches(keras.utils.PyDataset):
         seed: int,
         epochs: int = 1,
         initial_epoch: int = 0,
-        targets: TargetAssembler = assemble_targets,
+        targets: TargetAssembler = TargetGather,
         shuffle: bool = True,
     ) -> None:
         super().__init__()
-        self.data, self.anchors, self.spec = data, anchors, spec
-        self.targets, self.shuffle = targets, shuffle
+        self.data, self.anchors, self.spec, self.shuffle = data, anchors, spec, shuffle
+        self.inputs, self.targets = InputGather(data, spec), targets(data, spec)
         self.batch_size, self.seed = batch_size, seed
         self.initial_epoch, self.epochs = initial_epoch, epochs
         self.steps = steps_per_epoch or math.ceil(len(anchors) / batch_size)
@@ -122,6 +122,4 @@ class ShuffledWindowBatches(keras.utils.PyDataset):
 
     def __getitem__(self, item: int) -> tuple[np.ndarray, np.ndarray]:
         anchors = self.batch_anchors(item)
-        return assemble_inputs(self.data, anchors, self.spec), self.targets(
-            self.data, anchors, self.spec
-        )
+        return self.inputs(anchors), self.targets(anchors)
