@@ -16,6 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BENCH = PROJECT_ROOT / "bench"
 sys.path.insert(0, str(BENCH))
 
+import repro_time  # noqa: E402
 import training_throughput  # noqa: E402
 import window_assembly  # noqa: E402
 
@@ -146,3 +147,53 @@ def test_repro_time_prints_every_stage_and_the_no_op_rerun():
     assert "dvc repro from a clean workspace:" in output
     assert "dvc repro again, nothing changed:" in output
     assert "(no stage ran)" in output
+
+
+@pytest.mark.slow
+def test_repro_time_resumes_a_kept_run(tmp_path):
+    output = run_bench(
+        "repro_time.py", "--tiny", "--models", "linear", "--keep", "--workdir", str(tmp_path)
+    )
+    (root,) = tmp_path.glob("repro-time-*")
+    assert f"kept: {root}" in output
+    resumed = run_bench("repro_time.py", "--resume", str(root))
+    # nothing was left to run: every stage comes from the first attempt
+    stages = [row.split()[0] for row in table_rows(resumed, "stage")]
+    assert "train@linear" in stages and "report" in stages
+    assert "over 2 attempts" in resumed
+    assert sorted(path.name for path in root.glob("repro-*.log")) == ["repro-1.log", "repro-2.log"]
+
+
+def test_repro_time_counts_each_stage_once_over_interrupted_attempts(tmp_path):
+    """A stage cut short is not counted; the attempt that completes it is."""
+    first = tmp_path / "repro-1.log"
+    first.write_text(
+        "    2.000  Running stage 'download':\n"
+        "    2.000  load 0.50\n"
+        "    5.000  Updating lock file 'dvc.lock'\n"
+        "    5.500  Running stage 'train@gru':\n"
+        "    5.500  load 0.70\n"
+        "   90.000  Epoch 1/20\n",  # killed here: no lock update, no exit line
+        encoding="utf-8",
+    )
+    second = tmp_path / "repro-10.log"
+    second.write_text(
+        "    3.000  Running stage 'train@gru':\n"
+        "    3.000  load 0.10\n"
+        "  203.000  Updating lock file 'dvc.lock'\n"
+        "  204.000  Running stage 'report':\n"
+        "  204.000  load 1.90\n"
+        "  206.000  Updating lock file 'dvc.lock'\n"
+        "  206.500  (dvc repro exited)\n"
+        "exit  0\n",
+        encoding="utf-8",
+    )
+    assert repro_time.attempt_logs(tmp_path) == [first, second]
+    interrupted, resumed = (repro_time.read_attempt(path) for path in (first, second))
+    assert not interrupted.finished and resumed.finished
+    assert interrupted.startup == 2.0 and interrupted.interrupted == pytest.approx(84.5)
+    assert repro_time.stage_times([interrupted, resumed]) == {
+        "download": (3.5, 0.5),
+        "train@gru": (201.0, 0.1),
+        "report": (2.5, 1.9),
+    }

@@ -138,4 +138,6 @@ def test_stages_that_assemble_windows_depend_on_the_window_code():
         deps = set(_deps(stage))
         if deps & window_users:
             assert "src/jena_forecast/data/windows.py" in deps, name
-            assert deps & {"src/jena_forecast/training", "src/jena_forecast/training/batches.py"}, name
+            assert deps & {"src/jena_forecast/training", "src/jena_forecast/training/batches.py"}, (
+                name
+            )
