@@ -7,8 +7,8 @@ Every method draws shuffled batches of ``--batch-size`` windows (lookback 1440 r
 6 rows, target 144 rows after the last input by default) from the training rows, the first half of
 the array:
 
-* ``project``: ``ShuffledWindowBatches``, a seeded permutation of the anchors and one NumPy gather
-  per batch (``assemble_inputs``); windows are never stored.
+* ``project``: ``ShuffledWindowBatches``, a seeded permutation of the anchors and a block copy per
+  phase of the batch (``InputGather``); windows are never stored.
 * ``dlwp_generator``: Deep Learning with Python (1st ed.), listing 6.33, as printed: a Python loop
   over the rows of each batch into float64 arrays, rows drawn with replacement. (Its inputs end
   ``step`` rows before ``row`` and its target is ``delay`` rows after ``row``: the same number of
@@ -307,8 +307,8 @@ def main(argv: list[str]) -> None:
         ],
     )
     print(
-        "(the batcher keeps the anchors and one permutation of them, 16 bytes a window, plus one "
-        "batch; windows themselves are never stored)"
+        "(the batcher keeps the anchors and one permutation of them, 16 bytes a window, one copy "
+        "of the array split by phase, and one batch; windows themselves are never stored)"
     )
 
 

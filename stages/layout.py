@@ -73,6 +73,14 @@ def seed_metrics(name: str) -> Path:
     return Path("metrics/seeds") / f"{name}.json"
 
 
+def seed_forecasts(name: str) -> Path:
+    """One model's normalized 24 h val/test forecasts from every seed of its seed study."""
+    return Path("data/seed_forecasts") / f"{name}.npz"
+
+
+ENSEMBLE_SEEDS_CHECKPOINTS = Path("data/checkpoints/seeds/ensemble")
+
+
 def seed_checkpoint_dir(name: str) -> Path:
     """Finished seeds and the resume checkpoint of an unfinished seeds stage: git-ignored."""
     return Path("data/checkpoints/seeds") / name

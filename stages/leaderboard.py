@@ -16,7 +16,7 @@ def main() -> str:
         NAIVE_METRICS,
         {name: model_metrics(name) for name in names} | {ENSEMBLE: ENSEMBLE_METRICS},
         LEADERBOARD,
-        {name: seed_metrics(name) for name in config.seed_study.models},
+        {name: seed_metrics(name) for name in [*config.seed_study.models, ENSEMBLE]},
     )
     best = table.iloc[0]
     return f"{len(table)} rows, best val MAE {best['val_mae_degc']:.3f} degC ({best['model']}) -> {LEADERBOARD}"

@@ -1,6 +1,13 @@
 """DVC stage seeds@<model>: retrain one model from every seed of seed_study.seeds; mean and std."""
 
-from layout import ANCHORS, NORMALIZED, SCALER, seed_checkpoint_dir, seed_metrics
+from layout import (
+    ANCHORS,
+    NORMALIZED,
+    SCALER,
+    seed_checkpoint_dir,
+    seed_forecasts,
+    seed_metrics,
+)
 
 from jena_forecast import steps
 from jena_forecast.cli import model_argument, run_stage
@@ -16,6 +23,7 @@ def main() -> str:
         SCALER,
         ANCHORS,
         seed_metrics(name),
+        seed_forecasts(name),
         seed_checkpoint_dir(name),
     )
     val, test = record["val"], record["test"]

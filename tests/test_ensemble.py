@@ -196,3 +196,59 @@ def test_a_classical_member_brings_its_saved_forecasts(tmp_path):
         PipelineError, match=r"ridge.npz: \d+ val forecasts for \d+ windows; rerun classical@ridge"
     ):
         run()
+
+
+def test_ensemble_seed_study_averages_each_seeds_member_forecasts(tmp_path):
+    """Seed by seed, a studied member's saved forecasts and a classical member's single fit are
+    averaged and scored; the record has the seeds stage's shape."""
+    from jena_forecast.artifacts import save_arrays
+    from jena_forecast.evaluate import split_metrics
+    from jena_forecast.seed_study import mean_and_std
+
+    seeds = [4, 5, 6]
+    tiny = tiny_artifacts(tmp_path, ("linear",), seed_study={"models": ["linear"], "seeds": seeds})
+    base_spec, scale = steps.window_spec(tiny.config, tiny.scaler)
+    data = np.load(tiny.normalized)
+    anchors = dict(np.load(tiny.anchors))
+    rng = np.random.default_rng(0)
+    studied = {
+        f"{split}_seed_{seed}": rng.normal(size=(len(anchors[split]), 1))
+        for split in ("val", "test")
+        for seed in seeds
+    }
+    fixed = {split: rng.normal(size=(len(anchors[split]), 1)) for split in ("val", "test")}
+    save_arrays(tmp_path / "linear_seeds.npz", studied)
+    save_arrays(tmp_path / "ridge.npz", fixed)
+    write_json(tmp_path / "ensemble.json", {"members": ["linear", "ridge"]})
+
+    def run() -> dict:
+        return steps.ensemble_seed_study(
+            tiny.config,
+            tiny.normalized,
+            tiny.scaler,
+            tiny.anchors,
+            tmp_path / "ensemble.json",
+            tmp_path / "seeds.json",
+            {"linear": tmp_path / "linear_seeds.npz"},
+            {"ridge": tmp_path / "ridge.npz"},
+        )
+
+    record = run()
+    assert record == read_json(tmp_path / "seeds.json")
+    assert record["seeds"] == seeds and record["members"] == ["linear", "ridge"]
+    assert (record["fixed_members"], record["retrained_members"]) == (["ridge"], [])
+    for split in ("val", "test"):
+        maes = []
+        for seed in seeds:
+            mean = (studied[f"{split}_seed_{seed}"] + fixed[split]) / 2
+            expected = split_metrics(mean, data, anchors[split], base_spec, scale)["mae_degc"]
+            assert record["runs"][f"seed_{seed}"][split]["mae_degc"] == expected
+            maes.append(expected)
+        mean_mae, std_mae = mean_and_std(maes)
+        assert record[split]["mae_degc_mean"] == pytest.approx(mean_mae, abs=1e-6)
+        assert record[split]["mae_degc_std"] == pytest.approx(std_mae, abs=1e-6)
+    assert record["protocol"] == tiny.config.data_record()["protocol"]
+
+    save_arrays(tmp_path / "linear_seeds.npz", {**studied, "val_seed_5": studied["val_seed_5"][1:]})
+    with pytest.raises(PipelineError, match=r"linear_seeds.npz: \d+ forecasts in 'val_seed_5'"):
+        run()

@@ -15,8 +15,15 @@ from dvc_project import PROJECT_ROOT, environment, run, stages_run
 
 pytestmark = pytest.mark.slow
 
-# The ensemble picks its members from every model's metrics, so it runs again too.
-MODEL_STAGES = ["ensemble", "evaluate@dense", "leaderboard", "report", "train@dense"]
+# The ensemble picks its members from every model's metrics, so it and its seed study run again too.
+MODEL_STAGES = [
+    "ensemble",
+    "ensemble_seeds",
+    "evaluate@dense",
+    "leaderboard",
+    "report",
+    "train@dense",
+]
 QUEUE_TIMEOUT_SECONDS = (
     1800  # two tiny experiments take 3 minutes on 2 cores, 30 on 2 overloaded ones
 )

@@ -61,6 +61,7 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
         "classical@hist_gbr",
         "seeds@linear",
         "ensemble",
+        "ensemble_seeds",
         "leaderboard",
         "report",
     }
@@ -227,11 +228,30 @@ def test_ensemble_averages_the_top_models_by_validation_mae(reproduced_project):
     shown = run(["dvc", "metrics", "show"], project).stdout
     assert "metrics/ensemble.json" in shown and "metrics/seeds/linear.json" in shown
 
+    # The ensemble's seed study: the same members, each seed's; linear brings its seeds@ forecasts,
+    # a classical member its single fit, any other deep member is trained from each seed.
+    seeds = json.loads((project / "metrics" / "seeds" / "ensemble.json").read_text())
+    assert seeds["members"] == ensemble["members"] and seeds["seeds"] == list(SEED_STUDY_SEEDS)
+    assert seeds["fixed_members"] == [name for name in by_val[:2] if name in CLASSICAL]
+    assert seeds["retrained_members"] == [
+        name for name in by_val[:2] if name in MODELS and name != "linear"
+    ]
+    board = {row["model"]: row for row in read_tsv(project / "metrics" / "leaderboard.tsv")}
+    assert board["ensemble"]["seeds"] == str(len(SEED_STUDY_SEEDS))
+    assert float(board["ensemble"]["test_mae_degc_mean"]) == pytest.approx(
+        seeds["test"]["mae_degc_mean"]
+    )
+
 
 def test_seed_study_of_more_models_is_one_experiment_away(project_copy):
     project = project_copy
     result = run(["dvc", "exp", "run", "-S", "seed_study.models=[linear,dense]"], project)
-    assert sorted(stages_run(result.stdout)) == ["leaderboard", "report", "seeds@dense"]
+    assert sorted(stages_run(result.stdout)) == [
+        "ensemble_seeds",
+        "leaderboard",
+        "report",
+        "seeds@dense",
+    ]
     study = json.loads((project / "metrics" / "seeds" / "dense.json").read_text())
     assert study["seeds"] == list(SEED_STUDY_SEEDS)
     board = {row["model"]: row for row in read_tsv(project / "metrics" / "leaderboard.tsv")}
@@ -247,9 +267,10 @@ def test_changing_one_model_reruns_its_stages_and_metrics_diff_reports_it(projec
     before = json.loads((project / "metrics" / "models" / "dense.json").read_text())
     edit_params(project, **{"models.dense.units": 8})
     rerun = run(["dvc", "repro"], project)
-    # The ensemble picks its members from every model's metrics, so it runs again too.
+    # The ensemble picks its members from every model's metrics, so it and its seed study run again.
     assert sorted(stages_run(rerun.stdout)) == [
         "ensemble",
+        "ensemble_seeds",
         "evaluate@dense",
         "leaderboard",
         "report",

@@ -11,7 +11,9 @@ from conftest import tiny_artifacts
 from jena_forecast import steps
 from jena_forecast.atomic import read_json
 from jena_forecast.errors import PipelineError
+from jena_forecast.evaluate import scores
 from jena_forecast.seed_study import mean_and_std, seed_study_record
+from jena_forecast.steps.common import load_windows, window_spec
 
 
 def test_mean_and_sample_standard_deviation():
@@ -81,7 +83,9 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
         tmp_path, ("linear",), seed=1337, seed_study={"models": ["linear"], "seeds": seeds}
     )
     paths = (tiny.normalized, tiny.scaler, tiny.anchors)
-    first = steps.seed_study(tiny.config, "linear", *paths, tmp_path / "first.json")
+    first = steps.seed_study(
+        tiny.config, "linear", *paths, tmp_path / "first.json", tmp_path / "first.npz"
+    )
     assert first == read_json(tmp_path / "first.json") and first["seeds"] == seeds
     maes = [first["runs"][f"seed_{seed}"]["val"]["mae_degc"] for seed in seeds]
     assert len(set(maes)) == 3  # the seeds do change the run
@@ -110,6 +114,23 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
     )
     for split in ("val", "test"):
         assert first["runs"]["seed_1337"][split]["mae_degc"] == evaluated[split]["mae_degc"]
+    # Each seed's forecasts are saved, and score as that seed's run did.
+    seed_forecasts = np.load(tmp_path / "first.npz")
+    assert sorted(seed_forecasts.files) == sorted(
+        f"{split}_seed_{seed}" for split in ("val", "test") for seed in seeds
+    )
+    base_spec, scale = window_spec(tiny.config, tiny.scaler)
+    data, anchors = load_windows(tiny.normalized, tiny.anchors)
+    for seed in seeds:
+        rescored = scores(
+            {split: seed_forecasts[f"{split}_seed_{seed}"] for split in ("val", "test")},
+            data,
+            anchors,
+            base_spec,
+            scale,
+        )
+        for split in ("val", "test"):
+            assert rescored[split]["mae_degc"] == first["runs"][f"seed_{seed}"][split]["mae_degc"]
 
     # Killed while training the second seed: a rerun keeps the first seed's scores.
     trained_seeds: list[int] = []
@@ -123,8 +144,11 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
 
     monkeypatch.setattr(fit, "train_model", killed_at_second_seed)
     checkpoints = tmp_path / "checkpoints"
+    second_npz = tmp_path / "second.npz"
     with pytest.raises(KeyboardInterrupt):
-        steps.seed_study(tiny.config, "linear", *paths, tmp_path / "second.json", checkpoints)
+        steps.seed_study(
+            tiny.config, "linear", *paths, tmp_path / "second.json", second_npz, checkpoints
+        )
     assert (checkpoints / f"seed-{seeds[0]}.json").is_file()
     assert not (tmp_path / "second.json").exists()
 
@@ -133,23 +157,33 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
         return train_model(spec, seed, *args, **kwargs)
 
     monkeypatch.setattr(fit, "train_model", counted)
-    second = steps.seed_study(tiny.config, "linear", *paths, tmp_path / "second.json", checkpoints)
+    second = steps.seed_study(
+        tiny.config, "linear", *paths, tmp_path / "second.json", second_npz, checkpoints
+    )
     assert trained_seeds == seeds  # the first seed once, before the kill
     assert not checkpoints.exists()
 
-    def scores(record: dict) -> dict:
+    def without_times(record: dict) -> dict:
         runs = {
             key: {k: v for k, v in run.items() if k != "train_seconds"}
             for key, run in record["runs"].items()
         }
         return {**record, "runs": runs}
 
-    assert scores(second) == scores(first)
+    assert without_times(second) == without_times(first)
+    for key in seed_forecasts.files:  # the seed kept from before the kill gives its forecasts too
+        np.testing.assert_array_equal(np.load(second_npz)[key], seed_forecasts[key])
 
 
 def test_only_a_model_of_the_study_is_studied(tmp_path):
     tiny = tiny_artifacts(tmp_path, ("linear", "dense"))
     with pytest.raises(PipelineError, match="model 'dense' is not in seed_study.models"):
         steps.seed_study(
-            tiny.config, "dense", tiny.normalized, tiny.scaler, tiny.anchors, tmp_path / "x.json"
+            tiny.config,
+            "dense",
+            tiny.normalized,
+            tiny.scaler,
+            tiny.anchors,
+            tmp_path / "x.json",
+            tmp_path / "x.npz",
         )

@@ -10,13 +10,20 @@ from typing import Any
 
 import numpy as np
 
+from jena_forecast.artifacts import load_arrays, save_arrays
 from jena_forecast.atomic import read_json, write_json
 from jena_forecast.config import ModelSpec
 from jena_forecast.data.windows import WindowSpec
-from jena_forecast.evaluate import scores
+from jena_forecast.evaluate import delay_forecast, scores
 
 SPLITS = ("val", "test")
 SCORES = ("mae_degc", "skill_vs_naive")
+RUN_FIELDS = ("epochs", "best_epoch", "train_seconds")
+
+
+def forecast_key(split: str, seed: int) -> str:
+    """The name of one seed's forecasts of one split in a seed study's forecasts file."""
+    return f"{split}_{run_key(seed)}"
 
 
 def mean_and_std(values: Sequence[float]) -> tuple[float, float]:
@@ -39,7 +46,8 @@ def seed_study_record(runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
     ``runs`` maps a seed to what the evaluate stage would write for a model trained from it (``val``
     and ``test`` split metrics, plus the training summary). Per split, the record holds the mean and
     sample standard deviation over the seeds of the MAE (degC) and of the skill against naive, and
-    the naive MAE and window count (the same for every seed); ``runs`` keeps each seed's scores.
+    the naive MAE and window count (the same for every seed); ``runs`` keeps each seed's scores
+    (and its ``epochs``, ``best_epoch`` and ``train_seconds`` where the run has them).
     """
     seeds = list(runs)
     record: dict[str, Any] = {"seeds": seeds}
@@ -56,9 +64,7 @@ def seed_study_record(runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
     record["runs"] = {
         run_key(seed): {
             **{split: {score: run[split][score] for score in SCORES} for split in SPLITS},
-            "epochs": run["epochs"],
-            "best_epoch": run["best_epoch"],
-            "train_seconds": run["train_seconds"],
+            **{field: run[field] for field in RUN_FIELDS if field in run},
         }
         for seed, run in runs.items()
     }
@@ -73,13 +79,14 @@ def seed_run(
     window_spec: WindowSpec,
     target_scale: float,
     checkpoint_dir: Path | None = None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Train the model from ``seed`` as its train stage does; score it as its evaluate stage does.
 
-    Returns the evaluate stage's record: ``val`` and ``test`` split metrics and the training
-    summary. With ``checkpoint_dir``, a finished seed's record is kept there as ``seed-<n>.json``
-    (reused by a rerun with the same params and data) and an unfinished seed resumes from its last
-    completed epoch (``seed-<n>/``, see ``training/resume.py``).
+    Returns the evaluate stage's record (``val`` and ``test`` split metrics and the training
+    summary) and the normalized 24 h forecasts of the val and test windows, (windows, 1) each. With
+    ``checkpoint_dir``, a finished seed's record and forecasts are kept there as ``seed-<n>.json``
+    and ``seed-<n>.npz`` (reused by a rerun with the same params and data) and an unfinished seed
+    resumes from its last completed epoch (``seed-<n>/``, see ``training/resume.py``).
     """
     import keras
 
@@ -92,12 +99,13 @@ def seed_run(
         arrays = {**anchors, "data": data, "target_scale": np.array([target_scale])}
         run_fingerprint = fingerprint(model_spec, seed, window_spec, arrays)
         done_path = checkpoint_dir / f"seed-{seed}.json"
-        if done_path.is_file():
+        forecasts_path = done_path.with_suffix(".npz")
+        if done_path.is_file() and forecasts_path.is_file():
             done = read_json(done_path)
             if done.get("fingerprint") == run_fingerprint:
                 print(f"{model_spec.name} seed {seed}: finished earlier, kept", file=sys.stderr)
-                return dict(done["run"])
-            done_path.unlink()
+                return dict(done["run"]), load_arrays(forecasts_path, SPLITS)
+        done_path.unlink(missing_ok=True)
         checkpoint = TrainingCheckpoint(checkpoint_dir / f"seed-{seed}", run_fingerprint)
     keras.backend.clear_session()  # every seed starts from the state a fresh process has
     result = train_model(
@@ -112,7 +120,9 @@ def seed_run(
     paths = predict_paths(result.model, model_spec, data, anchors, window_spec)
     run: dict[str, Any] = dict(scores(paths, data, anchors, window_spec, target_scale))
     run.update(result.summary())
+    forecasts = {split: delay_forecast(paths[split]) for split in SPLITS}
     if done_path is not None and checkpoint is not None:
+        save_arrays(done_path.with_suffix(".npz"), forecasts)
         write_json(done_path, {"fingerprint": checkpoint.fingerprint, "run": run})
         checkpoint.remove()
-    return run
+    return run, forecasts

@@ -9,6 +9,7 @@ from jena_forecast.steps.classical import classical
 from jena_forecast.steps.common import read_tsv, window_spec
 from jena_forecast.steps.download import download
 from jena_forecast.steps.ensemble import ensemble
+from jena_forecast.steps.ensemble_seeds import ensemble_seed_study
 from jena_forecast.steps.evaluate import evaluate
 from jena_forecast.steps.features import features
 from jena_forecast.steps.leaderboard import leaderboard
@@ -33,6 +34,7 @@ __all__ = [
     "evaluate",
     "seed_study",
     "ensemble",
+    "ensemble_seed_study",
     "classical",
     "lr_range_test",
     "leaderboard",

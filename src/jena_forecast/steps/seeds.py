@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from jena_forecast.artifacts import save_arrays
 from jena_forecast.atomic import write_json
 from jena_forecast.config import PipelineConfig
 from jena_forecast.errors import PipelineError
@@ -19,15 +20,18 @@ def seed_study(
     scaler_path: Path,
     anchors_path: Path,
     metrics_path: Path,
+    forecasts_path: Path,
     checkpoint_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Retrain model ``name`` from every seed of ``seed_study.seeds``; save each seed's val/test
-    scores and their mean and sample standard deviation. No model file is kept.
+    scores and their mean and sample standard deviation, and each seed's normalized 24 h forecasts
+    of the val and test windows (``forecast_key``: the ensemble's seed study averages them). No
+    model file is kept.
 
     With ``checkpoint_dir``, an interrupted study keeps the seeds it finished and resumes the one it
     was training; the directory is removed once the metrics are written.
     """
-    from jena_forecast.seed_study import seed_run, seed_study_record
+    from jena_forecast.seed_study import forecast_key, seed_run, seed_study_record
 
     if name not in config.seed_study.models:
         raise PipelineError(
@@ -36,12 +40,17 @@ def seed_study(
         )
     base_spec, scale = window_spec(config, scaler_path)
     data, anchors = load_windows(array_path, anchors_path)
-    runs = {
-        seed: seed_run(config.model(name), seed, data, anchors, base_spec, scale, checkpoint_dir)
-        for seed in config.seed_study.seeds
-    }
+    runs, forecasts = {}, {}
+    for seed in config.seed_study.seeds:
+        runs[seed], seed_forecasts = seed_run(
+            config.model(name), seed, data, anchors, base_spec, scale, checkpoint_dir
+        )
+        forecasts.update(
+            {forecast_key(split, seed): values for split, values in seed_forecasts.items()}
+        )
     record = seed_study_record(runs)
     record.update(config.data_record())
+    save_arrays(forecasts_path, forecasts)
     write_json(metrics_path, record)
     if checkpoint_dir is not None:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
