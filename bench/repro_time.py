@@ -4,6 +4,7 @@
     python bench/repro_time.py --tiny --models linear,gru
     python bench/repro_time.py --mirror ~/jena_climate_2009_2011.csv.zip --sha256 b65b3ad5... --keep
     python bench/repro_time.py --resume /tmp/repro-time-XXXX     # go on after an interruption
+    python bench/repro_time.py --resume /tmp/repro-time-XXXX --refresh   # ... with today's code
 
 The pipeline (dvc.yaml, params.yaml, stages/, src/, .gitignore, .dvc/config and .dvc/plots) is
 copied into a fresh git + DVC repository in a temporary directory with an empty DVC cache, so
@@ -22,14 +23,20 @@ goes on with ``--resume ROOT`` (the kept directory; every run keeps it until it 
 repro` picks up at the first stage without a lock entry, each attempt logs to its own
 ``repro-N.log``, and the table takes each stage from the attempt that completed it. Time spent in a
 stage that was interrupted is reported apart, not counted, and the total is the sum of what each
-stage took once: what one uninterrupted run would take. Every stage row also shows the machine's
-1-minute load average when it started, so a stage slowed by other work shows.
+stage took once: what one uninterrupted run would take. ``--refresh`` first brings the copy to the
+pipeline's current files (made as the run was first made, ``run.json``): DVC then reruns exactly
+the stages whose code or params changed, so every counted stage ran the final code. ``--force
+STAGES`` runs completed stages again (``dvc repro -f -s``) and counts their new times, for stages
+that other work slowed down. Every stage row also shows the share of
+the machine's CPU time that other processes took while the stage ran (Linux), so a stage slowed by
+other work shows.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import math
 import os
 import re
@@ -78,42 +85,34 @@ def edit_params(project: Path, edit) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
 
 
-def new_project(project: Path, args: argparse.Namespace) -> None:
-    """A git + DVC repository at ``project`` with the pipeline, its data and the chosen models."""
-    project.mkdir(parents=True)
-    for name in PROJECT_FILES:
+RUN_SETTINGS = "run.json"  # how a kept run was made, so --refresh makes the copy the same way
+
+
+def copy_pipeline(project: Path) -> None:
+    """Copy the pipeline's files into ``project`` (overwriting an older copy of them)."""
+    for name in PROJECT_FILES + DVC_FILES:
         source, target = PROJECT_ROOT / name, project / name
         if source.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
+            target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, target)
-    run(["git", "init", "-q"], project)
-    run(["git", "config", "user.email", "bench@example.com"], project)
-    run(["git", "config", "user.name", "bench"], project)
-    run(["dvc", "init", "-q"], project)
-    for name in DVC_FILES:
-        source, target = PROJECT_ROOT / name, project / name
-        if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True)
-        else:
-            shutil.copy(source, target)
-    mirror_dir = project / "data" / "mirror"
-    mirror_dir.mkdir(parents=True)
-    if args.tiny:
-        mirror = mirror_dir / "tiny.zip"
-        SyntheticJena(rows=2000, duplicate_block=(300, 144), drop_rows=[700, 701]).write_zip(mirror)
+
+
+def apply_settings(project: Path, settings: dict) -> None:
+    """Point the copy's params at its data and keep only the chosen models."""
+    mirror = project / settings["mirror"]
+    if settings["tiny"]:
         tiny_params(project, mirror)
     else:
-        mirror = mirror_dir / args.mirror.name
-        shutil.copy(args.mirror, mirror)
-        sha256 = args.sha256 or hashlib.sha256(mirror.read_bytes()).hexdigest()
 
         def real_data(params: dict) -> None:
-            params["download"].update(mirror=str(mirror.relative_to(project)), sha256=sha256)
+            params["download"].update(mirror=settings["mirror"], sha256=settings["sha256"])
 
         edit_params(project, real_data)
-    if args.models:
-        keep = [name.strip() for name in args.models.split(",") if name.strip()]
+    keep = settings["models"]
+    if keep:
 
         def restrict(params: dict) -> None:
             unknown = sorted(set(keep) - set(params["models"]))
@@ -132,11 +131,85 @@ def new_project(project: Path, args: argparse.Namespace) -> None:
                 ensemble["members"] = [name for name in ensemble["members"] if name in keep] or None
 
         edit_params(project, restrict)
+
+
+def commit(project: Path, message: str) -> None:
     run(["git", "add", "-A"], project)
-    run(["git", "commit", "-q", "-m", "Pipeline under test"], project)
+    run(["git", "commit", "-q", "--allow-empty", "-m", message], project)
+
+
+def new_project(root: Path, args: argparse.Namespace) -> None:
+    """A git + DVC repository at ``root/project`` with the pipeline, its data and the chosen models."""
+    project = root / "project"
+    project.mkdir(parents=True)
+    run(["git", "init", "-q"], project)
+    run(["git", "config", "user.email", "bench@example.com"], project)
+    run(["git", "config", "user.name", "bench"], project)
+    run(["dvc", "init", "-q"], project)
+    copy_pipeline(project)
+    mirror_dir = project / "data" / "mirror"
+    mirror_dir.mkdir(parents=True)
+    if args.tiny:
+        mirror = mirror_dir / "tiny.zip"
+        SyntheticJena(rows=2000, duplicate_block=(300, 144), drop_rows=[700, 701]).write_zip(mirror)
+        sha256 = None
+    else:
+        mirror = mirror_dir / args.mirror.name
+        shutil.copy(args.mirror, mirror)
+        sha256 = args.sha256 or hashlib.sha256(mirror.read_bytes()).hexdigest()
+    settings = {
+        "tiny": bool(args.tiny),
+        "mirror": str(mirror.relative_to(project)),
+        "sha256": sha256,
+        "models": [name.strip() for name in (args.models or "").split(",") if name.strip()],
+    }
+    (root / RUN_SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    apply_settings(project, settings)
+    commit(project, "Pipeline under test")
+
+
+def refresh_project(root: Path) -> None:
+    """Bring a kept copy to the pipeline's current files, made as the run was first made."""
+    project = root / "project"
+    settings = json.loads((root / RUN_SETTINGS).read_text(encoding="utf-8"))
+    copy_pipeline(project)
+    apply_settings(project, settings)
+    commit(project, "Pipeline under test, refreshed")
 
 
 LOCK_LINE = "Updating lock file"
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot, all cores (Linux; NaN elsewhere)."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()[1:]
+    except OSError:
+        return math.nan
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree_seconds(pid: int) -> float:
+    """CPU seconds of process ``pid`` and of its children it has waited for (Linux; NaN elsewhere)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return math.nan
+    utime, stime, cutime, cstime = (int(v) for v in stat.rsplit(")", 1)[1].split()[11:15])
+    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Stage:
+    """One completed stage: wall seconds, and the CPU seconds that other processes took meanwhile."""
+
+    seconds: float
+    others_cpu: float  # NaN where the log has no CPU figures
+
+    def others_share(self, cpus: int) -> float:
+        """The share of the machine's CPU time that other work took while the stage ran."""
+        return self.others_cpu / (self.seconds * cpus) if self.seconds > 0 else math.nan
 
 
 @dataclass
@@ -144,17 +217,22 @@ class Attempt:
     """One `dvc repro` of a (possibly resumed) run, read back from its log."""
 
     startup: float  # seconds before its first stage
-    completed: list[tuple[str, float, float]]  # (stage, seconds, load average at its start)
+    completed: list[tuple[str, Stage]]
     interrupted: float  # seconds spent in a stage it did not complete
     finished: bool
 
 
 def read_attempt(log_path: Path) -> Attempt:
-    """Stages of one attempt's log; a stage counts only when DVC updated the lock after it."""
-    marks: list[tuple[str, float, float]] = []
+    """Stages of one attempt's log; a stage counts only when DVC updated the lock after it.
+
+    Log lines are ``<seconds>  <what dvc printed>``; after each "Running stage" line and at the end,
+    ``<seconds>  cpu <dvc and its finished children> <whole machine busy>`` (CPU seconds) lets a
+    stage's own CPU time be told from other work's; the last line is ``exit  <code>``.
+    """
+    marks: list[tuple[str, float]] = []
+    cpu_marks: list[tuple[float, float]] = []
     locked: set[int] = set()
-    last = 0.0
-    finished = False
+    last, finished = 0.0, False
     for line in log_path.read_text(encoding="utf-8").splitlines():
         stamp, _, text = line.strip().partition("  ")
         if stamp == "exit":
@@ -166,29 +244,35 @@ def read_attempt(log_path: Path) -> Attempt:
             continue
         match = STAGE_LINE.search(text)
         if match:
-            marks.append((match.group(1), last, math.nan))
+            marks.append((match.group(1), last))
         elif LOCK_LINE in text and marks:
             locked.add(len(marks) - 1)
-        elif text.startswith("load ") and marks:
-            name, at, _ = marks[-1]
-            marks[-1] = (name, at, float(text.split()[1]))
-    ends = [at for _, at, _ in marks[1:]] + [last] if marks else []
+        elif text.startswith("cpu "):
+            own, busy = (float(value) for value in text.split()[1:3])
+            cpu_marks.append((own, busy))
+    ends = [at for _, at in marks[1:]] + [last] if marks else []
     completed, interrupted = [], 0.0
-    for index, ((name, at, load), end) in enumerate(zip(marks, ends, strict=True)):
-        if index in locked:
-            completed.append((name, end - at, load))
-        else:
+    for index, ((name, at), end) in enumerate(zip(marks, ends, strict=True)):
+        if index not in locked:
             interrupted += end - at
+            continue
+        others = math.nan
+        if index + 1 < len(cpu_marks):
+            (own_start, busy_start), (own_end, busy_end) = cpu_marks[index : index + 2]
+            others = max((busy_end - busy_start) - (own_end - own_start), 0.0)
+        completed.append((name, Stage(end - at, others)))
     return Attempt(marks[0][1] if marks else last, completed, interrupted, finished)
 
 
-def timed_repro(project: Path, log_path: Path) -> Attempt:
+def timed_repro(
+    project: Path, log_path: Path, command: tuple[str, ...] = ("dvc", "repro")
+) -> Attempt:
     """Run `dvc repro`, timestamping each line it prints into ``log_path`` as it arrives."""
     started = time.perf_counter()
     with (
         log_path.open("w", encoding="utf-8", buffering=1) as log,
         subprocess.Popen(
-            ["dvc", "repro"],
+            list(command),
             cwd=project,
             env=environment(project),
             stdout=subprocess.PIPE,
@@ -198,12 +282,20 @@ def timed_repro(project: Path, log_path: Path) -> Attempt:
         ) as process,
     ):
         assert process.stdout is not None
+
+        def cpu_line() -> str:
+            now = time.perf_counter() - started
+            own = process_tree_seconds(process.pid)
+            return f"{now:9.3f}  cpu {own:.2f} {machine_busy_seconds():.2f}\n"
+
         for line in process.stdout:
             now = time.perf_counter() - started
             log.write(f"{now:9.3f}  {line}")
             if STAGE_LINE.search(line):
-                log.write(f"{now:9.3f}  load {os.getloadavg()[0]:.2f}\n")
+                log.write(cpu_line())
+        final_cpu = cpu_line()  # before dvc is reaped: its children's time is still readable
         returncode = process.wait()
+        log.write(final_cpu)
         log.write(f"{time.perf_counter() - started:9.3f}  (dvc repro exited)\n")
         log.write(f"exit  {returncode}\n")
     if returncode != 0:
@@ -219,12 +311,13 @@ def attempt_logs(root: Path) -> list[Path]:
     return sorted(root.glob("repro-*.log"), key=lambda path: int(path.stem.split("-")[1]))
 
 
-def stage_times(attempts: list[Attempt]) -> dict[str, tuple[float, float]]:
-    """Each stage's (seconds, load at start) from the first attempt that completed it."""
-    stages: dict[str, tuple[float, float]] = {}
+def stage_times(attempts: list[Attempt]) -> dict[str, Stage]:
+    """Each stage from the last attempt that completed it (a stage completes once, unless it was
+    run again on purpose with ``--force``), in the order the stages first ran."""
+    stages: dict[str, Stage] = {}
     for attempt in attempts:
-        for name, seconds, load in attempt.completed:
-            stages.setdefault(name, (seconds, load))
+        for name, stage in attempt.completed:
+            stages[name] = stage
     return stages
 
 
@@ -233,13 +326,23 @@ def report(root: Path, project: Path) -> None:
     attempts = [read_attempt(path) for path in attempt_logs(root)]
     stages = stage_times(attempts)
     startup = attempts[0].startup
-    total = startup + sum(seconds for seconds, _ in stages.values())
+    total = startup + sum(stage.seconds for stage in stages.values())
+    cpus = os.cpu_count() or 1
+
+    def others(stage: Stage) -> str:
+        share = stage.others_share(cpus)
+        return "" if math.isnan(share) else f"{share:.0%}"
+
     rows = [["dvc start (before the first stage)", f"{startup:.1f}", f"{startup / total:.0%}", ""]]
     rows += [
-        [name, f"{seconds:.1f}", f"{seconds / total:.0%}", f"{load:.1f}"]
-        for name, (seconds, load) in stages.items()
+        [name, f"{stage.seconds:.1f}", f"{stage.seconds / total:.0%}", others(stage)]
+        for name, stage in stages.items()
     ]
-    print_table(["stage", "seconds", "share", "load at start"], rows)
+    print_table(["stage", "seconds", "share", "other work"], rows)
+    print(
+        f"(other work: the share of the {cpus} CPUs' time that processes outside the stage took "
+        "while it ran; near 0% is an uncontended figure)"
+    )
     print()
     print(
         f"dvc repro from a clean workspace: {total:.1f} s = {total / 60:.1f} min "
@@ -276,6 +379,20 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         "--workdir", type=Path, help="where to build the copy (default: a temp dir)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the copy and its repro log")
+    parser.add_argument(
+        "--force",
+        type=lambda value: [name.strip() for name in value.split(",") if name.strip()],
+        default=[],
+        metavar="STAGES",
+        help="with --resume: run these completed stages again first and count the new times "
+        "(e.g. stages that ran while other work loaded the machine)",
+    )
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="with --resume: first bring the copy to the pipeline's current files "
+        "(stages whose code or params changed run again)",
+    )
     args = parser.parse_args(argv)
     if args.sha256 and not args.mirror:
         parser.error("--sha256 goes with --mirror")
@@ -285,6 +402,10 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--resume: {args.resume} is not a kept run (no project/dvc.yaml in it)")
     if args.resume and (args.models or args.workdir):
         parser.error("--resume goes on with the run as it was made: no --models or --workdir")
+    if (args.refresh or args.force) and not args.resume:
+        parser.error("--refresh and --force go with --resume")
+    if args.refresh and not (args.resume / RUN_SETTINGS).is_file():
+        parser.error(f"--refresh: {args.resume} has no {RUN_SETTINGS} saying how it was made")
     return args
 
 
@@ -292,14 +413,19 @@ def main(argv: list[str]) -> None:
     args = parse_arguments(argv)
     if args.resume:
         root = args.resume
+        if args.refresh:
+            refresh_project(root)
     else:
         root = Path(tempfile.mkdtemp(prefix="repro-time-", dir=args.workdir))
-        new_project(root / "project", args)
+        new_project(root, args)
     project = root / "project"
     params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
     print(f"pipeline copy: {project}")
     print(f"data: {params['download']['mirror']}; models: {', '.join(params['models'])}")
     print()
+    for stage in args.force:
+        number = len(attempt_logs(root)) + 1
+        timed_repro(project, root / f"repro-{number}.log", ("dvc", "repro", "-f", "-s", stage))
     logs = attempt_logs(root)
     attempt = timed_repro(project, root / f"repro-{len(logs) + 1}.log")
     if attempt.finished:

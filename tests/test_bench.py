@@ -156,34 +156,41 @@ def test_repro_time_resumes_a_kept_run(tmp_path):
     )
     (root,) = tmp_path.glob("repro-time-*")
     assert f"kept: {root}" in output
-    resumed = run_bench("repro_time.py", "--resume", str(root))
-    # nothing was left to run: every stage comes from the first attempt
+    resumed = run_bench(
+        "repro_time.py", "--resume", str(root), "--refresh", "--force", "train@linear"
+    )
+    # The copy already had the current files; train@linear ran again on purpose, then its
+    # evaluation (a new model file), and the table counts those times.
+    logs = sorted(path.name for path in root.glob("repro-*.log"))
+    assert logs == ["repro-1.log", "repro-2.log", "repro-3.log"]
+    assert "Running stage 'train@linear'" in (root / "repro-2.log").read_text()
     stages = [row.split()[0] for row in table_rows(resumed, "stage")]
     assert "train@linear" in stages and "report" in stages
-    assert "over 2 attempts" in resumed
-    assert sorted(path.name for path in root.glob("repro-*.log")) == ["repro-1.log", "repro-2.log"]
+    assert "over 3 attempts" in resumed
 
 
 def test_repro_time_counts_each_stage_once_over_interrupted_attempts(tmp_path):
-    """A stage cut short is not counted; the attempt that completes it is."""
+    """A stage cut short is not counted; the attempt that completes it is. CPU marks tell a
+    stage's own CPU time from what other processes took meanwhile."""
     first = tmp_path / "repro-1.log"
     first.write_text(
         "    2.000  Running stage 'download':\n"
-        "    2.000  load 0.50\n"
+        "    2.000  cpu 1.00 100.00\n"
         "    5.000  Updating lock file 'dvc.lock'\n"
         "    5.500  Running stage 'train@gru':\n"
-        "    5.500  load 0.70\n"
+        "    5.500  cpu 3.00 104.00\n"
         "   90.000  Epoch 1/20\n",  # killed here: no lock update, no exit line
         encoding="utf-8",
     )
     second = tmp_path / "repro-10.log"
     second.write_text(
         "    3.000  Running stage 'train@gru':\n"
-        "    3.000  load 0.10\n"
+        "    3.000  cpu 1.00 500.00\n"
         "  203.000  Updating lock file 'dvc.lock'\n"
         "  204.000  Running stage 'report':\n"
-        "  204.000  load 1.90\n"
+        "  204.000  cpu 391.00 900.00\n"  # train@gru: 390 s of its own, 10 s of other work
         "  206.000  Updating lock file 'dvc.lock'\n"
+        "  206.500  cpu 392.00 905.00\n"
         "  206.500  (dvc repro exited)\n"
         "exit  0\n",
         encoding="utf-8",
@@ -192,8 +199,9 @@ def test_repro_time_counts_each_stage_once_over_interrupted_attempts(tmp_path):
     interrupted, resumed = (repro_time.read_attempt(path) for path in (first, second))
     assert not interrupted.finished and resumed.finished
     assert interrupted.startup == 2.0 and interrupted.interrupted == pytest.approx(84.5)
-    assert repro_time.stage_times([interrupted, resumed]) == {
-        "download": (3.5, 0.5),
-        "train@gru": (201.0, 0.1),
-        "report": (2.5, 1.9),
-    }
+    stages = repro_time.stage_times([interrupted, resumed])
+    assert list(stages) == ["download", "train@gru", "report"]
+    assert stages["download"] == repro_time.Stage(3.5, 2.0)
+    assert stages["train@gru"] == repro_time.Stage(201.0, 10.0)
+    assert stages["train@gru"].others_share(2) == pytest.approx(10.0 / 402)
+    assert stages["report"] == repro_time.Stage(2.5, 4.0)
