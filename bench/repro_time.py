@@ -41,6 +41,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -288,11 +289,16 @@ def timed_repro(
             own = process_tree_seconds(process.pid)
             return f"{now:9.3f}  cpu {own:.2f} {machine_busy_seconds():.2f}\n"
 
-        for line in process.stdout:
-            now = time.perf_counter() - started
-            log.write(f"{now:9.3f}  {line}")
-            if STAGE_LINE.search(line):
-                log.write(cpu_line())
+        try:
+            for line in process.stdout:
+                now = time.perf_counter() - started
+                log.write(f"{now:9.3f}  {line}")
+                if STAGE_LINE.search(line):
+                    log.write(cpu_line())
+        except BaseException:  # Ctrl-C or a kill of this script: stop dvc too, then go on later
+            process.send_signal(signal.SIGINT)
+            process.wait()
+            raise
         final_cpu = cpu_line()  # before dvc is reaped: its children's time is still readable
         returncode = process.wait()
         log.write(final_cpu)
@@ -411,6 +417,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> None:
     args = parse_arguments(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill stops dvc as Ctrl-C does
     if args.resume:
         root = args.resume
         if args.refresh:
