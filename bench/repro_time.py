@@ -280,6 +280,7 @@ def timed_repro(
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
+            start_new_session=True,  # dvc and its stage in a process group of their own
         ) as process,
     ):
         assert process.stdout is not None
@@ -295,8 +296,8 @@ def timed_repro(
                 log.write(f"{now:9.3f}  {line}")
                 if STAGE_LINE.search(line):
                     log.write(cpu_line())
-        except BaseException:  # Ctrl-C or a kill of this script: stop dvc too, then go on later
-            process.send_signal(signal.SIGINT)
+        except BaseException:  # Ctrl-C or a kill of this script: stop dvc and its stage, as
+            os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in their terminal would
             process.wait()
             raise
         final_cpu = cpu_line()  # before dvc is reaped: its children's time is still readable

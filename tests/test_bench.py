@@ -149,6 +149,58 @@ def test_repro_time_prints_every_stage_and_the_no_op_rerun():
     assert "(no stage ran)" in output
 
 
+def processes_in(directory: Path) -> list[str]:
+    """Command lines of the live processes whose working directory is ``directory`` (Linux)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if Path(os.readlink(proc / "cwd")) == directory:
+                found.append((proc / "cmdline").read_text().replace("\0", " "))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.slow
+def test_repro_time_stopped_mid_stage_stops_dvc_and_resumes(tmp_path):
+    """A kill of the script stops dvc and the running stage; --resume completes the run and
+    counts the interrupted stage once, from the attempt that completed it."""
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "src"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    command = [sys.executable, str(BENCH / "repro_time.py"), "--tiny", "--models", "linear"]
+    bench = subprocess.Popen(
+        [*command, "--keep", "--workdir", str(tmp_path)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 600
+    log = None
+    while time.monotonic() < deadline:
+        logs = list(tmp_path.glob("repro-time-*/repro-1.log"))
+        if logs and "Running stage 'train@linear'" in logs[0].read_text():
+            log = logs[0]
+            break
+        time.sleep(0.2)
+    assert log is not None, "train@linear never started"
+    bench.send_signal(signal.SIGTERM)
+    bench.communicate(timeout=120)
+    assert bench.returncode != 0
+    root = log.parent
+    assert processes_in(root / "project") == [], "dvc or a stage outlived the script"
+    assert "exit" not in log.read_text().splitlines()[-1]
+
+    resumed = run_bench("repro_time.py", "--resume", str(root))
+    stages = [row.split()[0] for row in table_rows(resumed, "stage")]
+    assert stages.count("train@linear") == 1 and "report" in stages
+    assert "over 2 attempts" in resumed
+    assert "Running stage 'train@linear'" in (root / "repro-2.log").read_text()
+
+
 @pytest.mark.slow
 def test_repro_time_resumes_a_kept_run(tmp_path):
     output = run_bench(
