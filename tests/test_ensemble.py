@@ -250,5 +250,8 @@ def test_ensemble_seed_study_averages_each_seeds_member_forecasts(tmp_path):
     assert record["protocol"] == tiny.config.data_record()["protocol"]
 
     save_arrays(tmp_path / "linear_seeds.npz", {**studied, "val_seed_5": studied["val_seed_5"][1:]})
-    with pytest.raises(PipelineError, match=r"linear_seeds.npz: \d+ forecasts in 'val_seed_5'"):
+    with pytest.raises(
+        PipelineError,
+        match=r"linear_seeds.npz: \d+ val_seed_5 forecasts for \d+ windows; rerun seeds@linear",
+    ):
         run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,19 @@ def average_forecasts(forecasts: Sequence[np.ndarray]) -> np.ndarray:
     if len(shapes) != 1:
         raise ValueError(f"members forecast different windows: shapes {sorted(shapes)}")
     return np.mean(np.stack([np.asarray(f, dtype=np.float64) for f in forecasts]), axis=0)
+
+
+def check_saved_forecasts(
+    path: Path, forecasts: dict[str, np.ndarray], windows: dict[str, int], stage: str
+) -> None:
+    """Saved forecasts (``<split>`` or ``<split>_seed_<n>`` arrays) must have one forecast per
+    window of their split in this run; otherwise the stage that wrote them is named to rerun."""
+    for key, values in forecasts.items():
+        split = key.split("_")[0]
+        if len(values) != windows[split]:
+            raise PipelineError(
+                f"{path}: {len(values)} {key} forecasts for {windows[split]} windows; rerun {stage}"
+            )
 
 
 def ensemble_record(

@@ -12,7 +12,6 @@ from jena_forecast.atomic import read_json, write_json
 from jena_forecast.config import PipelineConfig
 from jena_forecast.data.normalize import column_stats
 from jena_forecast.data.windows import WindowSpec
-from jena_forecast.errors import PipelineError
 from jena_forecast.evaluate import delay_forecast, scores
 from jena_forecast.steps.common import (
     load_windows,
@@ -33,16 +32,13 @@ def _member_forecasts(
 ) -> dict[str, np.ndarray]:
     """A member's normalized 24 h forecasts of the val and test windows, (windows, 1) each: a deep
     model predicts them, a classical model's were saved by its stage."""
+    from jena_forecast.ensemble import check_saved_forecasts
     from jena_forecast.training.predict import load_model, predict_paths
 
     if name in forecast_paths:
         saved = load_arrays(forecast_paths[name], ("val", "test"))
-        for split, values in saved.items():
-            if len(values) != len(anchors[split]):
-                raise PipelineError(
-                    f"{forecast_paths[name]}: {len(values)} {split} forecasts for "
-                    f"{len(anchors[split])} windows; rerun classical@{name}"
-                )
+        windows = {split: len(split_anchors) for split, split_anchors in anchors.items()}
+        check_saved_forecasts(forecast_paths[name], saved, windows, f"classical@{name}")
         return saved
     paths = predict_paths(
         load_model(model_paths[name]), config.model(name), data, anchors, base_spec

@@ -10,21 +10,9 @@ import numpy as np
 from jena_forecast.artifacts import load_arrays
 from jena_forecast.atomic import read_json, write_json
 from jena_forecast.config import PipelineConfig
-from jena_forecast.errors import PipelineError
 from jena_forecast.steps.common import load_windows, window_spec
 
 SeedForecasts = dict[int, dict[str, np.ndarray]]  # seed -> split -> (windows, 1) forecasts
-
-
-def _checked(path: Path, forecasts: dict[str, np.ndarray], anchors: dict[str, np.ndarray]) -> None:
-    """Saved forecasts must cover the windows of this run, one each."""
-    for key, values in forecasts.items():
-        split = key.split("_")[0]
-        if len(values) != len(anchors[split]):
-            raise PipelineError(
-                f"{path}: {len(values)} forecasts in {key!r} for {len(anchors[split])} {split} "
-                "windows; rerun the stage that wrote it"
-            )
 
 
 def ensemble_seed_study(
@@ -50,7 +38,7 @@ def ensemble_seed_study(
     every seed (``fixed_members``): its fit draws nothing at random on data of this size
     (``seed_dependent`` in its metrics says so).
     """
-    from jena_forecast.ensemble import average_forecasts
+    from jena_forecast.ensemble import average_forecasts, check_saved_forecasts
     from jena_forecast.evaluate import scores
     from jena_forecast.seed_study import SPLITS, forecast_key, seed_run, seed_study_record
 
@@ -58,13 +46,14 @@ def ensemble_seed_study(
     seeds = list(config.seed_study.seeds)
     base_spec, scale = window_spec(config, scaler_path)
     data, anchors = load_windows(array_path, anchors_path)
+    windows = {split: len(split_anchors) for split, split_anchors in anchors.items()}
     member_forecasts: dict[str, SeedForecasts] = {}
     fixed, retrained = [], []
     for name in members:
         if name in classical_forecast_paths:
             path = classical_forecast_paths[name]
             saved = load_arrays(path, SPLITS)
-            _checked(path, saved, anchors)
+            check_saved_forecasts(path, saved, windows, f"classical@{name}")
             member_forecasts[name] = {seed: saved for seed in seeds}
             fixed.append(name)
         elif name in seed_forecast_paths:
@@ -72,7 +61,7 @@ def ensemble_seed_study(
             saved = load_arrays(
                 path, tuple(forecast_key(s, seed) for s in SPLITS for seed in seeds)
             )
-            _checked(path, saved, anchors)
+            check_saved_forecasts(path, saved, windows, f"seeds@{name}")
             member_forecasts[name] = {
                 seed: {split: saved[forecast_key(split, seed)] for split in SPLITS}
                 for seed in seeds
