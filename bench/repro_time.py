@@ -18,8 +18,8 @@ time runs from its "Running stage" line to the next one (its command plus DVC's 
 update), so the stages add up to the whole run. Then `dvc repro` runs again with nothing changed.
 The figures are printed, not checked.
 
-The real pipeline takes hours on a small CPU. A run stopped part way (Ctrl-C, a closed terminal)
-goes on with ``--resume ROOT`` (the kept directory; every run keeps it until it completes): `dvc
+The real pipeline takes hours on a small CPU. A run stopped part way (Ctrl-C, a kill, a closed
+terminal: `dvc` and its stage stop with the script) goes on with ``--resume ROOT`` (the kept directory; every run keeps it until it completes): `dvc
 repro` picks up at the first stage without a lock entry, each attempt logs to its own
 ``repro-N.log``, and the table takes each stage from the attempt that completed it. Time spent in a
 stage that was interrupted is reported apart, not counted, and the total is the sum of what each
@@ -418,7 +418,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> None:
     args = parse_arguments(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill stops dvc as Ctrl-C does
+    for stop in (signal.SIGTERM, signal.SIGHUP):  # a kill or a closed terminal stops dvc as Ctrl-C
+        signal.signal(stop, lambda number, _frame: sys.exit(128 + number))
     if args.resume:
         root = args.resume
         if args.refresh:
