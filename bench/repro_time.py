@@ -265,6 +265,21 @@ def read_attempt(log_path: Path) -> Attempt:
     return Attempt(marks[0][1] if marks else last, completed, interrupted, finished)
 
 
+def stop_process_group(process: subprocess.Popen, grace_seconds: float = 30.0) -> None:
+    """Stop ``process`` and its process group as Ctrl-C would (dvc leaves its lock consistent);
+    escalate to SIGTERM, then SIGKILL, if they are still running after ``grace_seconds``."""
+    for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, stop)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace_seconds)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def timed_repro(
     project: Path, log_path: Path, command: tuple[str, ...] = ("dvc", "repro")
 ) -> Attempt:
@@ -281,6 +296,8 @@ def timed_repro(
             text=True,
             bufsize=1,
             start_new_session=True,  # dvc and its stage in a process group of their own
+            # Ctrl-C semantics even when this script was started with SIGINT ignored (`cmd &`)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         ) as process,
     ):
         assert process.stdout is not None
@@ -296,9 +313,8 @@ def timed_repro(
                 log.write(f"{now:9.3f}  {line}")
                 if STAGE_LINE.search(line):
                     log.write(cpu_line())
-        except BaseException:  # Ctrl-C or a kill of this script: stop dvc and its stage, as
-            os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in their terminal would
-            process.wait()
+        except BaseException:  # Ctrl-C or a kill of this script: stop dvc and its stage too
+            stop_process_group(process)
             raise
         final_cpu = cpu_line()  # before dvc is reaped: its children's time is still readable
         returncode = process.wait()

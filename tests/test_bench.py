@@ -177,6 +177,8 @@ def test_repro_time_stopped_mid_stage_stops_dvc_and_resumes(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as a shell starts `cmd &`: SIGINT ignored, which dvc and its stage must not inherit
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     deadline = time.monotonic() + 600
     log = None
