@@ -23,6 +23,16 @@ PROJECT_SEED = 1337
 SEED_STUDY_SEEDS = (7, PROJECT_SEED, 11)
 # Both classical estimators, on hourly features that fit the tiny 12-hour windows.
 TINY_CLASSICAL = ("ridge", "hist_gbr")
+# What a change to models.dense reruns: its own stages, and the ensemble, its seed study, the
+# leaderboard and the report, which read every model's metrics (sorted, as stages_run compares).
+DENSE_CHANGE_STAGES = [
+    "ensemble",
+    "ensemble_seeds",
+    "evaluate@dense",
+    "leaderboard",
+    "report",
+    "train@dense",
+]
 
 
 def environment(cwd: Path) -> dict[str, str]:

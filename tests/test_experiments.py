@@ -11,19 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dvc_project import PROJECT_ROOT, environment, run, stages_run
+from dvc_project import DENSE_CHANGE_STAGES, PROJECT_ROOT, environment, run, stages_run
 
 pytestmark = pytest.mark.slow
 
-# The ensemble picks its members from every model's metrics, so it and its seed study run again too.
-MODEL_STAGES = [
-    "ensemble",
-    "ensemble_seeds",
-    "evaluate@dense",
-    "leaderboard",
-    "report",
-    "train@dense",
-]
 QUEUE_TIMEOUT_SECONDS = (
     1800  # two tiny experiments take 3 minutes on 2 cores, 30 on 2 overloaded ones
 )
@@ -50,7 +41,7 @@ def dense_units(data: dict[str, Any]) -> int:
 def test_exp_run_reruns_only_the_changed_model_and_exp_show_reports_its_metrics(project_copy):
     project = project_copy
     ran = run(["dvc", "exp", "run", "-S", "models.dense.units=8", "-n", "dense-8"], project)
-    assert sorted(stages_run(ran.stdout)) == MODEL_STAGES
+    assert sorted(stages_run(ran.stdout)) == DENSE_CHANGE_STAGES
     assert "Ran experiment(s): dense-8" in ran.stdout
 
     baseline, named = experiments(project)
@@ -127,7 +118,7 @@ def test_a_queued_sweep_runs_on_two_workers_and_every_experiment_has_metrics(pro
 
     for name in names:
         log = run(["dvc", "queue", "logs", name], project).stdout
-        assert sorted(stages_run(log)) == MODEL_STAGES, log
+        assert sorted(stages_run(log)) == DENSE_CHANGE_STAGES, log
     baseline, named = experiments(project)
     assert set(named) == names
     units = {name: dense_units(named[name]["data"]) for name in names}
