@@ -115,9 +115,11 @@ def test_seed_study_columns_and_the_ensemble_row():
     gru = table[table["model"] == "gru"].iloc[0]
     assert (gru["val_mae_degc_mean"], gru["val_mae_degc_std"]) == (1.55, 0.05)
     assert (gru["test_mae_degc_mean"], gru["test_mae_degc_std"], gru["seeds"]) == (1.65, 0.07, 3)
+    assert gru["test_skill_vs_naive_mean"] == pytest.approx(1 - 1.65 / 2.2)  # naive test MAE 2.2
     for name in ("ensemble", "lstm", "naive"):
         row = table[table["model"] == name].iloc[0]
         assert row["seeds"] == 0 and pd.isna(row["val_mae_degc_mean"])
+        assert pd.isna(row["test_skill_vs_naive_mean"])
     assert table.iloc[0]["parameters"] == 30 and best_model(table) == "ensemble"
 
 
@@ -178,12 +180,14 @@ def test_report_shows_mean_and_std_over_seeds_and_the_ensemble_members(tmp_path)
     assert written["best_model"] == "ensemble"
     summary = (tmp_path / "reports" / "summary.md").read_text()
     assert "Best model on the validation split: **ensemble**, test MAE 1.400 degC" in summary
-    assert "| val_mae_degc_over_seeds | test_mae_degc_over_seeds |" in summary
     assert (
-        "| 2 | gru | 1.500 | 1.600 | +25.0% | +20.0% | 1.550 ± 0.050 | 1.650 ± 0.070 | 10 |"
+        "| val_mae_degc_over_seeds | test_mae_degc_over_seeds | test_skill_over_seeds |" in summary
+    )
+    assert (
+        "| 2 | gru | 1.500 | 1.600 | +25.0% | +20.0% | 1.550 ± 0.050 | 1.650 ± 0.070 | +25.0% | 10 |"
         in summary
     )
-    assert "| 1 | ensemble | 1.200 | 1.400 | +40.0% | +30.0% |  |  | 10 |" in summary
+    assert "| 1 | ensemble | 1.200 | 1.400 | +40.0% | +30.0% |  |  |  | 10 |" in summary
     assert "`ensemble` averages the 24 h forecasts of gru, lstm." in summary
 
 
@@ -217,6 +221,7 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
         "",
         "",
         "0",
+        "",
         "",
         "",
         "1.5",
@@ -267,7 +272,7 @@ def test_a_classical_model_a_seed_study_and_the_ensemble_share_one_table(tmp_pat
     assert pd.isna(reread.loc[0, "epochs"]) and set(reread["features"]) == {"time_signals"}
     markdown = report.summary_markdown(reread, "hist_gbr", {}, ensemble_members=["gru"])
     assert "Features of every row: `time_signals`" in markdown
-    assert "| 1 | hist_gbr | 1.400 | 1.500 | +30.0% | +25.0% |  |  | - | - | 1.5 |" in markdown
+    assert "| 1 | hist_gbr | 1.400 | 1.500 | +30.0% | +25.0% |  |  |  | - | - | 1.5 |" in markdown
     assert (
         "| 3 | gru | 1.600 | 1.700 | +20.0% | +15.0% | 1.620 ± 0.040 | 1.720 ± 0.060 |" in markdown
     )

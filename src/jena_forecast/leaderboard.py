@@ -15,6 +15,7 @@ SEED_COLUMNS = [
     "test_mae_degc_std",
     "seeds",
 ]
+SEED_SKILL_COLUMN = "test_skill_vs_naive_mean"  # skill of the mean test MAE over the seeds
 INTERVAL_COLUMNS = ["interval_level", "interval_half_width_degc", "interval_test_coverage"]
 COLUMNS = [
     "rank",
@@ -24,6 +25,7 @@ COLUMNS = [
     "val_skill_vs_naive",
     "test_skill_vs_naive",
     *SEED_COLUMNS,
+    SEED_SKILL_COLUMN,
     "parameters",
     "epochs",
     "train_seconds",
@@ -88,7 +90,8 @@ def leaderboard(
     deep and classical models' and the ensemble's), ``seed_studies`` the seed-study record of the
     models that have one. Rows are sorted by validation MAE of the run from params' ``seed`` (ties
     by name); ``rank`` 1 is the best. A model's seed-study columns hold the mean and sample
-    standard deviation of its MAE over the study's seeds. ``parameters`` and ``epochs`` are empty
+    standard deviation of its MAE over the study's seeds, and ``test_skill_vs_naive_mean`` the
+    skill of that mean test MAE against the naive test MAE. ``parameters`` and ``epochs`` are empty
     for a model without them (gradient boosting has neither); ``protocol`` (split and window
     geometry) and ``features`` (the features stage's switches) say which data each row was scored
     on, empty for a record written before they were recorded. A classical model whose fit no
@@ -135,6 +138,9 @@ def leaderboard(
             }
         )
     table = pd.DataFrame(rows).sort_values(["val_mae_degc", "model"], kind="stable")
+    table[SEED_SKILL_COLUMN] = (1 - table["test_mae_degc_mean"] / naive["test"]["mae_degc"]).round(
+        6
+    )
     table["parameters"] = table["parameters"].astype("Int64")
     table["epochs"] = table["epochs"].astype("Int64")
     table.insert(0, "rank", range(1, len(table) + 1))

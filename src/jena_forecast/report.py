@@ -15,7 +15,12 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from jena_forecast.atomic import atomic_path  # noqa: E402
 from jena_forecast.ensemble import ENSEMBLE  # noqa: E402
-from jena_forecast.leaderboard import INTERVAL_COLUMNS, NAIVE, SEED_COLUMNS  # noqa: E402
+from jena_forecast.leaderboard import (  # noqa: E402
+    INTERVAL_COLUMNS,
+    NAIVE,
+    SEED_COLUMNS,
+    SEED_SKILL_COLUMN,
+)
 
 LEADERBOARD_PNG = "leaderboard.png"
 FORECAST_PNG = "forecast.png"
@@ -119,9 +124,16 @@ def _readable(table: pd.DataFrame) -> pd.DataFrame:
     seed study as ``mean ± std`` columns when a model has one (none otherwise); protocol and
     features shown once above the table when every row shares them."""
     shown = table.drop(columns=list(_shared(table)))
-    seed_columns = [column for column in SEED_COLUMNS if column in shown.columns]
+    seed_columns = [
+        column for column in [*SEED_COLUMNS, SEED_SKILL_COLUMN] if column in shown.columns
+    ]
     if _has_seed_study(table):
         at = shown.columns.get_loc(seed_columns[0])
+        if SEED_SKILL_COLUMN in table.columns:
+            skill = table[SEED_SKILL_COLUMN].map(
+                lambda value: "" if pd.isna(value) else f"{value:+.1%}"
+            )
+            shown.insert(at, "test_skill_over_seeds", skill)
         shown.insert(at, "test_mae_degc_over_seeds", _mean_and_std(table, "test"))
         shown.insert(at, "val_mae_degc_over_seeds", _mean_and_std(table, "val"))
     shown = shown.drop(columns=seed_columns)
