@@ -156,8 +156,8 @@ def _over_seeds(table: pd.DataFrame, row: pd.Series) -> str:
     """`; over N seeds ...` for a row with a seed study, else nothing."""
     if "seeds" not in table.columns or not row["seeds"] > 0:
         return ""
-    naive = table[table["model"] == NAIVE]["test_mae_degc"]
-    skill = f", skill {1 - row['test_mae_degc_mean'] / naive.iloc[0]:+.1%}" if len(naive) else ""
+    mean_skill = row.get(SEED_SKILL_COLUMN)
+    skill = "" if mean_skill is None or pd.isna(mean_skill) else f", skill {mean_skill:+.1%}"
     return (
         f"; over {int(row['seeds'])} seeds {row['test_mae_degc_mean']:.3f} ± "
         f"{row['test_mae_degc_std']:.3f} degC{skill}"
