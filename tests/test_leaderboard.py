@@ -100,7 +100,11 @@ def study(val_mean: float, val_std: float, test_mean: float, test_std: float) ->
     return {
         "seeds": [1, 2, 3],
         "val": {"mae_degc_mean": val_mean, "mae_degc_std": val_std},
-        "test": {"mae_degc_mean": test_mean, "mae_degc_std": test_std},
+        "test": {
+            "mae_degc_mean": test_mean,
+            "mae_degc_std": test_std,
+            "skill_vs_naive_mean": round(1 - test_mean / NAIVE["test"]["mae_degc"], 6),
+        },
     }
 
 

@@ -39,13 +39,17 @@ def _seed_columns(study: dict[str, Any] | None) -> dict[str, Any]:
     """A model's seed-study columns: mean and std of its MAE over the seeds, and how many seeds;
     empty (NaN, 0 seeds) for a model without a study."""
     if study is None:
-        return {column: np.nan for column in SEED_COLUMNS[:-1]} | {"seeds": 0}
+        return {column: np.nan for column in SEED_COLUMNS[:-1]} | {
+            "seeds": 0,
+            SEED_SKILL_COLUMN: np.nan,
+        }
     return {
         "val_mae_degc_mean": study["val"]["mae_degc_mean"],
         "val_mae_degc_std": study["val"]["mae_degc_std"],
         "test_mae_degc_mean": study["test"]["mae_degc_mean"],
         "test_mae_degc_std": study["test"]["mae_degc_std"],
         "seeds": len(study["seeds"]),
+        SEED_SKILL_COLUMN: study["test"]["skill_vs_naive_mean"],
     }
 
 
@@ -58,6 +62,7 @@ def _seed_independent_columns(record: dict[str, Any]) -> dict[str, Any]:
         "test_mae_degc_mean": record["test"]["mae_degc"],
         "test_mae_degc_std": 0.0,
         "seeds": 0,
+        SEED_SKILL_COLUMN: record["test"]["skill_vs_naive"],
     }
 
 
@@ -91,7 +96,7 @@ def leaderboard(
     models that have one. Rows are sorted by validation MAE of the run from params' ``seed`` (ties
     by name); ``rank`` 1 is the best. A model's seed-study columns hold the mean and sample
     standard deviation of its MAE over the study's seeds, and ``test_skill_vs_naive_mean`` the
-    skill of that mean test MAE against the naive test MAE. ``parameters`` and ``epochs`` are empty
+    study's mean test skill against naive. ``parameters`` and ``epochs`` are empty
     for a model without them (gradient boosting has neither); ``protocol`` (split and window
     geometry) and ``features`` (the features stage's switches) say which data each row was scored
     on, empty for a record written before they were recorded. A classical model whose fit no
@@ -138,9 +143,6 @@ def leaderboard(
             }
         )
     table = pd.DataFrame(rows).sort_values(["val_mae_degc", "model"], kind="stable")
-    table[SEED_SKILL_COLUMN] = (1 - table["test_mae_degc_mean"] / naive["test"]["mae_degc"]).round(
-        6
-    )
     table["parameters"] = table["parameters"].astype("Int64")
     table["epochs"] = table["epochs"].astype("Int64")
     table.insert(0, "rank", range(1, len(table) + 1))
