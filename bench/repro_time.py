@@ -2,7 +2,8 @@
 
     python bench/repro_time.py --tiny                                  # the tests' tiny synthetic data
     python bench/repro_time.py --tiny --models linear,gru
-    python bench/repro_time.py --mirror ~/jena_climate_2009_2011.csv.zip --sha256 b65b3ad5... --keep
+    python bench/repro_time.py --embedded --keep          # the real record shipped with the project
+    python bench/repro_time.py --mirror ~/jena_climate_2009_2016.csv.zip --keep
     python bench/repro_time.py --resume /tmp/repro-time-XXXX     # go on after an interruption
     python bench/repro_time.py --resume /tmp/repro-time-XXXX --refresh   # ... with today's code
 
@@ -10,7 +11,8 @@ The pipeline (dvc.yaml, params.yaml, stages/, src/, .gitignore, .dvc/config and 
 copied into a fresh git + DVC repository in a temporary directory with an empty DVC cache, so
 every stage runs. ``--tiny`` writes the tests' synthetic file (2,000 rows, a repeated day and a
 gap) and shrinks windows and training as the end-to-end tests do (tests/dvc_project.py); with
-``--mirror`` the real params run on that file, which takes as long as the real pipeline does.
+``--embedded`` (the project's own data) or ``--mirror`` (another copy of the Jena zip) the real
+params run on the real data, which takes as long as the real pipeline does.
 ``--models`` keeps only those models (and points the learning-rate range test at one of them).
 
 One `dvc repro` runs end to end; every line it prints is timestamped as it arrives, and a stage's
@@ -103,13 +105,14 @@ def copy_pipeline(project: Path) -> None:
 
 def apply_settings(project: Path, settings: dict) -> None:
     """Point the copy's params at its data and keep only the chosen models."""
-    mirror = project / settings["mirror"]
     if settings["tiny"]:
-        tiny_params(project, mirror)
-    else:
+        tiny_params(project, project / settings["mirror"])
+    elif settings["mirror"]:
 
         def real_data(params: dict) -> None:
-            params["download"].update(mirror=settings["mirror"], sha256=settings["sha256"])
+            params["download"].update(
+                source="mirror", mirror=settings["mirror"], sha256=settings["sha256"]
+            )
 
         edit_params(project, real_data)
     keep = settings["models"]
@@ -150,17 +153,18 @@ def new_project(root: Path, args: argparse.Namespace) -> None:
     copy_pipeline(project)
     mirror_dir = project / "data" / "mirror"
     mirror_dir.mkdir(parents=True)
+    mirror: Path | None = None
+    sha256 = None
     if args.tiny:
         mirror = mirror_dir / "tiny.zip"
         SyntheticJena(rows=2000, duplicate_block=(300, 144), drop_rows=[700, 701]).write_zip(mirror)
-        sha256 = None
-    else:
+    elif args.mirror:
         mirror = mirror_dir / args.mirror.name
         shutil.copy(args.mirror, mirror)
         sha256 = args.sha256 or hashlib.sha256(mirror.read_bytes()).hexdigest()
     settings = {
         "tiny": bool(args.tiny),
-        "mirror": str(mirror.relative_to(project)),
+        "mirror": None if mirror is None else str(mirror.relative_to(project)),
         "sha256": sha256,
         "models": [name.strip() for name in (args.models or "").split(",") if name.strip()],
     }
@@ -392,6 +396,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--tiny", action="store_true", help="the tests' tiny synthetic data")
+    source.add_argument(
+        "--embedded", action="store_true", help="the real record shipped with the project"
+    )
     source.add_argument("--mirror", type=Path, help="a local copy of the Jena zip")
     source.add_argument(
         "--resume", type=Path, metavar="ROOT", help="go on with the kept run in ROOT"
@@ -446,7 +453,9 @@ def main(argv: list[str]) -> None:
     project = root / "project"
     params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
     print(f"pipeline copy: {project}")
-    print(f"data: {params['download']['mirror']}; models: {', '.join(params['models'])}")
+    download = params["download"]
+    data = download["mirror"] if download["source"] == "mirror" else download["source"]
+    print(f"data: {data}; models: {', '.join(params['models'])}")
     print()
     for stage in args.force:
         number = len(attempt_logs(root)) + 1

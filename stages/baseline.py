@@ -1,14 +1,44 @@
 """DVC stage baseline: MAE of the naive forecast (temperature now) on the val and test windows."""
 
-from layout import ANCHORS, NAIVE_METRICS, NORMALIZED, SCALER
+from __future__ import annotations
 
-from jena_forecast import steps
-from jena_forecast.cli import run_stage
-from jena_forecast.config import load_params
+from pathlib import Path
+from typing import Any
+
+from jena_forecast.atomic import write_json
+from jena_forecast.cli import call_with_paths, run_stage
+from jena_forecast.config import PipelineConfig
+from jena_forecast.data.windows import naive_forecast
+from jena_forecast.evaluate import headline, split_metrics
+from jena_forecast.files import load_windows, window_spec
+
+
+def run(
+    config: PipelineConfig,
+    *,
+    array_path: Path,
+    scaler_path: Path,
+    anchors_path: Path,
+    metrics_path: Path,
+    scores_path: Path,
+) -> dict[str, Any]:
+    """Score the naive forecast (temperature now) on the val and test windows."""
+    spec, scale = window_spec(config, scaler_path)
+    data, anchors = load_windows(array_path, anchors_path)
+    metrics: dict[str, Any] = {
+        name: split_metrics(
+            naive_forecast(data, anchors[name], spec), data, anchors[name], spec, scale
+        )
+        for name in ("val", "test")
+    }
+    metrics.update(config.data_record())
+    write_json(metrics_path, metrics)
+    write_json(scores_path, headline(metrics))
+    return metrics
 
 
 def main() -> str:
-    metrics = steps.baseline(load_params(), NORMALIZED, SCALER, ANCHORS, NAIVE_METRICS)
+    metrics = call_with_paths(run)
     return f"naive MAE val {metrics['val']['mae_degc']:.3f} degC, test {metrics['test']['mae_degc']:.3f} degC"
 
 

@@ -1,38 +1,143 @@
 """DVC stage classical@<model>: fit one scikit-learn model of params classical, score it like the others."""
 
-from layout import (
-    ANCHORS,
-    NORMALIZED,
-    SCALER,
-    TABLE,
-    classical_forecasts,
-    horizons,
-    model_metrics,
-    predictions,
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jena_forecast.artifacts import save_arrays
+from jena_forecast.atomic import read_json, write_json, write_text
+from jena_forecast.cli import call_with_paths, run_stage
+from jena_forecast.config import PipelineConfig
+from jena_forecast.data.normalize import SPLIT_NAMES, column_stats
+from jena_forecast.data.windows import assemble_targets, naive_forecast
+from jena_forecast.errors import PipelineError
+from jena_forecast.evaluate import (
+    forecast_stretch,
+    forecast_table,
+    headline,
+    horizon_metrics,
+    split_metrics,
+)
+from jena_forecast.files import (
+    FORECAST_DAYS,
+    load_windows,
+    prediction_intervals,
+    read_table,
+    tsv,
+    window_spec,
 )
 
-from jena_forecast import steps
-from jena_forecast.cli import model_argument, run_stage
-from jena_forecast.config import load_params
+
+def run(
+    config: PipelineConfig,
+    name: str,
+    *,
+    table_path: Path,
+    array_path: Path,
+    scaler_path: Path,
+    anchors_path: Path,
+    metrics_path: Path,
+    scores_path: Path,
+    horizons_path: Path,
+    predictions_path: Path,
+    forecasts_path: Path | None = None,
+) -> dict[str, Any]:
+    """Fit classical model ``name`` on the training windows, score it like a deep model.
+
+    The same windows (anchors), targets and naive forecasts as every other model; the metrics file
+    has the deep models' shape, with the estimator's own choices (``alpha``, ``iterations``) beside.
+    With ``forecasts_path``, the normalized 24 h forecasts of every val and test window are saved
+    there (arrays ``val`` and ``test``), for the ensemble.
+    """
+    from jena_forecast.classical.estimators import fit_classical
+    from jena_forecast.classical.window_features import window_features
+
+    model_spec = config.classical_model(name)
+    spec, scale = window_spec(config, scaler_path)
+    scaler_record = read_json(scaler_path)
+    mean, _ = column_stats(scaler_record, config.windows.target_column, str(scaler_path))
+    data, anchors = load_windows(array_path, anchors_path)
+    timestamps = pd.DatetimeIndex(read_table(table_path).index)
+    if len(timestamps) != data.shape[0]:
+        raise PipelineError(
+            f"{table_path} has {len(timestamps)} rows but {array_path} has {data.shape[0]}; "
+            "rerun the pipeline from the parse stage"
+        )
+    started = time.perf_counter()
+    features = window_features(
+        data,
+        timestamps,
+        list(scaler_record["columns"]),
+        spec,
+        model_spec.params,
+        60 // config.parse.interval_minutes,
+    )
+    design = {}
+    for split in SPLIT_NAMES:
+        x = features.at(anchors[split])
+        if np.isnan(x).any():
+            raise ValueError(f"{split} windows have missing features; the anchors are stale")
+        naive = naive_forecast(data, anchors[split], spec)[:, 0].astype(np.float64)
+        change = assemble_targets(data, anchors[split], spec)[:, 0].astype(np.float64) - naive
+        design[split] = (x, change, naive)
+    feature_seconds = time.perf_counter() - started
+    fit = fit_classical(
+        model_spec.estimator,
+        model_spec.params,
+        config.seed,
+        (design["train"][0], design["train"][1], anchors["train"]),
+        (design["val"][0], design["val"][1]),
+        spec.span_rows,
+    )
+    metrics: dict[str, Any] = {}
+    forecasts: dict[str, np.ndarray] = {}
+    for split in ("val", "test"):
+        x, _, naive = design[split]
+        forecasts[split] = fit.forecast(x, naive)
+        metrics[split] = split_metrics(forecasts[split], data, anchors[split], spec, scale)
+    metrics["intervals"] = prediction_intervals(config, forecasts, data, anchors, spec, scale)
+    rows = horizon_metrics(
+        forecasts["test"],
+        data,
+        anchors["test"],
+        spec,
+        np.array([spec.delay_rows]),
+        scale,
+        config.parse.interval_minutes,
+    )
+    write_text(horizons_path, tsv(rows))
+    stretch = forecast_stretch(timestamps, anchors["test"], spec, FORECAST_DAYS)
+    table = forecast_table(
+        timestamps, forecasts["test"][stretch], data, anchors["test"][stretch], spec, mean, scale
+    )
+    write_text(predictions_path, table.to_csv(index=False, lineterminator="\n"))
+    metrics.update(
+        {
+            "estimator": model_spec.estimator,
+            "window_features": len(features.names),
+            "feature_seconds": round(feature_seconds, 2),
+            "train_seconds": round(fit.train_seconds, 2),
+            **fit.record,
+            **config.data_record(),
+        }
+    )
+    if forecasts_path is not None:
+        save_arrays(forecasts_path, {split: forecasts[split] for split in ("val", "test")})
+    write_json(metrics_path, metrics)
+    write_json(scores_path, headline(metrics))
+    return metrics
 
 
 def main() -> str:
-    name = model_argument()
-    metrics = steps.classical(
-        load_params(),
-        name,
-        TABLE,
-        NORMALIZED,
-        SCALER,
-        ANCHORS,
-        model_metrics(name),
-        horizons(name),
-        predictions(name),
-        classical_forecasts(name),
-    )
+    metrics = call_with_paths(run)
     val, test = metrics["val"], metrics["test"]
     return (
-        f"{name}: {metrics['estimator']} fitted in {metrics['train_seconds']:.1f} s, "
+        f"{metrics['estimator']} fitted in {metrics['train_seconds']:.1f} s, "
         f"MAE val {val['mae_degc']:.3f} degC (naive {val['naive_mae_degc']:.3f}), "
         f"test {test['mae_degc']:.3f} degC (naive {test['naive_mae_degc']:.3f}), "
         f"skill val {val['skill_vs_naive']:+.1%} test {test['skill_vs_naive']:+.1%}"

@@ -1,16 +1,37 @@
 """DVC stage download: the Jena climate zip (URL or local mirror), checksum-verified -> data/raw CSV."""
 
-from layout import DOWNLOAD_RECORD, RAW_CSV
+from __future__ import annotations
 
-from jena_forecast import steps
-from jena_forecast.cli import run_stage
-from jena_forecast.config import load_params
+from pathlib import Path
+from typing import Any
+
+from jena_forecast.atomic import write_json
+from jena_forecast.cli import call_with_paths, run_stage
+from jena_forecast.config import PipelineConfig
+from jena_forecast.data.download import fetch_raw_csv
+
+
+def run(
+    config: PipelineConfig,
+    *,
+    embedded_zip_path: Path,
+    csv_path: Path,
+    record_path: Path,
+) -> dict[str, Any]:
+    """Fetch and verify the zip ``download.source`` names (``embedded_zip_path``: the one shipped
+    with the project), extract its CSV, record where it came from and its checksums."""
+    record = fetch_raw_csv(config.download, csv_path, embedded_zip_path).to_dict()
+    write_json(record_path, record)
+    return record
 
 
 def main() -> str:
-    record = steps.download(load_params(), RAW_CSV, DOWNLOAD_RECORD)
-    pinned = "matches download.sha256" if record["zip_sha256_pinned"] else "not pinned"
-    return f"{RAW_CSV} ({record['member_bytes']:,} bytes) from {record['source']}, sha256 {record['zip_sha256']} ({pinned})"
+    record = call_with_paths(run)
+    pinned = "pinned" if record["zip_sha256_pinned"] else "not pinned"
+    return (
+        f"{record['member']} ({record['member_bytes']:,} bytes) from {record['source']}, "
+        f"sha256 {record['zip_sha256']} ({pinned})"
+    )
 
 
 if __name__ == "__main__":

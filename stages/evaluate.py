@@ -1,40 +1,81 @@
 """DVC stage evaluate@<model>: val/test MAE of one model next to the naive baseline."""
 
-from layout import (
-    ANCHORS,
-    NORMALIZED,
-    SCALER,
-    TABLE,
-    horizons,
-    model_file,
-    model_metrics,
-    predictions,
-    train_summary,
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jena_forecast.atomic import read_json, write_json, write_text
+from jena_forecast.cli import call_with_paths, run_stage
+from jena_forecast.config import PipelineConfig
+from jena_forecast.data.normalize import column_stats
+from jena_forecast.data.windows import horizon_offsets
+from jena_forecast.evaluate import delay_forecast, headline, horizon_metrics, scores
+from jena_forecast.files import (
+    load_windows,
+    prediction_intervals,
+    tsv,
+    window_spec,
+    write_forecasts,
 )
 
-from jena_forecast import steps
-from jena_forecast.cli import model_argument, run_stage
-from jena_forecast.config import load_params
+
+def run(
+    config: PipelineConfig,
+    name: str,
+    *,
+    array_path: Path,
+    scaler_path: Path,
+    anchors_path: Path,
+    model_path: Path,
+    summary_path: Path,
+    metrics_path: Path,
+    scores_path: Path,
+    horizons_path: Path,
+    table_path: Path,
+    predictions_path: Path,
+) -> dict[str, Any]:
+    """Score model ``name`` against the naive baseline on the val and test windows.
+
+    Also writes the test MAE per forecast horizon (one row for a point model, one per hour for a
+    sequence model) next to the naive forecast's, and the model's forecasts in degC next to the
+    actual and naive ones for the first ``FORECAST_DAYS`` days of the test split.
+    """
+    model_spec = config.model(name)
+    base_spec, scale = window_spec(config, scaler_path)
+    mean, _ = column_stats(read_json(scaler_path), config.windows.target_column, str(scaler_path))
+    data, anchors = load_windows(array_path, anchors_path)
+    from jena_forecast.training.fit import model_window_spec
+    from jena_forecast.training.predict import load_model, predict_paths
+
+    spec = model_window_spec(base_spec, model_spec)
+    paths = predict_paths(load_model(model_path), model_spec, data, anchors, base_spec)
+    metrics: dict[str, Any] = scores(paths, data, anchors, spec, scale)
+    horizons = getattr(model_spec.builder_params, "horizons", None)
+    offsets = horizon_offsets(spec, horizons) if horizons else np.array([spec.delay_rows])
+    rows = horizon_metrics(
+        paths["test"], data, anchors["test"], spec, offsets, scale, config.parse.interval_minutes
+    )
+    write_text(horizons_path, tsv(rows))
+    point = {split: delay_forecast(split_paths) for split, split_paths in paths.items()}
+    metrics["intervals"] = prediction_intervals(config, point, data, anchors, spec, scale)
+    metrics.update(read_json(summary_path))
+    metrics.update(config.data_record())
+    write_forecasts(
+        predictions_path, table_path, paths["test"], data, anchors["test"], spec, mean, scale
+    )
+    write_json(metrics_path, metrics)
+    write_json(scores_path, headline(metrics))
+    return metrics
 
 
 def main() -> str:
-    name = model_argument()
-    metrics = steps.evaluate(
-        load_params(),
-        name,
-        NORMALIZED,
-        SCALER,
-        ANCHORS,
-        model_file(name),
-        train_summary(name),
-        model_metrics(name),
-        horizons(name),
-        TABLE,
-        predictions(name),
-    )
+    metrics = call_with_paths(run)
     val, test = metrics["val"], metrics["test"]
     return (
-        f"{name}: MAE val {val['mae_degc']:.3f} degC (naive {val['naive_mae_degc']:.3f}), "
+        f"MAE val {val['mae_degc']:.3f} degC (naive {val['naive_mae_degc']:.3f}), "
         f"test {test['mae_degc']:.3f} degC (naive {test['naive_mae_degc']:.3f}), "
         f"skill val {val['skill_vs_naive']:+.1%} test {test['skill_vs_naive']:+.1%}"
     )

@@ -1,19 +1,45 @@
 """DVC stage features: the parsed table plus the engineered columns of params features."""
 
-from layout import FEATURES_TABLE, TABLE
+from __future__ import annotations
 
-from jena_forecast import steps
-from jena_forecast.cli import run_stage
-from jena_forecast.config import load_params
+from pathlib import Path
+from typing import Any
+
+from jena_forecast.atomic import atomic_path
+from jena_forecast.cli import call_with_paths, run_stage
+from jena_forecast.config import PipelineConfig
+from jena_forecast.data.features import add_features
+from jena_forecast.files import read_table
+
+
+def run(
+    config: PipelineConfig,
+    *,
+    table_path: Path,
+    features_path: Path,
+) -> dict[str, Any]:
+    """Add the engineered columns of ``features`` to the parsed table; with none, copy it unchanged."""
+    table = read_table(table_path)
+    result = add_features(table, config.features, config.windows.target_column, str(table_path))
+    with atomic_path(features_path) as tmp:
+        result.to_parquet(tmp, engine="pyarrow")
+    columns = [str(column) for column in result.columns]
+    before = {str(column) for column in table.columns}
+    return {
+        "features": config.features.describe(),
+        "columns": columns,
+        "added": [column for column in columns if column not in before],
+        "dropped": [str(column) for column in table.columns if str(column) not in set(columns)],
+    }
 
 
 def main() -> str:
-    summary = steps.features(load_params(), TABLE, FEATURES_TABLE)
+    summary = call_with_paths(run)
     added = ", ".join(summary["added"]) or "none"
     dropped = ", ".join(summary["dropped"]) or "none"
     return (
         f"features {summary['features']}: {len(summary['columns'])} columns, added {added}, "
-        f"dropped {dropped} -> {FEATURES_TABLE}"
+        f"dropped {dropped}"
     )
 
 

@@ -1,18 +1,47 @@
 """DVC stage normalize: time split, scaler fitted on the training slice only, normalized array."""
 
-from layout import FEATURES_TABLE, NORMALIZED, SCALER, SPLIT
+from __future__ import annotations
 
-from jena_forecast import steps
-from jena_forecast.cli import run_stage
-from jena_forecast.config import load_params
+from pathlib import Path
+from typing import Any
+
+from jena_forecast.artifacts import save_array
+from jena_forecast.atomic import write_json
+from jena_forecast.cli import call_with_paths, run_stage
+from jena_forecast.config import PipelineConfig
+from jena_forecast.data.normalize import SPLIT_NAMES, normalize_table
+from jena_forecast.files import read_table
+
+
+def run(
+    config: PipelineConfig,
+    *,
+    table_path: Path,
+    array_path: Path,
+    scaler_path: Path,
+    split_path: Path,
+) -> dict[str, Any]:
+    """Split by time, fit the scaler on the training rows, save the normalized array."""
+    table = read_table(table_path)
+    normalized, bounds, scaler_record = normalize_table(table, config.split, str(table_path))
+    save_array(array_path, normalized)
+    write_json(scaler_path, scaler_record)
+    split_record = {
+        **bounds.to_dict(),
+        "rows": len(table),
+        "first_timestamp": {name: str(table.index[bounds[name][0]]) for name in SPLIT_NAMES},
+        "last_timestamp": {name: str(table.index[bounds[name][1] - 1]) for name in SPLIT_NAMES},
+    }
+    write_json(split_path, split_record)
+    return split_record
 
 
 def main() -> str:
-    split = steps.normalize(load_params(), FEATURES_TABLE, NORMALIZED, SCALER, SPLIT)
+    split = call_with_paths(run)
     ranges = ", ".join(
         f"{name} [{split[name][0]}, {split[name][1]})" for name in ("train", "val", "test")
     )
-    return f"{split['rows']:,} rows: {ranges} -> {NORMALIZED}"
+    return f"{split['rows']:,} rows: {ranges}"
 
 
 if __name__ == "__main__":

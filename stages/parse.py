@@ -1,18 +1,37 @@
 """DVC stage parse: raw CSV -> regular float32 Parquet table and the data-quality report."""
 
-from layout import DATA_QUALITY, RAW_CSV, TABLE
+from __future__ import annotations
 
-from jena_forecast import steps
-from jena_forecast.cli import run_stage
-from jena_forecast.config import load_params
+from pathlib import Path
+from typing import Any
+
+from jena_forecast.atomic import atomic_path, write_json
+from jena_forecast.cli import call_with_paths, run_stage
+from jena_forecast.config import PipelineConfig
+from jena_forecast.data.parse import parse_csv
+
+
+def run(
+    config: PipelineConfig,
+    *,
+    csv_path: Path,
+    table_path: Path,
+    quality_path: Path,
+) -> dict[str, Any]:
+    """Parse and repair the CSV into a regular Parquet table; write the data-quality report."""
+    table, report = parse_csv(csv_path, config.parse, config.windows.target_column)
+    with atomic_path(table_path) as tmp:
+        table.to_parquet(tmp, engine="pyarrow")
+    write_json(quality_path, report.to_dict())
+    return report.to_dict()
 
 
 def main() -> str:
-    report = steps.parse(load_params(), RAW_CSV, TABLE, DATA_QUALITY)
+    report = call_with_paths(run)
     return (
         f"{report['rows_read']:,} rows read, {report['rows_kept']:,} kept on the grid, "
         f"{report['duplicate_rows_dropped']} duplicates dropped, {report['missing_rows']} missing rows "
-        f"in {report['gaps']} gaps, {report['sentinel_cells_replaced']} sentinels replaced -> {TABLE}"
+        f"in {report['gaps']} gaps, {report['sentinel_cells_replaced']} sentinels replaced"
     )
 
 

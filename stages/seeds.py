@@ -1,36 +1,73 @@
 """DVC stage seeds@<model>: retrain one model from every seed of seed_study.seeds; mean and std."""
 
-from layout import (
-    ANCHORS,
-    NORMALIZED,
-    SCALER,
-    seed_checkpoint_dir,
-    seed_forecasts,
-    seed_metrics,
-)
+from __future__ import annotations
 
-from jena_forecast import steps
-from jena_forecast.cli import model_argument, run_stage
-from jena_forecast.config import load_params
+import shutil
+from pathlib import Path
+from typing import Any
+
+from jena_forecast.artifacts import save_arrays
+from jena_forecast.atomic import write_json
+from jena_forecast.cli import call_with_paths, run_stage
+from jena_forecast.config import PipelineConfig
+from jena_forecast.errors import PipelineError
+from jena_forecast.evaluate import headline
+from jena_forecast.files import load_windows, window_spec
+
+
+def run(
+    config: PipelineConfig,
+    name: str,
+    *,
+    array_path: Path,
+    scaler_path: Path,
+    anchors_path: Path,
+    metrics_path: Path,
+    scores_path: Path,
+    forecasts_path: Path,
+    checkpoint_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Retrain model ``name`` from every seed of ``seed_study.seeds``; save each seed's val/test
+    scores and their mean and sample standard deviation, and each seed's normalized 24 h forecasts
+    of the val and test windows (``forecast_key``: the ensemble's seed study averages them). No
+    model file is kept.
+
+    With ``checkpoint_dir``, an interrupted study keeps the seeds it finished and resumes the one it
+    was training; the directory is removed once the metrics are written.
+    """
+    from jena_forecast.seed_study import forecast_key, seed_run, seed_study_record
+
+    if name not in config.seed_study.models:
+        raise PipelineError(
+            f"model {name!r} is not in seed_study.models. "
+            f"Expected one of: {', '.join(config.seed_study.models)}"
+        )
+    base_spec, scale = window_spec(config, scaler_path)
+    data, anchors = load_windows(array_path, anchors_path)
+    runs, forecasts = {}, {}
+    for seed in config.seed_study.seeds:
+        runs[seed], seed_forecasts = seed_run(
+            config.model(name), seed, data, anchors, base_spec, scale, checkpoint_dir
+        )
+        forecasts.update(
+            {forecast_key(split, seed): values for split, values in seed_forecasts.items()}
+        )
+    record = seed_study_record(runs)
+    record.update(config.data_record())
+    save_arrays(forecasts_path, forecasts)
+    write_json(metrics_path, record)
+    write_json(scores_path, headline(record))
+    if checkpoint_dir is not None:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    return record
 
 
 def main() -> str:
-    name = model_argument()
-    record = steps.seed_study(
-        load_params(),
-        name,
-        NORMALIZED,
-        SCALER,
-        ANCHORS,
-        seed_metrics(name),
-        seed_forecasts(name),
-        seed_checkpoint_dir(name),
-    )
+    record = call_with_paths(run)
     val, test = record["val"], record["test"]
     return (
-        f"{name}: over seeds {record['seeds']}, MAE val {val['mae_degc_mean']:.3f} "
-        f"± {val['mae_degc_std']:.3f} degC, test {test['mae_degc_mean']:.3f} "
-        f"± {test['mae_degc_std']:.3f} degC (sample std) -> {seed_metrics(name)}"
+        f"seeds {record['seeds']}: MAE val {val['mae_degc_mean']:.3f} ± {val['mae_degc_std']:.3f} degC, "
+        f"test {test['mae_degc_mean']:.3f} ± {test['mae_degc_std']:.3f} degC (sample std)"
     )
 
 

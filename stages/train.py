@@ -1,36 +1,70 @@
 """DVC stage train@<model>: fit one model of params.yaml's ``models`` and keep its best weights."""
 
-from layout import (
-    ANCHORS,
-    NORMALIZED,
-    SCALER,
-    checkpoint_dir,
-    model_file,
-    train_log,
-    train_summary,
-)
+from __future__ import annotations
 
-from jena_forecast import steps
-from jena_forecast.cli import model_argument, run_stage
-from jena_forecast.config import load_params
+from pathlib import Path
+from typing import Any
+
+from jena_forecast.atomic import atomic_dir, atomic_path, write_json
+from jena_forecast.cli import call_with_paths, run_stage
+from jena_forecast.config import PipelineConfig
+from jena_forecast.files import load_windows, window_spec
+
+
+def run(
+    config: PipelineConfig,
+    name: str,
+    *,
+    array_path: Path,
+    scaler_path: Path,
+    anchors_path: Path,
+    model_path: Path,
+    summary_path: Path,
+    log_dir: Path,
+    checkpoint_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Fit model ``name``; save its best weights, a training summary and its DVCLive epoch log.
+
+    With ``checkpoint_dir``, an interrupted run resumes from its last completed epoch; the
+    checkpoint is removed once every output is in place.
+    """
+    model_spec = config.model(name)
+    spec, _ = window_spec(config, scaler_path)
+    data, anchors = load_windows(array_path, anchors_path)
+    from jena_forecast.training.fit import train_model
+    from jena_forecast.training.resume import TrainingCheckpoint, fingerprint
+
+    checkpoint = None
+    if checkpoint_dir is not None:
+        arrays = {"data": data, "train": anchors["train"], "val": anchors["val"]}
+        checkpoint = TrainingCheckpoint(
+            checkpoint_dir, fingerprint(model_spec, config.seed, spec, arrays)
+        )
+    with atomic_dir(log_dir) as tmp_log_dir:
+        result = train_model(
+            model_spec,
+            config.seed,
+            data,
+            anchors["train"],
+            anchors["val"],
+            spec,
+            checkpoint=checkpoint,
+            log_dir=tmp_log_dir,
+        )
+        with atomic_path(model_path) as tmp:
+            result.model.save(tmp)
+    summary = result.summary()
+    write_json(summary_path, summary)
+    if checkpoint is not None:
+        checkpoint.remove()
+    return summary
 
 
 def main() -> str:
-    name = model_argument()
-    summary = steps.train(
-        load_params(),
-        name,
-        NORMALIZED,
-        SCALER,
-        ANCHORS,
-        model_file(name),
-        train_summary(name),
-        train_log(name),
-        checkpoint_dir(name),
-    )
+    summary = call_with_paths(run)
     return (
-        f"{name}: {summary['epochs']} epochs in {summary['train_seconds']:.1f} s, best val loss "
-        f"{summary['best_val_loss']:.4f} at epoch {summary['best_epoch']} -> {model_file(name)}"
+        f"{summary['epochs']} epochs in {summary['train_seconds']:.1f} s, best val loss "
+        f"{summary['best_val_loss']:.4f} at epoch {summary['best_epoch']}"
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the stage modules: `stages.<name>`
 
 from synthetic import SyntheticJena  # noqa: E402
 
@@ -88,8 +89,10 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
     import yaml
     from dvc_project import shrink_horizons
 
-    from jena_forecast import steps
     from jena_forecast.config import parse_params
+    from stages import normalize as normalize_stage
+    from stages import parse as parse_stage
+    from stages import windows as windows_stage
 
     raw = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
     raw["windows"].update(lookback_rows=72, step_rows=6, delay_rows=12)
@@ -111,14 +114,22 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
         scaler=directory / "scaler.json",
         anchors=directory / "anchors.npz",
     )
-    steps.parse(config, csv_path, out.table, directory / "quality.json")
-    steps.normalize(config, out.table, out.normalized, out.scaler, directory / "split.json")
-    steps.windows(
+    parse_stage.run(
+        config, csv_path=csv_path, table_path=out.table, quality_path=directory / "quality.json"
+    )
+    normalize_stage.run(
         config,
-        out.normalized,
-        out.scaler,
-        directory / "split.json",
-        out.anchors,
-        directory / "w.json",
+        table_path=out.table,
+        array_path=out.normalized,
+        scaler_path=out.scaler,
+        split_path=directory / "split.json",
+    )
+    windows_stage.run(
+        config,
+        array_path=out.normalized,
+        scaler_path=out.scaler,
+        split_path=directory / "split.json",
+        anchors_path=out.anchors,
+        summary_path=directory / "w.json",
     )
     return out

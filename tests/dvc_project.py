@@ -14,7 +14,7 @@ import yaml
 from synthetic import SyntheticJena
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "src", ".gitignore"]
+PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "src", "data/embedded", ".gitignore"]
 DVC_FILES = [".dvc/config", ".dvc/plots"]
 # A few models cover every code path (point and sequence targets, a model's own step) quickly.
 TINY_MODELS = ("linear", "dense", "gru", "conv1d_gru", "seq2seq")
@@ -84,6 +84,7 @@ def tiny_params(project: Path, mirror: Path) -> None:
     edit_params(
         project,
         **{
+            "download.source": "mirror",
             "download.mirror": str(mirror.relative_to(project)),
             "download.sha256": hashlib.sha256(mirror.read_bytes()).hexdigest(),
             "windows.lookback_rows": 72,

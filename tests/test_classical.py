@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jena_forecast import steps
 from jena_forecast.artifacts import save_array, save_arrays
 from jena_forecast.atomic import write_json
 from jena_forecast.classical.estimators import early_stopping_split, fit_hist_gbr, fit_ridge
@@ -17,6 +16,8 @@ from jena_forecast.classical.window_features import window_features
 from jena_forecast.config import parse_params
 from jena_forecast.data.windows import WindowSpec, split_anchors
 from jena_forecast.errors import PipelineError
+from stages import baseline as baseline_stage
+from stages import classical as classical_stage
 
 
 @pytest.fixture(autouse=True)
@@ -231,23 +232,25 @@ def test_classical_stage_scores_the_same_windows_as_the_naive_baseline(tmp_path,
     write_inputs(tmp_path)
     config = parse_params(params_with({"model": entry}))
     files = {name: tmp_path / name for name in ("normalized.npy", "scaler.json", "anchors.npz")}
-    naive = steps.baseline(
+    naive = baseline_stage.run(
         config,
-        files["normalized.npy"],
-        files["scaler.json"],
-        files["anchors.npz"],
-        tmp_path / "naive.json",
+        array_path=files["normalized.npy"],
+        scaler_path=files["scaler.json"],
+        anchors_path=files["anchors.npz"],
+        metrics_path=tmp_path / "naive.json",
+        scores_path=tmp_path / "scores.json",
     )
-    metrics = steps.classical(
+    metrics = classical_stage.run(
         config,
         "model",
-        tmp_path / "jena.parquet",
-        files["normalized.npy"],
-        files["scaler.json"],
-        files["anchors.npz"],
-        tmp_path / "model.json",
-        tmp_path / "horizons.tsv",
-        tmp_path / "predictions.csv",
+        table_path=tmp_path / "jena.parquet",
+        array_path=files["normalized.npy"],
+        scaler_path=files["scaler.json"],
+        anchors_path=files["anchors.npz"],
+        metrics_path=tmp_path / "model.json",
+        horizons_path=tmp_path / "horizons.tsv",
+        predictions_path=tmp_path / "predictions.csv",
+        scores_path=tmp_path / "scores.json",
     )
     assert json.loads((tmp_path / "model.json").read_text()) == metrics
     for split in ("val", "test"):
@@ -290,13 +293,24 @@ def test_test_rows_change_no_fit_choice_and_no_validation_score(tmp_path):
     config = parse_params(
         params_with({"ridge": {"lag_hours": 5, "recent_hours": 6, "alphas": [0.01, 1.0, 100.0]}})
     )
-    args = [tmp_path / n for n in ("jena.parquet", "normalized.npy", "scaler.json", "anchors.npz")]
-    outs = [tmp_path / n for n in ("m.json", "h.tsv", "p.csv")]
-    before = steps.classical(config, "ridge", *args, *outs)
+    paths = {
+        f"{name}_path": tmp_path / file
+        for name, file in [
+            ("table", "jena.parquet"),
+            ("array", "normalized.npy"),
+            ("scaler", "scaler.json"),
+            ("anchors", "anchors.npz"),
+            ("metrics", "m.json"),
+            ("scores", "s.json"),
+            ("horizons", "h.tsv"),
+            ("predictions", "p.csv"),
+        ]
+    }
+    before = classical_stage.run(config, "ridge", **paths)
     shuffled = data.copy()
     shuffled[675:] = np.random.default_rng(0).permutation(shuffled[675:])
     save_array(tmp_path / "normalized.npy", shuffled)
-    after = steps.classical(config, "ridge", *args, *outs)
+    after = classical_stage.run(config, "ridge", **paths)
     assert after["val"] == before["val"] and after["alpha"] == before["alpha"]
     for key, interval in before["intervals"].items():  # widths come from val alone
         assert after["intervals"][key]["half_width_degc"] == interval["half_width_degc"]

@@ -7,12 +7,14 @@ import pandas as pd
 import pytest
 from conftest import tiny_artifacts
 
-from jena_forecast import steps
 from jena_forecast.atomic import read_json, write_json
 from jena_forecast.config import EnsembleConfig
 from jena_forecast.data.normalize import column_stats
 from jena_forecast.ensemble import average_forecasts, ensemble_record, select_members
 from jena_forecast.errors import PipelineError
+from jena_forecast.files import window_spec
+from stages import ensemble as ensemble_stage
+from stages import ensemble_seeds as ensemble_seeds_stage
 
 
 def record(val_mae: float, test_mae: float, parameters: int = 10, epochs: int = 3) -> dict:
@@ -94,7 +96,7 @@ def test_ensemble_stage_averages_each_members_own_forecast(tmp_path):
     tiny = tiny_artifacts(tmp_path, names, ensemble={"top_k": 3})
     config = tiny.config
     assert config.models["conv1d_gru"].step_rows == 3
-    base_spec, scale = steps.window_spec(config, tiny.scaler)
+    base_spec, scale = window_spec(config, tiny.scaler)
     data = np.load(tiny.normalized)
     anchors = dict(np.load(tiny.anchors))
     make_reproducible(0)
@@ -109,16 +111,17 @@ def test_ensemble_stage_averages_each_members_own_forecast(tmp_path):
             raw = model.predict(assemble_inputs(data, anchors[split], window), verbose=0)
             # A sequence model's 24 h forecast: its last timestep's last horizon.
             expected[split].append(raw[:, -1, -1] if raw.ndim == 3 else raw[:, 0])
-    written = steps.ensemble(
+    written = ensemble_stage.run(
         config,
-        tiny.normalized,
-        tiny.scaler,
-        tiny.anchors,
-        tiny.table,
-        {name: tmp_path / f"{name}.json" for name in names},
-        {name: tmp_path / f"{name}.keras" for name in names},
-        tmp_path / "ensemble.json",
-        tmp_path / "ensemble.csv",
+        array_path=tiny.normalized,
+        scaler_path=tiny.scaler,
+        anchors_path=tiny.anchors,
+        table_path=tiny.table,
+        metrics_paths={name: tmp_path / f"{name}.json" for name in names},
+        model_paths={name: tmp_path / f"{name}.keras" for name in names},
+        ensemble_path=tmp_path / "ensemble.json",
+        predictions_path=tmp_path / "ensemble.csv",
+        scores_path=tmp_path / "scores.json",
     )
     assert written == read_json(tmp_path / "ensemble.json")
     assert written["members"] == list(names)
@@ -151,7 +154,7 @@ def test_a_classical_member_brings_its_saved_forecasts(tmp_path):
 
     tiny = tiny_artifacts(tmp_path, ("linear",), ensemble={"members": ["linear", "ridge"]})
     config = tiny.config
-    base_spec, scale = steps.window_spec(config, tiny.scaler)
+    base_spec, scale = window_spec(config, tiny.scaler)
     data = np.load(tiny.normalized)
     anchors = dict(np.load(tiny.anchors))
     make_reproducible(0)
@@ -167,17 +170,18 @@ def test_a_classical_member_brings_its_saved_forecasts(tmp_path):
     )
 
     def run() -> dict:
-        return steps.ensemble(
+        return ensemble_stage.run(
             config,
-            tiny.normalized,
-            tiny.scaler,
-            tiny.anchors,
-            tiny.table,
-            {name: tmp_path / f"{name}.json" for name in ("linear", "ridge")},
-            {"linear": tmp_path / "linear.keras"},
-            tmp_path / "ensemble.json",
-            tmp_path / "ensemble.csv",
-            {"ridge": tmp_path / "ridge.npz"},
+            array_path=tiny.normalized,
+            scaler_path=tiny.scaler,
+            anchors_path=tiny.anchors,
+            table_path=tiny.table,
+            metrics_paths={name: tmp_path / f"{name}.json" for name in ("linear", "ridge")},
+            model_paths={"linear": tmp_path / "linear.keras"},
+            ensemble_path=tmp_path / "ensemble.json",
+            predictions_path=tmp_path / "ensemble.csv",
+            forecast_paths={"ridge": tmp_path / "ridge.npz"},
+            scores_path=tmp_path / "scores.json",
         )
 
     written = run()
@@ -207,7 +211,7 @@ def test_ensemble_seed_study_averages_each_seeds_member_forecasts(tmp_path):
 
     seeds = [4, 5, 6]
     tiny = tiny_artifacts(tmp_path, ("linear",), seed_study={"models": ["linear"], "seeds": seeds})
-    base_spec, scale = steps.window_spec(tiny.config, tiny.scaler)
+    base_spec, scale = window_spec(tiny.config, tiny.scaler)
     data = np.load(tiny.normalized)
     anchors = dict(np.load(tiny.anchors))
     rng = np.random.default_rng(0)
@@ -222,15 +226,16 @@ def test_ensemble_seed_study_averages_each_seeds_member_forecasts(tmp_path):
     write_json(tmp_path / "ensemble.json", {"members": ["linear", "ridge"]})
 
     def run() -> dict:
-        return steps.ensemble_seed_study(
+        return ensemble_seeds_stage.run(
             tiny.config,
-            tiny.normalized,
-            tiny.scaler,
-            tiny.anchors,
-            tmp_path / "ensemble.json",
-            tmp_path / "seeds.json",
-            {"linear": tmp_path / "linear_seeds.npz"},
-            {"ridge": tmp_path / "ridge.npz"},
+            array_path=tiny.normalized,
+            scaler_path=tiny.scaler,
+            anchors_path=tiny.anchors,
+            ensemble_path=tmp_path / "ensemble.json",
+            metrics_path=tmp_path / "seeds.json",
+            seed_forecast_paths={"linear": tmp_path / "linear_seeds.npz"},
+            classical_forecast_paths={"ridge": tmp_path / "ridge.npz"},
+            scores_path=tmp_path / "scores.json",
         )
 
     record = run()

@@ -10,10 +10,14 @@ import pytest
 from synthetic import SyntheticJena
 
 import jena_forecast.atomic as atomic
-from jena_forecast import steps
 from jena_forecast.atomic import write_json
 from jena_forecast.config import parse_params
 from jena_forecast.errors import PipelineError
+from stages import baseline as baseline_stage
+from stages import download as download_stage
+from stages import normalize as normalize_stage
+from stages import parse as parse_stage
+from stages import windows as windows_stage
 
 
 class KilledError(BaseException):
@@ -121,21 +125,47 @@ def run_stages(project: Path) -> dict[str, bytes]:
     """download .. baseline on a tiny file, in ``project``; return every output's bytes."""
     raw = parse_params(
         {
-            "download": {"mirror": str(project / "mirror.zip")},
+            "download": {"source": "mirror", "mirror": str(project / "mirror.zip")},
             "windows": {"lookback_rows": 36, "step_rows": 6, "delay_rows": 6},
         }
     )
     csv_path = project / "data" / "raw" / "jena.csv"
-    steps.download(raw, csv_path, project / "metrics" / "download.json")
+    download_stage.run(
+        raw,
+        embedded_zip_path=project / "not-used.zip",  # source mirror
+        csv_path=csv_path,
+        record_path=project / "metrics" / "download.json",
+    )
     table = project / "data" / "interim" / "jena.parquet"
-    steps.parse(raw, csv_path, table, project / "metrics" / "data_quality.json")
+    parse_stage.run(
+        raw,
+        csv_path=csv_path,
+        table_path=table,
+        quality_path=project / "metrics" / "data_quality.json",
+    )
     array, scaler, split = (
         project / "data" / "processed" / n for n in ("a.npy", "s.json", "p.json")
     )
-    steps.normalize(raw, table, array, scaler, split)
+    normalize_stage.run(
+        raw, table_path=table, array_path=array, scaler_path=scaler, split_path=split
+    )
     anchors = project / "data" / "windows" / "anchors.npz"
-    steps.windows(raw, array, scaler, split, anchors, project / "data" / "windows" / "w.json")
-    steps.baseline(raw, array, scaler, anchors, project / "metrics" / "naive.json")
+    windows_stage.run(
+        raw,
+        array_path=array,
+        scaler_path=scaler,
+        split_path=split,
+        anchors_path=anchors,
+        summary_path=project / "data" / "windows" / "w.json",
+    )
+    baseline_stage.run(
+        raw,
+        array_path=array,
+        scaler_path=scaler,
+        anchors_path=anchors,
+        metrics_path=project / "metrics" / "naive.json",
+        scores_path=(project / "metrics" / "naive.json").with_name("scores.json"),
+    )
     return {
         str(p.relative_to(project)): p.read_bytes()
         for p in sorted(project.rglob("*"))
@@ -147,7 +177,7 @@ def test_a_kill_at_any_rename_leaves_only_complete_outputs(tmp_path, monkeypatch
     (tmp_path / "clean").mkdir()
     SyntheticJena(rows=400).write_zip(tmp_path / "clean" / "mirror.zip")
     complete = run_stages(tmp_path / "clean")
-    assert len(complete) == 10
+    assert len(complete) == 11  # download .. baseline: 11 outputs
     real_replace = os.replace
     for kill_at in range(1, len(complete) + 1):
         project = tmp_path / f"killed-{kill_at}"
@@ -189,5 +219,10 @@ def test_disk_full_while_a_stage_writes_its_table(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
     with pytest.raises(PipelineError, match=rf"{table}: cannot write output: No space left"):
-        steps.parse(parse_params({}), csv_path, table, tmp_path / "quality.json")
+        parse_stage.run(
+            parse_params({}),
+            csv_path=csv_path,
+            table_path=table,
+            quality_path=tmp_path / "quality.json",
+        )
     assert list(table.parent.iterdir()) == [] and not (tmp_path / "quality.json").exists()

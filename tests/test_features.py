@@ -7,13 +7,15 @@ import pandas as pd
 import pytest
 from synthetic import SyntheticJena
 
-from jena_forecast import steps
 from jena_forecast.config import FeaturesConfig, ParseConfig, SplitConfig, WindowsConfig
 from jena_forecast.data.features import add_features, time_signals, wind_columns
 from jena_forecast.data.normalize import normalize_table
 from jena_forecast.data.parse import parse_csv
 from jena_forecast.data.windows import WindowSpec, split_anchors
 from jena_forecast.errors import PipelineError
+from stages import features as features_stage
+from stages import normalize as normalize_stage
+from stages import parse as parse_stage
 
 TARGET = "T (degC)"
 
@@ -179,8 +181,10 @@ def test_with_every_feature_off_normalize_writes_the_same_bytes_as_from_the_pars
         SyntheticJena(rows=600, drop_rows=[100, 101], sentinel_cells=[(7, "wv (m/s)")])
     )
     parsed, quality = tmp_path / "jena.parquet", tmp_path / "quality.json"
-    steps.parse(config, csv_path, parsed, quality)
-    summary = steps.features(config, parsed, tmp_path / "features.parquet")
+    parse_stage.run(config, csv_path=csv_path, table_path=parsed, quality_path=quality)
+    summary = features_stage.run(
+        config, table_path=parsed, features_path=tmp_path / "features.parquet"
+    )
     assert (summary["added"], summary["dropped"], summary["features"]) == ([], [], "none")
     pd.testing.assert_frame_equal(
         pd.read_parquet(parsed), pd.read_parquet(tmp_path / "features.parquet")
@@ -188,12 +192,12 @@ def test_with_every_feature_off_normalize_writes_the_same_bytes_as_from_the_pars
     outputs = {}
     for source in ("jena", "features"):
         out = tmp_path / source
-        steps.normalize(
+        normalize_stage.run(
             config,
-            tmp_path / f"{source}.parquet",
-            out / "normalized.npy",
-            out / "scaler.json",
-            out / "split.json",
+            table_path=tmp_path / f"{source}.parquet",
+            array_path=out / "normalized.npy",
+            scaler_path=out / "scaler.json",
+            split_path=out / "split.json",
         )
         outputs[source] = {
             name: (out / name).read_bytes()

@@ -17,9 +17,13 @@ import yaml
 from conftest import PROJECT_ROOT
 from synthetic import SyntheticJena
 
-from jena_forecast import steps
 from jena_forecast.config import load_params
 from jena_forecast.training.predict import load_model
+from stages import evaluate as evaluate_stage
+from stages import normalize as normalize_stage
+from stages import parse as parse_stage
+from stages import train as train_stage
+from stages import windows as windows_stage
 
 pytestmark = pytest.mark.slow
 PARAMS = {
@@ -44,11 +48,29 @@ def tiny_project(root: Path) -> Path:
     config = load_params(root / "params.yaml")
     csv_path = SyntheticJena(rows=700).write_csv(root / "jena.csv")
     data = root / "data"
-    steps.parse(config, csv_path, data / "interim" / "jena.parquet", root / "quality.json")
+    parse_stage.run(
+        config,
+        csv_path=csv_path,
+        table_path=data / "interim" / "jena.parquet",
+        quality_path=root / "quality.json",
+    )
     processed = data / "processed"
     array, scaler, split = processed / "normalized.npy", processed / "scaler.json", root / "s.json"
-    steps.normalize(config, data / "interim" / "jena.parquet", array, scaler, split)
-    steps.windows(config, array, scaler, split, data / "windows" / "anchors.npz", root / "w.json")
+    normalize_stage.run(
+        config,
+        table_path=data / "interim" / "jena.parquet",
+        array_path=array,
+        scaler_path=scaler,
+        split_path=split,
+    )
+    windows_stage.run(
+        config,
+        array_path=array,
+        scaler_path=scaler,
+        split_path=split,
+        anchors_path=data / "windows" / "anchors.npz",
+        summary_path=root / "w.json",
+    )
     return root
 
 
@@ -129,23 +151,31 @@ def test_sigkilled_training_resumes_to_the_uninterrupted_results(tmp_path):
 
 def train_and_evaluate_in_process(project: Path) -> dict:
     config = load_params(project / "params.yaml")
-    inputs = (
-        project / "data/processed/normalized.npy",
-        project / "data/processed/scaler.json",
-        project / "data/windows/anchors.npz",
-    )
+    inputs = {
+        "array_path": project / "data/processed/normalized.npy",
+        "scaler_path": project / "data/processed/scaler.json",
+        "anchors_path": project / "data/windows/anchors.npz",
+    }
     model, summary = project / "models/gru.keras", project / "models/gru.train.json"
-    steps.train(config, "gru", *inputs, model, summary, project / "dvclive")
-    result = steps.evaluate(
+    train_stage.run(
         config,
         "gru",
-        *inputs,
-        model,
-        summary,
-        project / "gru.json",
-        project / "horizons.tsv",
-        project / "data/interim/jena.parquet",
-        project / "predictions.csv",
+        **inputs,
+        model_path=model,
+        summary_path=summary,
+        log_dir=project / "dvclive",
+    )
+    result = evaluate_stage.run(
+        config,
+        "gru",
+        **inputs,
+        model_path=model,
+        summary_path=summary,
+        metrics_path=project / "gru.json",
+        horizons_path=project / "horizons.tsv",
+        table_path=project / "data/interim/jena.parquet",
+        predictions_path=project / "predictions.csv",
+        scores_path=project / "scores.json",
     )
     result.pop("train_seconds")
     return result

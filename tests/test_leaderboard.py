@@ -5,10 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from jena_forecast import report, steps
+from jena_forecast import report
 from jena_forecast.atomic import write_json
 from jena_forecast.errors import PipelineError
+from jena_forecast.files import read_tsv
 from jena_forecast.leaderboard import best_model, leaderboard
+from stages import leaderboard as leaderboard_stage
+from stages import report as report_stage
 
 
 def record(val_mae: float, test_mae: float, naive: float = 2.0, parameters: int = 10) -> dict:
@@ -50,7 +53,11 @@ def test_report_writes_markdown_and_two_charts(tmp_path):
     write_json(metrics["gru"], record(1.5, 1.6))
     write_json(metrics["dense"], record(1.8, 1.9))
     write_json(tmp_path / "naive.json", NAIVE)
-    board = steps.leaderboard(tmp_path / "naive.json", metrics, tmp_path / "leaderboard.tsv")
+    board = leaderboard_stage.run(
+        naive_path=tmp_path / "naive.json",
+        metrics_paths=metrics,
+        leaderboard_path=tmp_path / "leaderboard.tsv",
+    )
     assert (tmp_path / "leaderboard.tsv").read_text().splitlines()[1].split("\t")[:3] == [
         "1",
         "gru",
@@ -67,11 +74,11 @@ def test_report_writes_markdown_and_two_charts(tmp_path):
     )
     forecasts.to_csv(tmp_path / "gru.csv", index=False)
     write_json(tmp_path / "quality.json", {"rows_read": 10, "duplicate_rows_dropped": 0})
-    written = steps.report(
-        tmp_path / "leaderboard.tsv",
-        {"gru": tmp_path / "gru.csv", "dense": tmp_path / "dense.csv"},
-        tmp_path / "quality.json",
-        tmp_path / "reports",
+    written = report_stage.run(
+        leaderboard_path=tmp_path / "leaderboard.tsv",
+        predictions_paths={"gru": tmp_path / "gru.csv", "dense": tmp_path / "dense.csv"},
+        quality_path=tmp_path / "quality.json",
+        report_dir=tmp_path / "reports",
     )
     assert written["best_model"] == "gru"
     summary = (tmp_path / "reports" / "summary.md").read_text()
@@ -85,14 +92,18 @@ def test_report_writes_markdown_and_two_charts(tmp_path):
 def test_report_names_a_missing_predictions_file(tmp_path):
     write_json(tmp_path / "naive.json", NAIVE)
     write_json(tmp_path / "gru.json", record(1.5, 1.6))
-    steps.leaderboard(tmp_path / "naive.json", {"gru": tmp_path / "gru.json"}, tmp_path / "lb.tsv")
+    leaderboard_stage.run(
+        naive_path=tmp_path / "naive.json",
+        metrics_paths={"gru": tmp_path / "gru.json"},
+        leaderboard_path=tmp_path / "lb.tsv",
+    )
     write_json(tmp_path / "quality.json", {})
     with pytest.raises(PipelineError, match=r"gru\.csv: file not found; run evaluate@gru"):
-        steps.report(
-            tmp_path / "lb.tsv",
-            {"gru": tmp_path / "gru.csv"},
-            tmp_path / "quality.json",
-            tmp_path / "r",
+        report_stage.run(
+            leaderboard_path=tmp_path / "lb.tsv",
+            predictions_paths={"gru": tmp_path / "gru.csv"},
+            quality_path=tmp_path / "quality.json",
+            report_dir=tmp_path / "r",
         )
 
 
@@ -138,11 +149,11 @@ def test_report_shows_mean_and_std_over_seeds_and_the_ensemble_members(tmp_path)
     write_json(metrics["ensemble"], {**record(1.2, 1.4), "members": ["gru", "lstm"]})
     write_json(tmp_path / "gru.seeds.json", study(1.55, 0.05, 1.65, 0.07))
     write_json(tmp_path / "naive.json", NAIVE)
-    steps.leaderboard(
-        tmp_path / "naive.json",
-        metrics,
-        tmp_path / "leaderboard.tsv",
-        {"gru": tmp_path / "gru.seeds.json"},
+    leaderboard_stage.run(
+        naive_path=tmp_path / "naive.json",
+        metrics_paths=metrics,
+        leaderboard_path=tmp_path / "leaderboard.tsv",
+        seed_paths={"gru": tmp_path / "gru.seeds.json"},
     )
     header, *rows = (tmp_path / "leaderboard.tsv").read_text().splitlines()
     assert header.split("\t")[6:11] == [
@@ -174,12 +185,12 @@ def test_report_shows_mean_and_std_over_seeds_and_the_ensemble_members(tmp_path)
         }
     ).to_csv(tmp_path / "ensemble.csv", index=False)
     write_json(tmp_path / "quality.json", {"rows_read": 10})
-    written = steps.report(
-        tmp_path / "leaderboard.tsv",
-        {"ensemble": tmp_path / "ensemble.csv"},
-        tmp_path / "quality.json",
-        tmp_path / "reports",
-        metrics["ensemble"],
+    written = report_stage.run(
+        leaderboard_path=tmp_path / "leaderboard.tsv",
+        predictions_paths={"ensemble": tmp_path / "ensemble.csv"},
+        quality_path=tmp_path / "quality.json",
+        report_dir=tmp_path / "reports",
+        ensemble_path=metrics["ensemble"],
     )
     assert written["best_model"] == "ensemble"
     summary = (tmp_path / "reports" / "summary.md").read_text()
@@ -204,7 +215,11 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
     paths = {"hist_gbr": tmp_path / "hist_gbr.json", "gru": tmp_path / "gru.json"}
     write_json(paths["hist_gbr"], boosted)
     write_json(paths["gru"], {**record(1.5, 1.6), **data})
-    table = steps.leaderboard(tmp_path / "naive.json", paths, tmp_path / "leaderboard.tsv")
+    table = leaderboard_stage.run(
+        naive_path=tmp_path / "naive.json",
+        metrics_paths=paths,
+        leaderboard_path=tmp_path / "leaderboard.tsv",
+    )
     lines = (tmp_path / "leaderboard.tsv").read_text().splitlines()
     assert lines[0].split("\t")[-5:] == [
         "protocol",
@@ -236,7 +251,7 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
         "",
     ]
     assert set(table["protocol"]) == {data["protocol"]} and set(table["features"]) == {"none"}
-    reread = steps.read_tsv(tmp_path / "leaderboard.tsv")
+    reread = read_tsv(tmp_path / "leaderboard.tsv")
     assert pd.isna(reread.loc[0, "parameters"]) and reread.loc[1, "parameters"] == 10
     assert reread.loc[0, "features"] == "none"
     markdown = report.summary_markdown(reread, "hist_gbr", {})
@@ -245,7 +260,11 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
     assert "| 1 | hist_gbr | 1.400 | 1.500 | +30.0% | +25.0% | - | - | 1.5 |" in markdown
     # Rows scored on different data keep their own protocol and features in the table.
     write_json(paths["gru"], {**record(1.5, 1.6), **data, "features": "time_signals"})
-    mixed = steps.leaderboard(tmp_path / "naive.json", paths, tmp_path / "leaderboard.tsv")
+    mixed = leaderboard_stage.run(
+        naive_path=tmp_path / "naive.json",
+        metrics_paths=paths,
+        leaderboard_path=tmp_path / "leaderboard.tsv",
+    )
     markdown = report.summary_markdown(mixed, "hist_gbr", {})
     assert "Features of every row" not in markdown and "| time_signals |" in markdown
 
@@ -264,13 +283,13 @@ def test_a_classical_model_a_seed_study_and_the_ensemble_share_one_table(tmp_pat
     write_json(paths["hist_gbr"], boosted)
     write_json(paths["ensemble"], {**record(1.5, 1.6), **data, "members": ["gru"]})
     write_json(tmp_path / "gru.seeds.json", {**study(1.62, 0.04, 1.72, 0.06), **data})
-    steps.leaderboard(
-        tmp_path / "naive.json",
-        paths,
-        tmp_path / "leaderboard.tsv",
-        {"gru": tmp_path / "gru.seeds.json"},
+    leaderboard_stage.run(
+        naive_path=tmp_path / "naive.json",
+        metrics_paths=paths,
+        leaderboard_path=tmp_path / "leaderboard.tsv",
+        seed_paths={"gru": tmp_path / "gru.seeds.json"},
     )
-    reread = steps.read_tsv(tmp_path / "leaderboard.tsv")
+    reread = read_tsv(tmp_path / "leaderboard.tsv")
     assert list(reread["model"]) == ["hist_gbr", "ensemble", "gru", "naive"]
     assert reread["val_mae_degc_mean"].dtype == float and list(reread["seeds"]) == [0, 0, 3, 0]
     assert pd.isna(reread.loc[0, "epochs"]) and set(reread["features"]) == {"time_signals"}
@@ -293,7 +312,11 @@ def test_a_seed_free_classical_fit_has_its_run_as_the_mean_and_the_widest_interv
     write_json(tmp_path / "naive.json", NAIVE)
     write_json(paths["ridge"], ridge)
     write_json(paths["hist_gbr"], seeded)
-    table = steps.leaderboard(tmp_path / "naive.json", paths, tmp_path / "leaderboard.tsv")
+    table = leaderboard_stage.run(
+        naive_path=tmp_path / "naive.json",
+        metrics_paths=paths,
+        leaderboard_path=tmp_path / "leaderboard.tsv",
+    )
     row = table.set_index("model").loc["ridge"]
     assert (row["test_mae_degc_mean"], row["test_mae_degc_std"], row["seeds"]) == (1.5, 0.0, 0)
     assert (row["val_mae_degc_mean"], row["val_mae_degc_std"]) == (1.4, 0.0)
@@ -312,8 +335,11 @@ def test_report_headline_gives_the_best_models_seed_mean_and_skill_and_intervals
     write_json(paths["gru"], {**record(1.3, 1.6), "intervals": intervals})
     write_json(paths["ridge"], {**record(1.4, 1.5), "seed_dependent": False})
     write_json(tmp_path / "gru.seeds.json", study(1.35, 0.05, 1.65, 0.07))
-    table = steps.leaderboard(
-        tmp_path / "naive.json", paths, tmp_path / "lb.tsv", {"gru": tmp_path / "gru.seeds.json"}
+    table = leaderboard_stage.run(
+        naive_path=tmp_path / "naive.json",
+        metrics_paths=paths,
+        leaderboard_path=tmp_path / "lb.tsv",
+        seed_paths={"gru": tmp_path / "gru.seeds.json"},
     )
     markdown = report.summary_markdown(table, "gru", {})
     naive_test = NAIVE["test"]["mae_degc"]

@@ -66,24 +66,35 @@ def test_residual_is_a_model_param_checked_at_the_boundary():
 def test_a_residual_model_trains_and_is_scored_by_the_stages(tmp_path):
     from conftest import tiny_artifacts
 
-    from jena_forecast import steps
+    from stages import evaluate as evaluate_stage
+    from stages import train as train_stage
 
     tiny = tiny_artifacts(tmp_path, ("linear",))
     residual = tiny.config.models["linear"].model_copy(update={"residual": True})
     config = tiny.config.model_copy(update={"models": {"linear": residual}})
-    paths = (tiny.normalized, tiny.scaler, tiny.anchors)
-    steps.train(
-        config, "linear", *paths, tmp_path / "m.keras", tmp_path / "m.json", tmp_path / "log"
-    )
-    metrics = steps.evaluate(
+    paths = {
+        "array_path": tiny.normalized,
+        "scaler_path": tiny.scaler,
+        "anchors_path": tiny.anchors,
+    }
+    train_stage.run(
         config,
         "linear",
-        *paths,
-        tmp_path / "m.keras",
-        tmp_path / "m.json",
-        tmp_path / "metrics.json",
-        tmp_path / "horizons.tsv",
-        tiny.table,
-        tmp_path / "predictions.csv",
+        **paths,
+        model_path=tmp_path / "m.keras",
+        summary_path=tmp_path / "m.json",
+        log_dir=tmp_path / "log",
+    )
+    metrics = evaluate_stage.run(
+        config,
+        "linear",
+        **paths,
+        model_path=tmp_path / "m.keras",
+        summary_path=tmp_path / "m.json",
+        metrics_path=tmp_path / "metrics.json",
+        horizons_path=tmp_path / "horizons.tsv",
+        table_path=tiny.table,
+        predictions_path=tmp_path / "predictions.csv",
+        scores_path=tmp_path / "scores.json",
     )
     assert np.isfinite(metrics["val"]["mae_degc"]) and metrics["val"]["windows"] > 0

@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 from conftest import tiny_artifacts
 
-from jena_forecast import steps
 from jena_forecast.atomic import read_json
 from jena_forecast.errors import PipelineError
 from jena_forecast.evaluate import scores
+from jena_forecast.files import load_windows, window_spec
 from jena_forecast.seed_study import mean_and_std, seed_study_record
-from jena_forecast.steps.common import load_windows, window_spec
+from stages import evaluate as evaluate_stage
+from stages import seeds as seeds_stage
+from stages import train as train_stage
 
 
 def test_mean_and_sample_standard_deviation():
@@ -82,9 +84,18 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
     tiny = tiny_artifacts(
         tmp_path, ("linear",), seed=1337, seed_study={"models": ["linear"], "seeds": seeds}
     )
-    paths = (tiny.normalized, tiny.scaler, tiny.anchors)
-    first = steps.seed_study(
-        tiny.config, "linear", *paths, tmp_path / "first.json", tmp_path / "first.npz"
+    paths = {
+        "array_path": tiny.normalized,
+        "scaler_path": tiny.scaler,
+        "anchors_path": tiny.anchors,
+    }
+    first = seeds_stage.run(
+        tiny.config,
+        "linear",
+        **paths,
+        metrics_path=tmp_path / "first.json",
+        forecasts_path=tmp_path / "first.npz",
+        scores_path=tmp_path / "scores.json",
     )
     assert first == read_json(tmp_path / "first.json") and first["seeds"] == seeds
     maes = [first["runs"][f"seed_{seed}"]["val"]["mae_degc"] for seed in seeds]
@@ -93,24 +104,25 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
     assert first["val"]["mae_degc_std"] == pytest.approx(np.std(maes, ddof=1), abs=1e-6)
 
     # The project's own seed gives exactly what train@linear and evaluate@linear give.
-    steps.train(
+    train_stage.run(
         tiny.config,
         "linear",
-        *paths,
-        tmp_path / "linear.keras",
-        tmp_path / "linear.train.json",
-        tmp_path / "dvclive",
+        **paths,
+        model_path=tmp_path / "linear.keras",
+        summary_path=tmp_path / "linear.train.json",
+        log_dir=tmp_path / "dvclive",
     )
-    evaluated = steps.evaluate(
+    evaluated = evaluate_stage.run(
         tiny.config,
         "linear",
-        *paths,
-        tmp_path / "linear.keras",
-        tmp_path / "linear.train.json",
-        tmp_path / "linear.json",
-        tmp_path / "horizons.tsv",
-        tiny.table,
-        tmp_path / "predictions.csv",
+        **paths,
+        model_path=tmp_path / "linear.keras",
+        summary_path=tmp_path / "linear.train.json",
+        metrics_path=tmp_path / "linear.json",
+        horizons_path=tmp_path / "horizons.tsv",
+        table_path=tiny.table,
+        predictions_path=tmp_path / "predictions.csv",
+        scores_path=tmp_path / "scores.json",
     )
     for split in ("val", "test"):
         assert first["runs"]["seed_1337"][split]["mae_degc"] == evaluated[split]["mae_degc"]
@@ -146,8 +158,14 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
     checkpoints = tmp_path / "checkpoints"
     second_npz = tmp_path / "second.npz"
     with pytest.raises(KeyboardInterrupt):
-        steps.seed_study(
-            tiny.config, "linear", *paths, tmp_path / "second.json", second_npz, checkpoints
+        seeds_stage.run(
+            tiny.config,
+            "linear",
+            **paths,
+            metrics_path=tmp_path / "second.json",
+            forecasts_path=second_npz,
+            checkpoint_dir=checkpoints,
+            scores_path=tmp_path / "scores.json",
         )
     assert (checkpoints / f"seed-{seeds[0]}.json").is_file()
     assert not (tmp_path / "second.json").exists()
@@ -157,8 +175,14 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
         return train_model(spec, seed, *args, **kwargs)
 
     monkeypatch.setattr(fit, "train_model", counted)
-    second = steps.seed_study(
-        tiny.config, "linear", *paths, tmp_path / "second.json", second_npz, checkpoints
+    second = seeds_stage.run(
+        tiny.config,
+        "linear",
+        **paths,
+        metrics_path=tmp_path / "second.json",
+        forecasts_path=second_npz,
+        checkpoint_dir=checkpoints,
+        scores_path=tmp_path / "scores.json",
     )
     assert trained_seeds == seeds  # the first seed once, before the kill
     assert not checkpoints.exists()
@@ -178,12 +202,13 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
 def test_only_a_model_of_the_study_is_studied(tmp_path):
     tiny = tiny_artifacts(tmp_path, ("linear", "dense"))
     with pytest.raises(PipelineError, match="model 'dense' is not in seed_study.models"):
-        steps.seed_study(
+        seeds_stage.run(
             tiny.config,
             "dense",
-            tiny.normalized,
-            tiny.scaler,
-            tiny.anchors,
-            tmp_path / "x.json",
-            tmp_path / "x.npz",
+            array_path=tiny.normalized,
+            scaler_path=tiny.scaler,
+            anchors_path=tiny.anchors,
+            metrics_path=tmp_path / "x.json",
+            forecasts_path=tmp_path / "x.npz",
+            scores_path=tmp_path / "scores.json",
         )

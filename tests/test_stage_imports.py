@@ -21,22 +21,10 @@ def test_a_stage_in_a_copy_imports_the_copy_s_library(tmp_path):
     other.mkdir(parents=True)
     (other / "__init__.py").write_text("raise ImportError('the workspace library was imported')\n")
     probe = copy / "stages" / "probe.py"
-    probe.write_text("import layout\nimport jena_forecast\nprint(jena_forecast.__file__)\n")
+    probe.write_text("import jena_forecast\nprint(jena_forecast.__file__)\n")
     env = {**os.environ, "PYTHONPATH": str(other.parent)}
     result = subprocess.run(
-        [sys.executable, "stages/probe.py"], cwd=copy, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "stages.probe"], cwd=copy, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()) == copy / "src" / "jena_forecast" / "__init__.py"
-
-
-def test_every_stage_imports_layout_before_the_library():
-    for script in sorted((PROJECT_ROOT / "stages").glob("*.py")):
-        if script.name == "layout.py":
-            continue
-        imports = [
-            line
-            for line in script.read_text().splitlines()
-            if line.startswith(("from ", "import "))
-        ]
-        assert imports[0].startswith("from layout import"), script.name

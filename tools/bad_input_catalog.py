@@ -1,7 +1,7 @@
 """Feed the pipeline every kind of bad input it knows and print what a user sees, as Markdown.
 
 Each case writes small synthetic files and a ``params.yaml`` into a fresh temporary directory and
-runs the real stage entry points of ``stages/`` there (in this process, as ``python stages/X.py``
+runs the real stage entry points of ``stages/`` there (in this process, as ``python -m stages.X``
 would), capturing what they print and their exit code. A case whose outcome differs from the one it
 declares, or that names a test function that does not exist, stops the script with an error::
 
@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT / "stages"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "tests")]
 
 from synthetic import HEADER, SyntheticJena, SyntheticJenaNewer  # noqa: E402
 
@@ -75,7 +75,9 @@ class Case:
 def base_params() -> dict[str, Any]:
     """The project's params with a local mirror, no pinned checksum and windows that fit tiny files."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["download"].update(mirror=str(MIRROR), sha256=None, retries=1, timeout_seconds=2)
+    params["download"].update(
+        source="mirror", mirror=str(MIRROR), sha256=None, retries=1, timeout_seconds=2
+    )
     params["windows"].update(lookback_rows=72, step_rows=6, delay_rows=12)
     for entry in params["models"].values():
         if "horizons" in entry:
@@ -132,19 +134,35 @@ def files_here() -> set[Path]:
     return {path for path in Path(".").rglob("*") if path.is_file()}
 
 
-def run_stage(stage: str, *args: str) -> Run:
-    """Run ``stages/<stage>.py`` here, as DVC would, capturing its output and exit code.
+def stage_command(stage: str, *args: str) -> list[str]:
+    """The command line ``dvc.yaml`` gives ``stage`` (its ``${paths.*}`` and, for a ``foreach``
+    stage called with a name, ``${key}``/``${item}`` filled in), from ``python -m`` on."""
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
+    paths = next(entry["paths"] for entry in pipeline["vars"] if "paths" in entry)
+    definition = pipeline["stages"][stage]
+    cmd = definition.get("do", definition)["cmd"]
+    cmd = re.sub(r"\$\{paths\.(\w+)\}", lambda match: str(paths[match.group(1)]), cmd)
+    words = cmd.split()
+    if args:  # a foreach stage's name, in place of its ${key} or ${item}
+        words = [args[0] if word in ("${key}", "${item}") else word for word in words]
+        words += list(args[1:])
+    return words[words.index("-m") + 1 :]
 
-    A stage that refuses its input must leave no file behind; one that does stops the catalog.
+
+def run_stage(stage: str, *args: str) -> Run:
+    """Run ``stage`` here, as DVC would (its ``dvc.yaml`` command line), capturing its output and
+    exit code. A stage that refuses its input must leave no file behind; one that does stops the
+    catalog.
     """
     before = files_here()
     stdout, stderr = io.StringIO(), io.StringIO()
     argv = sys.argv
-    sys.argv = [f"stages/{stage}.py", *args]
+    module, *arguments = stage_command(stage, *args)
+    sys.argv = [module, *arguments]
     code = 0
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            runpy.run_path(str(ROOT / "stages" / f"{stage}.py"), run_name="__main__")
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as exit_:
         code = int(exit_.code or 0)
     finally:
@@ -208,7 +226,9 @@ class FailsOnce(QuietHandler):
 
 def download_from(handler: type[http.server.BaseHTTPRequestHandler], path: str) -> Run:
     with http_server(handler) as base:
-        write_params(**{"download.mirror": None, "download.url": f"{base}/{path}"})
+        write_params(
+            **{"download.source": "url", "download.mirror": None, "download.url": f"{base}/{path}"}
+        )
         return run_stage("download")
 
 
@@ -247,7 +267,11 @@ def mirror(data: bytes, **params: Any) -> Callable[[], Run]:
 
 def unreachable() -> Run:
     write_params(
-        **{"download.mirror": None, "download.url": f"http://127.0.0.1:{free_port()}/j.zip"}
+        **{
+            "download.source": "url",
+            "download.mirror": None,
+            "download.url": f"http://127.0.0.1:{free_port()}/j.zip",
+        }
     )
     return run_stage("download")
 
@@ -258,7 +282,12 @@ def never_answers() -> Run:
         silent.listen()
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/jena.zip"
         write_params(
-            **{"download.mirror": None, "download.url": url, "download.timeout_seconds": 0.5}
+            **{
+                "download.source": "url",
+                "download.mirror": None,
+                "download.url": url,
+                "download.timeout_seconds": 0.5,
+            }
         )
         return run_stage("download")
 
@@ -539,7 +568,7 @@ def cases() -> list[Case]:
              ["test_config.py::test_every_problem_is_reported_at_once", "test_config.py::test_each_invalid_param_is_named_with_what_was_expected"]),
         Case("params", "split row number beyond the data (`split.preset: dlwp1` on a short file)", pipeline_until("normalize", **{"split": {"preset": "dlwp1"}}), REFUSED,
              ["test_normalize.py::test_boundaries_that_do_not_fit_are_errors", "test_pipeline_e2e.py::test_bad_params_stop_a_stage_with_one_line_and_exit_code_2"]),
-        Case("params", "unknown model name (`python stages/train.py transformer`)", params("train", "transformer"), REFUSED,
+        Case("params", "unknown model name (`python -m stages.train transformer`)", params("train", "transformer"), REFUSED,
              ["test_config.py::test_unknown_model_name_lists_known_ones"]),
         Case("params", "unknown model builder (`models.tcn` without a `tcn` builder)", params("train", "dense", **{"models.tcn": {"units": 8}}), REFUSED,
              ["test_config.py::test_unknown_builder_and_model_params_are_named", "test_config.py::test_every_problem_is_reported_at_once"]),

@@ -1,16 +1,74 @@
-"""What every stage entry point shares: quiet TensorFlow, one-line user errors, exit code 2."""
+"""What every stage entry point shares: its paths from the command line, quiet TensorFlow, one-line
+user errors, exit code 2.
+
+A stage module's ``run(config, [name,] *, a_path, b_path, ...)`` takes its paths as keyword
+arguments; ``call_with_paths(run)`` reads them from options named after them, so ``dvc.yaml``
+is the only place a path is written::
+
+    python -m stages.evaluate gru --array-path data/processed/normalized.npy ...
+    -> run(load_params(), "gru", array_path=Path("data/processed/normalized.npy"), ...)
+"""
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
+from jena_forecast.config import load_params
 from jena_forecast.errors import PipelineError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 USER_ERROR_EXIT_CODE = 2
+T = TypeVar("T")
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def path_arguments(
+    prog: str,
+    names: Sequence[str],
+    positional: Sequence[str] = (),
+    optional: Sequence[str] = (),
+    argv: Sequence[str] | None = None,
+) -> argparse.Namespace:
+    """Parse ``argv`` (default: the command line): the ``positional`` arguments (e.g. ``name``),
+    then one ``--a-path PATH`` option per name of ``names`` (required) and ``optional``."""
+    parser = argparse.ArgumentParser(prog=prog)
+    for name in positional:
+        parser.add_argument(name)
+    for name in (*names, *optional):
+        parser.add_argument(
+            _option(name), dest=name, type=Path, required=name in names, metavar="PATH"
+        )
+    return parser.parse_args(argv)
+
+
+def call_with_paths(run: Callable[..., T], argv: Sequence[str] | None = None) -> T:
+    """Call a stage's ``run(config, [name,] *, paths...)`` with ``params.yaml`` and the command line.
+
+    Every positional parameter after ``config`` is a positional argument; every keyword-only
+    parameter is an ``--option PATH`` of the same name, required unless it has a default.
+    """
+    parameters = list(inspect.signature(run).parameters.values())[1:]
+    positional = [p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD]
+    keywords = [p for p in parameters if p.kind is p.KEYWORD_ONLY]
+    required = [p.name for p in keywords if p.default is p.empty]
+    optional = [p.name for p in keywords if p.default is not p.empty]
+    args = path_arguments(f"python -m {run.__module__}", required, positional, optional, argv)
+    values: dict[str, Any] = vars(args)
+    return run(
+        load_params(),
+        *(values[name] for name in positional),
+        **{p.name: values[p.name] for p in keywords if values[p.name] is not None},
+    )
 
 
 def run_stage(name: str, main: Callable[[], str]) -> None:
@@ -24,10 +82,3 @@ def run_stage(name: str, main: Callable[[], str]) -> None:
         print(f"{name}: interrupted; no output of this run was put in place", file=sys.stderr)
         raise SystemExit(130) from None
     print(f"{name}: {summary}")
-
-
-def model_argument() -> str:
-    """The model name a per-model stage is called with (``python stages/train.py gru``)."""
-    if len(sys.argv) != 2:
-        raise PipelineError("expected exactly one argument, the model name from params.yaml models")
-    return sys.argv[1]

@@ -20,6 +20,7 @@ from pydantic import (
     StrictInt,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from jena_forecast.classical.params import ESTIMATOR_PARAMS, EstimatorParams
@@ -43,9 +44,19 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class DownloadConfig(_Frozen):
-    """Where the raw data comes from and the checksum it must have."""
+EMBEDDED_SHA256 = "b65b3ad52aa58161b135fdd08e5d9ce069139fed498b95979960e49955755336"
 
+
+class DownloadConfig(_Frozen):
+    """Where the raw data comes from and the checksum it must have.
+
+    ``source`` picks one of three zips: ``embedded``, the 2009-2011 record shipped with the project
+    (its path comes from the pipeline, its checksum is ``embedded_sha256``); ``url``, the official
+    2009-2016 file; ``mirror``, a local copy. ``sha256`` pins the ``url`` or ``mirror`` zip.
+    """
+
+    source: Literal["embedded", "url", "mirror"] = "embedded"
+    embedded_sha256: str = EMBEDDED_SHA256
     url: str = (
         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/jena_climate_2009_2016.csv.zip"
     )
@@ -72,7 +83,7 @@ class DownloadConfig(_Frozen):
     def _blank_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("sha256")
+    @field_validator("sha256", "embedded_sha256")
     @classmethod
     def _sha256_is_hex(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value):
@@ -80,6 +91,12 @@ class DownloadConfig(_Frozen):
                 "must be 64 hexadecimal characters, or empty to record the observed one"
             )
         return None if value is None else value.lower()
+
+    @model_validator(mode="after")
+    def _mirror_is_named(self) -> DownloadConfig:
+        if self.source == "mirror" and self.mirror is None:
+            raise ValueError("source is mirror but no mirror is named: set download.mirror")
+        return self
 
     @field_validator("member")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -134,3 +136,23 @@ def forecast_table(
             "naive_degc": degc(naive_forecast(data, anchors, spec)),
         }
     )
+
+
+def headline(record: dict[str, Any]) -> dict[str, float]:
+    """The few numbers people compare across revisions, from a model's or a seed study's record.
+
+    A single run gives its val/test MAE (degC) and skill vs naive; a seed study gives their means
+    over seeds and the test MAE's sample std. ``dvc metrics show`` prints one row per such file.
+    """
+    if "mae_degc_mean" in record["val"]:
+        scores = {
+            f"{split}_{name}": record[split][f"{key}_mean"]
+            for split in ("val", "test")
+            for name, key in (("mae_degc", "mae_degc"), ("skill", "skill_vs_naive"))
+        }
+        return {**scores, "test_mae_std": record["test"]["mae_degc_std"]}
+    return {
+        f"{split}_{name}": record[split][key]
+        for split in ("val", "test")
+        for name, key in (("mae_degc", "mae_degc"), ("skill", "skill_vs_naive"))
+    }

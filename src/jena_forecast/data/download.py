@@ -127,13 +127,22 @@ def _download_http(url: str, destination: Path, timeout_seconds: float, retries:
     )
 
 
-def _local_source(config: DownloadConfig) -> Path | None:
-    if config.mirror is not None:
-        path = Path(config.mirror)
-        param = "download.mirror"
+def _local_source(config: DownloadConfig, embedded_zip: Path | None) -> Path | None:
+    """The local zip ``config`` names; None for an http(s) URL."""
+    if config.source == "embedded":
+        if embedded_zip is None:
+            raise PipelineError("download.source is embedded, but no embedded zip path was given")
+        if not embedded_zip.is_file():
+            raise PipelineError(
+                f"download.source=embedded: {embedded_zip}: file not found; the project ships it "
+                f"in git: restore it with `git checkout -- {embedded_zip}`"
+            )
+        return embedded_zip
+    if config.source == "mirror":
+        assert config.mirror is not None  # DownloadConfig requires it with source mirror
+        path, param = Path(config.mirror), "download.mirror"
     elif config.url.startswith("file://"):
-        path = Path(unquote(urlparse(config.url).path))
-        param = "download.url"
+        path, param = Path(unquote(urlparse(config.url).path)), "download.url"
     else:
         return None
     if not path.is_file():
@@ -141,10 +150,16 @@ def _local_source(config: DownloadConfig) -> Path | None:
     return path
 
 
+def _pinned_sha256(config: DownloadConfig) -> str | None:
+    return config.embedded_sha256 if config.source == "embedded" else config.sha256
+
+
 def _check_sha256(observed: str, config: DownloadConfig, source: str) -> None:
-    if config.sha256 is not None and observed != config.sha256:
+    expected = _pinned_sha256(config)
+    if expected is not None and observed != expected:
+        param = "download.embedded_sha256" if config.source == "embedded" else "download.sha256"
         raise PipelineError(
-            f"{source}: sha256 mismatch: expected {config.sha256} (download.sha256), "
+            f"{source}: sha256 mismatch: expected {expected} ({param}), "
             f"got {observed}; the file is corrupt, truncated or not the one pinned"
         )
 
@@ -205,12 +220,17 @@ def extract_member(
     return member_sha256, member_bytes, [name for name in names if name != member]
 
 
-def fetch_raw_csv(config: DownloadConfig, csv_path: Path) -> DownloadRecord:
-    """Get the zip named by ``config``, verify its sha256, extract the CSV member to ``csv_path``."""
+def fetch_raw_csv(
+    config: DownloadConfig, csv_path: Path, embedded_zip: Path | None = None
+) -> DownloadRecord:
+    """Get the zip named by ``config``, verify its sha256, extract the CSV member to ``csv_path``.
+
+    ``embedded_zip`` is the zip shipped with the project, used when ``config.source`` is embedded.
+    """
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     for stale in csv_path.parent.glob(".download-*"):  # left by a killed run
         shutil.rmtree(stale, ignore_errors=True)
-    local = _local_source(config)
+    local = _local_source(config, embedded_zip)
     if local is not None:
         source = str(local)
         zip_sha256 = sha256_of(local)
@@ -234,7 +254,7 @@ def fetch_raw_csv(config: DownloadConfig, csv_path: Path) -> DownloadRecord:
     return DownloadRecord(
         source=source,
         zip_sha256=zip_sha256,
-        zip_sha256_pinned=config.sha256 is not None,
+        zip_sha256_pinned=_pinned_sha256(config) is not None,
         zip_bytes=zip_bytes,
         member=config.member,
         member_bytes=member_bytes,

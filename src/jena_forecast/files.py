@@ -1,5 +1,5 @@
-"""Shared by the step modules: reading the parsed table and stage tables, the window geometry,
-writing forecasts, calibrating prediction intervals."""
+"""Reading and writing the pipeline's files: the parsed table, windows, tables of rows, forecasts
+and their prediction intervals."""
 
 from __future__ import annotations
 
