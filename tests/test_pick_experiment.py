@@ -23,15 +23,17 @@ def load_tool():
 
 def revision(name: str, units: int, val: float, test: float) -> dict:
     record = {
-        "val": {"mae_degc": val, "skill_vs_naive": 1 - val / 2.7},
-        "test": {"mae_degc": test, "naive_mae_degc": 2.6, "skill_vs_naive": 1 - test / 2.6},
+        "val_mae_degc": val,
+        "val_skill": 1 - val / 2.7,
+        "test_mae_degc": test,
+        "test_skill": 1 - test / 2.6,
     }
     return {
         "rev": f"{name}0000000",
         "name": name,
         "data": {
             "params": {"params.yaml": {"data": {"seed": 1, "models": {"s2s": {"units": units}}}}},
-            "metrics": {"metrics/models/s2s.json": {"data": record}},
+            "metrics": {"metrics/scores/s2s.json": {"data": record}},
         },
     }
 
@@ -58,7 +60,7 @@ def test_the_winner_is_chosen_on_validation_and_only_its_test_score_is_shown(tmp
     tool = load_tool()
     saved = tmp_path / "exp.json"
     saved.write_text(json.dumps(exp_show()))
-    tool.main(["metrics/models/s2s.json", "--json-file", str(saved)])
+    tool.main(["metrics/scores/s2s.json", "--json-file", str(saved)])
     printed = capsys.readouterr().out
     ranking, verdict = printed.split("\n\n")
     assert [line.split(" | ")[1] for line in ranking.splitlines()[1:]] == [
@@ -68,11 +70,12 @@ def test_the_winner_is_chosen_on_validation_and_only_its_test_score_is_shown(tmp
     ]
     assert "models.s2s.units=64" in ranking and "failed" not in printed and "busy" not in printed
     assert "chosen on validation MAE: wide" in verdict
-    assert "its test MAE: 2.610 degC (naive 2.600)" in verdict
+    skill = 1 - 2.610 / 2.6  # the fixture's test skill vs a naive MAE of 2.6
+    assert f"its test MAE: 2.610 degC, skill vs naive {skill:+.1%}" in verdict
     assert "2.03" not in printed and "2.50 " not in printed  # no other test number appears
 
 
 def test_no_scores_is_an_error():
     tool = load_tool()
     with pytest.raises(SystemExit, match="no experiment has scores"):
-        tool.report(tool.candidates(exp_show(), ["metrics/models/other.json"]))
+        tool.report(tool.candidates(exp_show(), ["metrics/scores/other.json"]))

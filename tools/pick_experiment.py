@@ -1,11 +1,11 @@
 """Pick the best experiment of a sweep on validation MAE alone; only then show its test MAE.
 
-    python tools/pick_experiment.py metrics/models/seq2seq.json
+    python tools/pick_experiment.py metrics/scores/seq2seq.json
 
 Reads ``dvc exp show --json`` (or ``--json-file``): every experiment of the workspace's commits and
 the commits themselves. For each experiment and each named metrics file it has, the row holds the
-params that differ from its baseline commit and the file's ``val.mae_degc`` and
-``val.skill_vs_naive``. Rows are ranked by validation MAE; the test split's numbers are printed for
+params that differ from its baseline commit and the file's ``val_mae_degc`` and
+``val_skill``. Rows are ranked by validation MAE; the test split's numbers are printed for
 the winner alone, after it is chosen, so no test number can steer the choice. Queued, running
 and failed experiments are left out (until done, they show their baseline's metrics).
 """
@@ -79,7 +79,7 @@ def candidates(exp_show: list[dict[str, Any]], metrics_files: list[str]) -> list
             }
             for path in metrics_files:
                 record = _metrics(data, path)
-                if record is None or "val" not in record:
+                if record is None or "val_mae_degc" not in record:
                     continue
                 rows.append(
                     Candidate(
@@ -87,8 +87,8 @@ def candidates(exp_show: list[dict[str, Any]], metrics_files: list[str]) -> list
                         baseline,
                         path,
                         changed,
-                        float(record["val"]["mae_degc"]),
-                        float(record["val"]["skill_vs_naive"]),
+                        float(record["val_mae_degc"]),
+                        float(record["val_skill"]),
                         record,
                     )
                 )
@@ -110,13 +110,13 @@ def report(rows: list[Candidate]) -> str:
         for rank, row in enumerate(rows, 1)
     ]
     winner = rows[0]
-    test = winner.record.get("test") or {}
+    record = winner.record
     lines += [
         "",
         f"chosen on validation MAE: {winner.experiment} ({winner.metrics_file})",
-        f"its test MAE: {float(test['mae_degc']):.3f} degC (naive {float(test['naive_mae_degc']):.3f}),"
-        f" skill {float(test['skill_vs_naive']):+.1%}"
-        if test
+        f"its test MAE: {float(record['test_mae_degc']):.3f} degC,"
+        f" skill vs naive {float(record['test_skill']):+.1%}"
+        if "test_mae_degc" in record
         else "its test MAE: not recorded",
     ]
     return "\n".join(lines)
@@ -143,7 +143,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "metrics_files",
         nargs="+",
-        help="metrics files to compare, e.g. metrics/models/seq2seq.json",
+        help="metrics files to compare, e.g. metrics/scores/seq2seq.json",
     )
     parser.add_argument("--json-file", type=Path, help="saved `dvc exp show --json` output")
     args = parser.parse_args(argv)
