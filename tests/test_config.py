@@ -5,7 +5,7 @@ import yaml
 
 from jena_forecast.config import TrainConfig, load_params, parse_params
 from jena_forecast.errors import PipelineError
-from jena_forecast.models.params import DenseParams
+from jena_forecast.models.catalog import DenseParams
 
 PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 

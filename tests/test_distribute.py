@@ -19,8 +19,8 @@ from synthetic import tiny_training_inputs
 from jena_forecast.config import ModelSpec, TrainConfig
 from jena_forecast.data.windows import WindowSpec
 from jena_forecast.errors import PipelineError
-from jena_forecast.models.params import BUILDER_PARAMS, GruParams
-from jena_forecast.models.registry import MODELS, build_model
+from jena_forecast.models.catalog import BUILDER_PARAMS, GruParams
+from jena_forecast.models.registry import build_model
 from jena_forecast.training.distribute import check_tf_config, model_scope, precision_policy
 from jena_forecast.training.fit import make_reproducible, train_model
 
@@ -51,7 +51,7 @@ def test_default_scope_builds_without_a_strategy_in_float32():
     assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
 
 
-@pytest.mark.parametrize("builder", sorted(MODELS))
+@pytest.mark.parametrize("builder", sorted(BUILDER_PARAMS))
 def test_mixed_precision_computes_in_float16_and_outputs_float32(builder):
     params = BUILDER_PARAMS[builder]()
     with precision_policy(True):

@@ -7,7 +7,7 @@ import pytest
 
 from jena_forecast.config import parse_params
 from jena_forecast.errors import PipelineError
-from jena_forecast.models.params import LinearParams, Seq2SeqParams
+from jena_forecast.models.catalog import LinearParams, Seq2SeqParams
 from jena_forecast.models.registry import build_model
 from jena_forecast.training.predict import load_model
 

@@ -10,7 +10,7 @@ from synthetic import tiny_training_inputs
 
 from jena_forecast.config import ModelSpec, TrainConfig
 from jena_forecast.data.windows import WindowSpec
-from jena_forecast.models.params import GruParams
+from jena_forecast.models.catalog import GruParams
 from jena_forecast.training.fit import train_model
 from jena_forecast.training.resume import TrainingCheckpoint, fingerprint
 

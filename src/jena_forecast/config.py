@@ -25,7 +25,7 @@ from pydantic import (
 
 from jena_forecast.classical.params import ESTIMATOR_PARAMS, EstimatorParams
 from jena_forecast.errors import PipelineError
-from jena_forecast.models.params import BUILDER_PARAMS, BuilderParams
+from jena_forecast.models.catalog import BUILDER_PARAMS, BuilderParams
 
 DEFAULT_PARAMS_PATH = Path("params.yaml")
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
