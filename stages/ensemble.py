@@ -10,7 +10,7 @@ import numpy as np
 
 from jena_forecast.artifacts import load_arrays
 from jena_forecast.atomic import read_json, write_json
-from jena_forecast.cli import path_arguments, run_stage
+from jena_forecast.cli import path_arguments, per_model, run_stage
 from jena_forecast.config import PipelineConfig, load_params
 from jena_forecast.data.normalize import column_stats
 from jena_forecast.data.windows import WindowSpec
@@ -112,9 +112,9 @@ def main() -> str:
             "scaler_path",
             "anchors_path",
             "table_path",
-            "metrics_dir",
-            "model_dir",
-            "forecast_dir",
+            "metrics_paths",
+            "model_paths",
+            "forecast_paths",
             "ensemble_path",
             "scores_path",
             "predictions_path",
@@ -127,14 +127,12 @@ def main() -> str:
         scaler_path=args.scaler_path,
         anchors_path=args.anchors_path,
         table_path=args.table_path,
-        metrics_paths={
-            name: args.metrics_dir / f"{name}.json" for name in [*config.models, *classical]
-        },
-        model_paths={name: args.model_dir / f"{name}.keras" for name in config.models},
+        metrics_paths=per_model(args.metrics_paths, [*config.models, *classical]),
+        model_paths=per_model(args.model_paths, list(config.models)),
         ensemble_path=args.ensemble_path,
         scores_path=args.scores_path,
         predictions_path=args.predictions_path,
-        forecast_paths={name: args.forecast_dir / f"{name}.npz" for name in classical},
+        forecast_paths=per_model(args.forecast_paths, classical),
     )
     val, test = record["val"], record["test"]
     return (

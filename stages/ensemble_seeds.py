@@ -10,7 +10,7 @@ import numpy as np
 
 from jena_forecast.artifacts import load_arrays
 from jena_forecast.atomic import read_json, write_json
-from jena_forecast.cli import path_arguments, run_stage
+from jena_forecast.cli import path_arguments, per_model, run_stage
 from jena_forecast.config import PipelineConfig, load_params
 from jena_forecast.files import load_windows, window_spec
 
@@ -103,8 +103,8 @@ def main() -> str:
             "scaler_path",
             "anchors_path",
             "ensemble_path",
-            "seed_forecast_dir",
-            "forecast_dir",
+            "seed_forecast_paths",
+            "forecast_paths",
             "metrics_path",
             "scores_path",
             "checkpoint_dir",
@@ -118,12 +118,8 @@ def main() -> str:
         ensemble_path=args.ensemble_path,
         metrics_path=args.metrics_path,
         scores_path=args.scores_path,
-        seed_forecast_paths={
-            name: args.seed_forecast_dir / f"{name}.npz" for name in config.seed_study.models
-        },
-        classical_forecast_paths={
-            name: args.forecast_dir / f"{name}.npz" for name in config.classical
-        },
+        seed_forecast_paths=per_model(args.seed_forecast_paths, config.seed_study.models),
+        classical_forecast_paths=per_model(args.forecast_paths, list(config.classical)),
         checkpoint_dir=args.checkpoint_dir,
     )
     val, test = record["val"], record["test"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from jena_forecast.atomic import read_json, write_text
-from jena_forecast.cli import path_arguments, run_stage
+from jena_forecast.cli import path_arguments, per_model, run_stage
 from jena_forecast.config import load_params
 from jena_forecast.ensemble import ENSEMBLE
 
@@ -40,17 +40,14 @@ def main() -> str:
     config = load_params()
     args = path_arguments(
         "python -m stages.leaderboard",
-        ["naive_path", "metrics_dir", "ensemble_path", "seeds_dir", "leaderboard_path"],
+        ["naive_path", "metrics_paths", "ensemble_path", "seed_paths", "leaderboard_path"],
     )
     names = [*config.models, *config.classical]
     table = run(
         naive_path=args.naive_path,
-        metrics_paths={name: args.metrics_dir / f"{name}.json" for name in names}
-        | {ENSEMBLE: args.ensemble_path},
+        metrics_paths=per_model(args.metrics_paths, names) | {ENSEMBLE: args.ensemble_path},
         leaderboard_path=args.leaderboard_path,
-        seed_paths={
-            name: args.seeds_dir / f"{name}.json" for name in [*config.seed_study.models, ENSEMBLE]
-        },
+        seed_paths=per_model(args.seed_paths, [*config.seed_study.models, ENSEMBLE]),
     )
     best = table.iloc[0]
     return f"{len(table)} rows, best val MAE {best['val_mae_degc']:.3f} degC ({best['model']})"

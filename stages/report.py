@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from jena_forecast.atomic import read_json, write_text
-from jena_forecast.cli import path_arguments, run_stage
+from jena_forecast.cli import path_arguments, per_model, run_stage
 from jena_forecast.config import load_params
 from jena_forecast.ensemble import ENSEMBLE
 from jena_forecast.errors import PipelineError
@@ -55,12 +55,12 @@ def main() -> str:
     config = load_params()
     args = path_arguments(
         "python -m stages.report",
-        ["leaderboard_path", "predictions_dir", "quality_path", "report_dir", "ensemble_path"],
+        ["leaderboard_path", "predictions_paths", "quality_path", "report_dir", "ensemble_path"],
     )
     names = [*config.models, *config.classical, ENSEMBLE]
     written = run(
         leaderboard_path=args.leaderboard_path,
-        predictions_paths={name: args.predictions_dir / f"{name}.csv" for name in names},
+        predictions_paths=per_model(args.predictions_paths, names),
         quality_path=args.quality_path,
         report_dir=args.report_dir,
         ensemble_path=args.ensemble_path,

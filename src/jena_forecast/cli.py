@@ -51,6 +51,13 @@ def path_arguments(
     return parser.parse_args(argv)
 
 
+def per_model(pattern: Path, names: Sequence[str]) -> dict[str, Path]:
+    """Each model's path from a pattern of the command line: ``metrics/models/{name}.json``."""
+    if "{name}" not in str(pattern):
+        raise PipelineError(f"{pattern}: expected a path pattern with {{name}} in it")
+    return {name: Path(str(pattern).replace("{name}", name)) for name in names}
+
+
 def call_with_paths(run: Callable[..., T], argv: Sequence[str] | None = None) -> T:
     """Call a stage's ``run(config, [name,] *, paths...)`` with ``params.yaml`` and the command line.
 
