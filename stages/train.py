@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.atomic import atomic_dir, atomic_path, write_json
+from jena_forecast.atomic import atomic_dir, atomic_path, write_json, write_text
 from jena_forecast.cli import call_with_paths, run_stage
 from jena_forecast.config import PipelineConfig
-from jena_forecast.files import load_windows, window_spec
+from jena_forecast.files import learning_curve, load_windows, tsv, window_spec
 
 
 def run(
@@ -21,9 +21,11 @@ def run(
     model_path: Path,
     summary_path: Path,
     log_dir: Path,
+    curve_path: Path,
     checkpoint_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Fit model ``name``; save its best weights, a training summary and its DVCLive epoch log.
+    """Fit model ``name``; save its best weights, a training summary, its DVCLive epoch log and its
+    learning curve (``curve_path``: loss and val_loss per epoch).
 
     With ``checkpoint_dir``, an interrupted run resumes from its last completed epoch; the
     checkpoint is removed once every output is in place.
@@ -53,6 +55,7 @@ def run(
         )
         with atomic_path(model_path) as tmp:
             result.model.save(tmp)
+    write_text(curve_path, tsv(learning_curve(log_dir)))
     summary = result.summary()
     write_json(summary_path, summary)
     if checkpoint is not None:
