@@ -3,9 +3,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from jena_forecast.config import TrainConfig, load_params, parse_params
+from jena_forecast.classical.params import ESTIMATOR_PARAMS
+from jena_forecast.config import (
+    EnsembleConfig,
+    SeedStudyConfig,
+    TrainConfig,
+    load_params,
+    parse_params,
+)
 from jena_forecast.errors import PipelineError
-from jena_forecast.models.catalog import DenseParams
+from jena_forecast.models.catalog import BUILDER_PARAMS
 
 PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 
@@ -14,11 +21,23 @@ def project_params() -> dict:
     return yaml.safe_load(PROJECT_PARAMS.read_text())
 
 
+RAW = project_params()
+MODEL_NAMES = ", ".join(RAW["models"])
+# ensemble.include_classical defaults to true: classical models are candidates too
+CANDIDATES = len(RAW["models"]) + len(RAW["classical"])
+
+
 def test_project_params_are_valid_and_typed():
     config = load_params(PROJECT_PARAMS)
     assert config.windows.lookback_rows % config.windows.step_rows == 0
-    assert set(config.models) >= {"linear", "dense", "gru"}
-    assert isinstance(config.models["dense"].builder_params, DenseParams)
+    assert list(config.models) == list(RAW["models"])
+    for name, entry in RAW["models"].items():
+        builder = entry.get("builder", name)
+        assert config.models[name].builder == builder
+        assert type(config.models[name].builder_params) is BUILDER_PARAMS[builder]
+    for name, entry in RAW["classical"].items():
+        estimator = entry.get("estimator", name)
+        assert type(config.classical[name].params) is ESTIMATOR_PARAMS[estimator]
 
 
 def test_model_train_overrides_merge_over_defaults():
@@ -40,10 +59,16 @@ def test_every_problem_is_reported_at_once():
     raw["models"]["mystery"] = {"builder": "transformer"}
     raw["models"]["gru"]["train"] = {"batch_size": -1}
     raw["download"]["sha256"] = "abc"
+    # A model's own step must divide the new lookback, whichever models params have.
+    own_steps = [
+        f"models.{name}.step_rows must divide windows.lookback_rows"
+        for name, entry in raw["models"].items()
+        if entry.get("step_rows") and 1441 % entry["step_rows"]
+    ]
     with pytest.raises(PipelineError) as caught:
         parse_params(raw)
     message = str(caught.value)
-    for expected in [
+    expected_problems = [
         "windows.lookback_rows must be a multiple of windows.step_rows",
         "train.epochs",
         "train.optimizer",
@@ -52,10 +77,11 @@ def test_every_problem_is_reported_at_once():
         "models.mystery.builder: unknown model builder",
         "models.gru.train.batch_size",
         "download.sha256",
-        "models.conv1d_gru.step_rows must divide windows.lookback_rows",
-    ]:
+        *own_steps,
+    ]
+    for expected in expected_problems:
         assert expected in message, expected
-    assert "9 invalid param(s)" in message
+    assert f"{len(expected_problems)} invalid param(s)" in message
 
 
 def test_unknown_keys_are_refused():
@@ -102,10 +128,9 @@ def test_download_url_must_be_https_or_local(url, ok):
 
 def test_unknown_model_name_lists_known_ones():
     config = load_params(PROJECT_PARAMS)
-    with pytest.raises(
-        PipelineError, match="Known models: bidirectional, causal_cnn, .*, linear, .*seq2seq"
-    ):
+    with pytest.raises(PipelineError) as caught:
         config.model("transformer")
+    assert str(caught.value).endswith("Known models: " + ", ".join(sorted(RAW["models"])))
 
 
 def test_missing_and_malformed_params_files(tmp_path):
@@ -210,7 +235,8 @@ def test_unknown_builder_and_model_params_are_named():
     with pytest.raises(PipelineError) as caught:
         parse_params(raw)
     message = str(caught.value)
-    assert "models.tcn.builder: unknown model builder. Expected one of: bidirectional, " in message
+    builders = ", ".join(sorted(BUILDER_PARAMS))
+    assert f"models.tcn.builder: unknown model builder. Expected one of: {builders}." in message
     assert "Received: models.tcn.builder='tcn'" in message
     assert "models.gru.dropout: Input should be less than 1" in message
     assert "2 invalid param(s)" in message
@@ -223,11 +249,13 @@ def test_timestamp_format_accepts_auto_and_strftime():
         assert parse_params(raw).parse.timestamp_format == value
 
 
-def test_seed_study_and_ensemble_defaults():
-    config = load_params(PROJECT_PARAMS)
-    assert config.seed_study.models == ("seq2seq", "seq2seq_residual")
-    assert config.seed_study.seeds == (1, 2, 3)
-    assert (config.ensemble.top_k, config.ensemble.members) == (3, None)
+def test_seed_study_and_ensemble_params_are_read_as_given():
+    raw = project_params()
+    raw["seed_study"] = {"models": ["gru", "dense"], "seeds": [5, 3, 9]}
+    raw["ensemble"] = {"top_k": 2, "members": []}
+    config = parse_params(raw)
+    assert (config.seed_study.models, config.seed_study.seeds) == (("gru", "dense"), (5, 3, 9))
+    assert (config.ensemble.top_k, config.ensemble.members) == (2, None)  # []: the top_k
 
 
 @pytest.mark.parametrize(
@@ -259,19 +287,21 @@ def test_seed_study_and_ensemble_defaults():
         (
             "seed_study",
             {"models": ["gru", "transformer"]},
-            "seed_study.models: 'transformer' is not in models. Expected names of: linear, dense, ",
+            f"seed_study.models: 'transformer' is not in models. Expected names of: {MODEL_NAMES}",
         ),
         ("ensemble", {"top_k": 0}, "ensemble.top_k: Input should be greater than 0"),
         (
             "ensemble",
             {"top_k": 99},
-            "ensemble.top_k must be at most the number of candidate models (17). Received: ensemble.top_k=99",
+            f"ensemble.top_k must be at most the number of candidate models ({CANDIDATES}). "
+            "Received: ensemble.top_k=99",
         ),
         ("ensemble", {"members": ["gru", "gru"]}, "ensemble.members: must not name a model twice"),
         (
             "ensemble",
             {"members": ["gru", "naive"]},
-            "ensemble.members: 'naive' is not in models or classical. Expected names of: linear, dense, ",
+            "ensemble.members: 'naive' is not in models or classical. Expected names of: "
+            + ", ".join([*RAW["models"], *RAW["classical"]]),
         ),
         ("ensemble", {"weights": [0.5, 0.5]}, "ensemble.weights: unknown param"),
     ],
@@ -307,26 +337,28 @@ def test_seed_study_and_ensemble_defaults_are_not_checked_against_other_models()
     raw = project_params()
     del raw["seed_study"], raw["ensemble"]
     raw["models"] = {"gru": raw["models"]["gru"]}
-    config = parse_params(raw)
-    assert (config.seed_study.models, config.ensemble.top_k) == (("seq2seq",), 3)
-    raw["ensemble"] = {"top_k": 4}
+    config = parse_params(raw)  # the default seed_study.models names a model no longer there
+    assert config.seed_study == SeedStudyConfig() and config.ensemble == EnsembleConfig()
+    assert SeedStudyConfig().models[0] not in raw["models"]
+    candidates = 1 + len(raw["classical"])
+    raw["ensemble"] = {"top_k": candidates + 1}
     with pytest.raises(
-        PipelineError, match="ensemble.top_k must be at most the number of candidate models"
+        PipelineError,
+        match=rf"ensemble.top_k must be at most the number of candidate models \({candidates}\)",
     ):
         parse_params(raw)
 
 
 def test_runtime_params_default_to_one_device_float32_and_merge_per_model():
     raw = project_params()
+    for key in ("strategy", "jit_compile", "mixed_precision"):
+        raw["train"].pop(key, None)
     config = parse_params(raw)
     assert (config.train.strategy, config.train.jit_compile, config.train.mixed_precision) == (
         "default",
         False,
         False,
     )
-    for key in ("strategy", "jit_compile", "mixed_precision"):
-        raw["train"].pop(key)
-    assert parse_params(raw).train == config.train  # params.yaml states the defaults
     raw["train"]["strategy"] = "mirrored"
     raw["models"]["gru"]["train"] = {"mixed_precision": True, "jit_compile": True}
     config = parse_params(raw)
@@ -343,9 +375,10 @@ def test_a_bad_runtime_override_names_the_model():
 
 
 def test_features_are_off_by_default_and_validated_together():
-    config = load_params(PROJECT_PARAMS)
-    assert not config.features.enabled and config.features.describe() == "none"
     raw = project_params()
+    del raw["features"]
+    config = parse_params(raw)
+    assert not config.features.enabled and config.features.describe() == "none"
     raw["features"] = {
         "time_signals": "yes",
         "wind_vector": True,
@@ -370,16 +403,29 @@ def test_features_are_off_by_default_and_validated_together():
     )
 
 
-def test_protocol_names_the_split_and_the_window_geometry():
-    config = load_params(PROJECT_PARAMS)
-    assert config.protocol() == "dlwp2 lookback=1440 step=6 delay=144"
-    assert config.data_record() == {
-        "protocol": "dlwp2 lookback=1440 step=6 delay=144",
-        "features": "none",
-    }
+def with_windows(lookback_rows: int, step_rows: int, delay_rows: int) -> dict:
+    """The project's params with these windows, every model's own step and horizons fitted to them."""
     raw = project_params()
+    raw["windows"].update(lookback_rows=lookback_rows, step_rows=step_rows, delay_rows=delay_rows)
+    for entry in raw["models"].values():
+        entry.pop("step_rows", None)
+        if "horizons" in entry:
+            entry["horizons"] = delay_rows // 6
+    return raw
+
+
+def test_protocol_names_the_split_and_the_window_geometry():
+    raw = with_windows(720, 12, 36)
+    raw["split"] = {"preset": "dlwp1"}
+    raw["features"] = {"temperature_diffs": [6]}
+    config = parse_params(raw)
+    assert config.protocol() == "dlwp1 lookback=720 step=12 delay=36"
+    assert config.data_record() == {
+        "protocol": "dlwp1 lookback=720 step=12 delay=36",
+        "features": "temperature_diffs=6",
+    }
+    raw = with_windows(1440, 6, 72)
     raw["split"] = {"preset": "custom", "train_end": 0.6, "val_end": 300000}
-    raw["windows"]["delay_rows"] = 72
     assert parse_params(raw).protocol() == (
         "custom train_end=0.6 val_end=300000 lookback=1440 step=6 delay=72"
     )
@@ -387,10 +433,19 @@ def test_protocol_names_the_split_and_the_window_geometry():
 
 def test_project_classical_models_are_typed_and_named_apart_from_the_deep_ones():
     config = load_params(PROJECT_PARAMS)
-    assert {spec.estimator for spec in config.classical.values()} == {"ridge", "hist_gbr"}
+    assert {name: spec.estimator for name, spec in config.classical.items()} == {
+        name: entry.get("estimator", name) for name, entry in RAW["classical"].items()
+    }
     assert not set(config.classical) & set(config.models)
-    with pytest.raises(PipelineError, match="Known classical models: hist_gbr, ridge"):
+    with pytest.raises(PipelineError) as caught:
         config.classical_model("svm")
+    assert str(caught.value).endswith(
+        "Known classical models: " + ", ".join(sorted(RAW["classical"]))
+    )
+    raw = project_params()
+    raw["classical"]["ridge"] = {"estimator": "svm"}
+    with pytest.raises(PipelineError, match=r"classical\.ridge\.estimator: unknown classical"):
+        parse_params(raw)
     raw = project_params()
     raw["classical"]["naive"] = {"estimator": "ridge"}
     with pytest.raises(PipelineError, match="classical.naive: the name 'naive' is reserved"):

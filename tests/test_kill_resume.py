@@ -164,6 +164,7 @@ def train_and_evaluate_in_process(project: Path) -> dict:
         model_path=model,
         summary_path=summary,
         log_dir=project / "dvclive",
+        curve_path=project / "curve.tsv",
     )
     result = evaluate_stage.run(
         config,

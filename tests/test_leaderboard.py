@@ -13,27 +13,55 @@ from jena_forecast.leaderboard import best_model, leaderboard
 from stages import leaderboard as leaderboard_stage
 from stages import report as report_stage
 
+NAIVE = {"val": {"mae_degc": 2.0}, "test": {"mae_degc": 2.2}}
 
-def record(val_mae: float, test_mae: float, naive: float = 2.0, parameters: int = 10) -> dict:
+
+def skill(mae: float, split: str) -> float:
+    """Skill against the naive baseline of NAIVE, as the evaluate stage records it."""
+    return round(1 - mae / NAIVE[split]["mae_degc"], 6)
+
+
+def record(val_mae: float, test_mae: float, parameters: int = 10) -> dict:
     return {
-        "val": {"mae_degc": val_mae, "skill_vs_naive": round(1 - val_mae / naive, 6)},
-        "test": {"mae_degc": test_mae, "skill_vs_naive": round(1 - test_mae / naive, 6)},
+        "val": {"mae_degc": val_mae, "skill_vs_naive": skill(val_mae, "val")},
+        "test": {"mae_degc": test_mae, "skill_vs_naive": skill(test_mae, "test")},
         "epochs": 5,
         "parameters": parameters,
         "train_seconds": 1.5,
     }
 
 
-NAIVE = {"val": {"mae_degc": 2.0}, "test": {"mae_degc": 2.2}}
+def shown(*values: float) -> list[str]:
+    """MAEs as the report shows them, to three decimals."""
+    return [f"{value:.3f}" for value in values]
+
+
+def shown_skill(mae: float, split: str) -> str:
+    """A skill as the report shows it: a signed percentage."""
+    return f"{skill(mae, split):+.1%}"
 
 
 def test_rows_are_sorted_by_validation_mae_with_naive_among_them():
-    table = leaderboard(NAIVE, {"gru": record(1.5, 1.6), "linear": record(2.5, 2.4)})
+    models = {"gru": record(1.5, 1.6), "linear": record(2.5, 2.4)}
+    table = leaderboard(NAIVE, models)
+    # naive's val MAE lies between gru's and linear's
     assert list(table["model"]) == ["gru", "naive", "linear"]
     assert list(table["rank"]) == [1, 2, 3]
     naive = table[table["model"] == "naive"].iloc[0]
-    assert (naive["val_mae_degc"], naive["test_mae_degc"], naive["parameters"]) == (2.0, 2.2, 0)
-    assert table.iloc[0]["val_skill_vs_naive"] == 0.25
+    assert (naive["val_mae_degc"], naive["test_mae_degc"]) == (
+        NAIVE["val"]["mae_degc"],
+        NAIVE["test"]["mae_degc"],
+    )
+    assert (naive["val_skill_vs_naive"], naive["test_skill_vs_naive"], naive["parameters"]) == (
+        0.0,
+        0.0,
+        0,
+    )
+    for name, rec in models.items():
+        row = table[table["model"] == name].iloc[0]
+        for split in ("val", "test"):
+            assert row[f"{split}_mae_degc"] == rec[split]["mae_degc"]
+            assert row[f"{split}_skill_vs_naive"] == skill(rec[split]["mae_degc"], split)
     assert best_model(table) == "gru"
 
 
@@ -61,9 +89,9 @@ def test_report_writes_markdown_and_two_charts(tmp_path):
     assert (tmp_path / "leaderboard.tsv").read_text().splitlines()[1].split("\t")[:3] == [
         "1",
         "gru",
-        "1.5",
+        str(1.5),
     ]
-    assert len(board) == 3
+    assert len(board) == len(metrics) + 1
     forecasts = pd.DataFrame(
         {
             "timestamp": ["2015-01-01T00:00:00", "2015-01-01T00:10:00"],
@@ -82,8 +110,12 @@ def test_report_writes_markdown_and_two_charts(tmp_path):
     )
     assert written["best_model"] == "gru"
     summary = (tmp_path / "reports" / "summary.md").read_text()
-    assert "Best model on the validation split: **gru**, test MAE 1.600 degC" in summary
-    assert "| 1 | gru | 1.500 | 1.600 | +25.0% | +20.0% | 10 | 5 | 1.5 |" in summary
+    assert (
+        f"Best model on the validation split: **gru**, test MAE {1.6:.3f} degC "
+        f"(skill vs naive {shown_skill(1.6, 'test')})" in summary
+    )
+    gru = ["1", "gru", *shown(1.5, 1.6), shown_skill(1.5, "val"), shown_skill(1.6, "test")]
+    assert "| " + " | ".join([*gru, "10", "5", "1.5"]) + " |" in summary
     assert "| rows_read | 10 |" in summary
     for png in (report.LEADERBOARD_PNG, report.FORECAST_PNG):
         assert (tmp_path / "reports" / png).read_bytes().startswith(b"\x89PNG")
@@ -114,7 +146,7 @@ def study(val_mean: float, val_std: float, test_mean: float, test_std: float) ->
         "test": {
             "mae_degc_mean": test_mean,
             "mae_degc_std": test_std,
-            "skill_vs_naive_mean": round(1 - test_mean / NAIVE["test"]["mae_degc"], 6),
+            "skill_vs_naive_mean": skill(test_mean, "test"),
         },
     }
 
@@ -130,7 +162,7 @@ def test_seed_study_columns_and_the_ensemble_row():
     gru = table[table["model"] == "gru"].iloc[0]
     assert (gru["val_mae_degc_mean"], gru["val_mae_degc_std"]) == (1.55, 0.05)
     assert (gru["test_mae_degc_mean"], gru["test_mae_degc_std"], gru["seeds"]) == (1.65, 0.07, 3)
-    assert gru["test_skill_vs_naive_mean"] == pytest.approx(1 - 1.65 / 2.2)  # naive test MAE 2.2
+    assert gru["test_skill_vs_naive_mean"] == pytest.approx(1 - 1.65 / NAIVE["test"]["mae_degc"])
     for name in ("ensemble", "lstm", "naive"):
         row = table[table["model"] == name].iloc[0]
         assert row["seeds"] == 0 and pd.isna(row["val_mae_degc_mean"])
@@ -163,19 +195,11 @@ def test_report_shows_mean_and_std_over_seeds_and_the_ensemble_members(tmp_path)
         "test_mae_degc_std",
         "seeds",
     ]
-    assert rows[1].split("\t")[1:11] == [
-        "gru",
-        "1.5",
-        "1.6",
-        "0.25",
-        "0.2",
-        "1.55",
-        "0.05",
-        "1.65",
-        "0.07",
-        "3",
-    ]
-    assert rows[3].split("\t")[1:11] == ["naive", "2.0", "2.2", "0.0", "0.0", "", "", "", "", "0"]
+    # By val MAE: ensemble 1.2, gru 1.5, lstm 1.8, naive 2.0.
+    gru = [1.5, 1.6, skill(1.5, "val"), skill(1.6, "test"), 1.55, 0.05, 1.65, 0.07, 3]
+    assert rows[1].split("\t")[1:11] == ["gru", *map(str, gru)]
+    naive = [NAIVE["val"]["mae_degc"], NAIVE["test"]["mae_degc"], 0.0, 0.0]
+    assert rows[3].split("\t")[1:11] == ["naive", *map(str, naive), "", "", "", "", "0"]
     pd.DataFrame(
         {
             "timestamp": ["2015-01-01T00:00:00"],
@@ -194,15 +218,16 @@ def test_report_shows_mean_and_std_over_seeds_and_the_ensemble_members(tmp_path)
     )
     assert written["best_model"] == "ensemble"
     summary = (tmp_path / "reports" / "summary.md").read_text()
-    assert "Best model on the validation split: **ensemble**, test MAE 1.400 degC" in summary
+    assert f"Best model on the validation split: **ensemble**, test MAE {1.4:.3f} degC" in summary
     assert (
         "| val_mae_degc_over_seeds | test_mae_degc_over_seeds | test_skill_over_seeds |" in summary
     )
-    assert (
-        "| 2 | gru | 1.500 | 1.600 | +25.0% | +20.0% | 1.550 ± 0.050 | 1.650 ± 0.070 | +25.0% | 10 |"
-        in summary
-    )
-    assert "| 1 | ensemble | 1.200 | 1.400 | +40.0% | +30.0% |  |  |  | 10 |" in summary
+    gru = ["2", "gru", *shown(1.5, 1.6), shown_skill(1.5, "val"), shown_skill(1.6, "test")]
+    over_seeds = [f"{1.55:.3f} ± {0.05:.3f}", f"{1.65:.3f} ± {0.07:.3f}", shown_skill(1.65, "test")]
+    assert "| " + " | ".join([*gru, *over_seeds, "10"]) + " |" in summary
+    ensemble = ["1", "ensemble", *shown(1.2, 1.4)]
+    ensemble += [shown_skill(1.2, "val"), shown_skill(1.4, "test")]
+    assert "| " + " | ".join([*ensemble, "", "", "", "10"]) + " |" in summary
     assert "`ensemble` averages the 24 h forecasts of gru, lstm." in summary
 
 
@@ -231,10 +256,10 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
     assert lines[1].split("\t") == [
         "1",
         "hist_gbr",
-        "1.4",
-        "1.5",
-        "0.3",
-        "0.25",
+        str(1.4),
+        str(1.5),
+        str(skill(1.4, "val")),
+        str(skill(1.5, "test")),
         "",
         "",
         "",
@@ -257,7 +282,14 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
     markdown = report.summary_markdown(reread, "hist_gbr", {})
     assert "Protocol of every row: `dlwp2 lookback=1440 step=6 delay=144`" in markdown
     assert "Features of every row: `none`" in markdown
-    assert "| 1 | hist_gbr | 1.400 | 1.500 | +30.0% | +25.0% | - | - | 1.5 |" in markdown
+    hist_gbr = [
+        "1",
+        "hist_gbr",
+        *shown(1.4, 1.5),
+        shown_skill(1.4, "val"),
+        shown_skill(1.5, "test"),
+    ]
+    assert "| " + " | ".join([*hist_gbr, "-", "-", "1.5"]) + " |" in markdown
     # Rows scored on different data keep their own protocol and features in the table.
     write_json(paths["gru"], {**record(1.5, 1.6), **data, "features": "time_signals"})
     mixed = leaderboard_stage.run(
@@ -295,10 +327,17 @@ def test_a_classical_model_a_seed_study_and_the_ensemble_share_one_table(tmp_pat
     assert pd.isna(reread.loc[0, "epochs"]) and set(reread["features"]) == {"time_signals"}
     markdown = report.summary_markdown(reread, "hist_gbr", {}, ensemble_members=["gru"])
     assert "Features of every row: `time_signals`" in markdown
-    assert "| 1 | hist_gbr | 1.400 | 1.500 | +30.0% | +25.0% |  |  |  | - | - | 1.5 |" in markdown
-    assert (
-        "| 3 | gru | 1.600 | 1.700 | +20.0% | +15.0% | 1.620 ± 0.040 | 1.720 ± 0.060 |" in markdown
-    )
+    hist_gbr = [
+        "1",
+        "hist_gbr",
+        *shown(1.4, 1.5),
+        shown_skill(1.4, "val"),
+        shown_skill(1.5, "test"),
+    ]
+    assert "| " + " | ".join([*hist_gbr, "", "", "", "-", "-", "1.5"]) + " |" in markdown
+    gru = ["3", "gru", *shown(1.6, 1.7), shown_skill(1.6, "val"), shown_skill(1.7, "test")]
+    over_seeds = [f"{1.62:.3f} ± {0.04:.3f}", f"{1.72:.3f} ± {0.06:.3f}"]
+    assert "| " + " | ".join([*gru, *over_seeds]) + " |" in markdown
 
 
 def test_a_seed_free_classical_fit_has_its_run_as_the_mean_and_the_widest_interval_shows(tmp_path):
@@ -318,10 +357,20 @@ def test_a_seed_free_classical_fit_has_its_run_as_the_mean_and_the_widest_interv
         leaderboard_path=tmp_path / "leaderboard.tsv",
     )
     row = table.set_index("model").loc["ridge"]
-    assert (row["test_mae_degc_mean"], row["test_mae_degc_std"], row["seeds"]) == (1.5, 0.0, 0)
-    assert (row["val_mae_degc_mean"], row["val_mae_degc_std"]) == (1.4, 0.0)
-    assert (row["interval_level"], row["interval_half_width_degc"]) == (0.9, 3.0)
-    assert row["interval_test_coverage"] == 0.87
+    # Its single run is the mean over any seeds, with no spread, and that run's skill.
+    assert (row["test_mae_degc_mean"], row["test_mae_degc_std"], row["seeds"]) == (
+        ridge["test"]["mae_degc"],
+        0.0,
+        0,
+    )
+    assert (row["val_mae_degc_mean"], row["val_mae_degc_std"]) == (ridge["val"]["mae_degc"], 0.0)
+    assert row["test_skill_vs_naive_mean"] == ridge["test"]["skill_vs_naive"]
+    widest = intervals["p90"]
+    assert (row["interval_level"], row["interval_half_width_degc"]) == (
+        widest["level"],
+        widest["half_width_degc"],
+    )
+    assert row["interval_test_coverage"] == widest["test_coverage"]
     boosted = table.set_index("model").loc["hist_gbr"]  # seeded and not studied: no mean
     assert pd.isna(boosted["test_mae_degc_mean"]) and pd.isna(boosted["interval_level"])
 
@@ -344,9 +393,15 @@ def test_report_headline_gives_the_best_models_seed_mean_and_skill_and_intervals
     markdown = report.summary_markdown(table, "gru", {})
     naive_test = NAIVE["test"]["mae_degc"]
     assert (
-        f"**gru**, test MAE 1.600 degC (skill vs naive +20.0%); over 3 seeds 1.650 ± 0.070 degC, "
-        f"skill {1 - 1.65 / naive_test:+.1%}." in markdown
+        f"**gru**, test MAE {1.6:.3f} degC (skill vs naive {shown_skill(1.6, 'test')}); "
+        f"over 3 seeds {1.65:.3f} ± {0.07:.3f} degC, skill {1 - 1.65 / naive_test:+.1%}."
+        in markdown
     )
-    assert "| 1.400 ± 0.000 | 1.500 ± 0.000 |" in markdown  # ridge: no seed enters its fit
-    assert "| 90%: ±3.00 (87.0% of test) |" in markdown
+    # ridge: no seed enters its fit, so its single run is shown with no spread
+    assert f"| {1.4:.3f} ± {0:.3f} | {1.5:.3f} ± {0:.3f} |" in markdown
+    p90 = intervals["p90"]
+    assert (
+        f"| {p90['level']:.0%}: ±{p90['half_width_degc']:.2f} "
+        f"({p90['test_coverage']:.1%} of test) |" in markdown
+    )
     assert "single run ± 0" in markdown and "split conformal" in markdown

@@ -9,6 +9,7 @@ import statistics
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from dvc_project import (
     DENSE_CHANGE_STAGES,
@@ -23,12 +24,58 @@ from dvc_project import (
     run,
     stages_run,
 )
-from synthetic import SyntheticJenaNewer
+from synthetic import HEADER, NEWER_HEADER, SyntheticJena, SyntheticJenaNewer
 
 pytestmark = pytest.mark.slow
 MODELS = TINY_MODELS
 CLASSICAL = TINY_CLASSICAL
-PROTOCOL = "dlwp2 lookback=72 step=6 delay=12"
+LOOKBACK, STEP, DELAY = 72, 6, 12  # the tiny params' windows (dvc_project.tiny_params)
+PROTOCOL = f"dlwp2 lookback={LOOKBACK} step={STEP} delay={DELAY}"
+FEATURES = len(HEADER) - 1  # every measurement column of the tiny file
+TIMESTEPS = LOOKBACK // STEP
+
+
+def windows_per_split(rows: int) -> dict[str, int]:
+    """dlwp2 splits 50/25/25 % of the rows; a split of n rows holds n - (lookback - 1) - delay
+    windows when none of its rows is missing."""
+    bounds = {"val": (rows // 2, rows * 3 // 4), "test": (rows * 3 // 4, rows)}
+    return {split: end - start - (LOOKBACK - 1) - DELAY for split, (start, end) in bounds.items()}
+
+
+def naive_mae(values, split: str) -> float:
+    """Mean |T(anchor + delay) - T(anchor)| over a split's windows, from the raw column."""
+    rows = len(values)
+    start, end = {"val": (rows // 2, rows * 3 // 4), "test": (rows * 3 // 4, rows)}[split]
+    anchors = range(start + LOOKBACK - 1, end - DELAY)
+    return statistics.mean(abs(values[a + DELAY] - values[a]) for a in anchors)
+
+
+def interpolated(column, rows: list[int]):
+    """``column`` with each of ``rows`` (single missing rows) filled linearly from its neighbours."""
+    filled = column.copy()
+    for row in rows:
+        filled[row] = (column[row - 1] + column[row + 1]) / 2
+    return filled
+
+
+def gru_parameters(inputs: int, units: int) -> int:
+    """Keras GRU, reset_after: three gates of input and recurrent kernels and two biases each."""
+    return 3 * (inputs * units + units * units + 2 * units)
+
+
+# Parameter counts by hand from the tiny params (FEATURES inputs every STEP rows, units 32).
+PARAMETERS = {
+    "linear": TIMESTEPS * FEATURES + 1,
+    "dense": (TIMESTEPS * FEATURES * 32 + 32) + (32 + 1),
+    "gru": gru_parameters(FEATURES, 32) + 32 + 1,
+    # Conv1D(32, 5) on 24 timesteps, pooled by 3 to 6, Conv1D(32, 5) to 2, GRU(32), Dense(1)
+    "conv1d_gru": (5 * FEATURES * 32 + 32) + (5 * 32 * 32 + 32) + gru_parameters(32, 32) + 33,
+    # GRU(32) at every timestep, then Dense(4 horizons)
+    "seq2seq": gru_parameters(FEATURES, 32) + 32 * 4 + 4,
+}
+# Ridge: every column's last value, 6 hourly target lags, mean/min/max of every column over the
+# last 6 h and the lookback, day and year sine and cosine; one coefficient each and an intercept.
+RIDGE_PARAMETERS = FEATURES + 6 + 2 * 3 * FEATURES + 4 + 1
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
@@ -76,25 +123,41 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
     quality = json.loads((project / "metrics" / "data_quality.json").read_text())
     assert (quality["duplicate_rows_dropped"], quality["missing_rows"]) == (144, 2)
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
+    # The tiny file: 2,000 rows once its repeated day is dropped and its two-row gap filled.
+    temperature = SyntheticJena(rows=2000).values()[:, HEADER.index("T (degC)") - 1]
+    temperature[700:702] = (
+        temperature[699] + (temperature[702] - temperature[699]) * np.array([1, 2]) / 3
+    )
+    windows = windows_per_split(2000)
+    for split in ("val", "test"):
+        assert naive[split]["windows"] == windows[split]
+        assert naive[split]["mae_degc"] == pytest.approx(naive_mae(temperature, split), abs=1e-4)
     for name in MODELS:
         metrics = json.loads((project / "metrics" / "models" / f"{name}.json").read_text())
         for split in ("val", "test"):
-            assert metrics[split]["naive_mae_degc"] == naive[split]["mae_degc"]
-            assert metrics[split]["windows"] == naive[split]["windows"] > 0
-            assert metrics[split]["mae_degc"] > 0
-        assert 1 <= metrics["epochs"] <= 2 and metrics["parameters"] > 0
+            scores = metrics[split]
+            assert scores["naive_mae_degc"] == naive[split]["mae_degc"]
+            assert scores["windows"] == windows[split]
+            assert scores["skill_vs_naive"] == pytest.approx(
+                1 - scores["mae_degc"] / scores["naive_mae_degc"], abs=1e-5
+            )
+        assert 1 <= metrics["epochs"] <= 2 and metrics["parameters"] == PARAMETERS[name]
         assert (metrics["protocol"], metrics["features"]) == (PROTOCOL, "none")
         assert (project / "models" / f"{name}.keras").is_file()
     assert (naive["protocol"], naive["features"]) == (PROTOCOL, "none")
     for name in CLASSICAL:
         metrics = json.loads((project / "metrics" / "models" / f"{name}.json").read_text())
         for split in ("val", "test"):
-            assert metrics[split]["naive_mae_degc"] == naive[split]["mae_degc"]
-            assert metrics[split]["windows"] == naive[split]["windows"] > 0
-            assert metrics[split]["mae_degc"] > 0
+            scores = metrics[split]
+            assert scores["naive_mae_degc"] == naive[split]["mae_degc"]
+            assert scores["windows"] == windows[split]
+            assert scores["skill_vs_naive"] == pytest.approx(
+                1 - scores["mae_degc"] / scores["naive_mae_degc"], abs=1e-5
+            )
         assert metrics["estimator"] == name and metrics["train_seconds"] >= 0
         assert (metrics["protocol"], metrics["features"]) == (PROTOCOL, "none")
-    assert json.loads((project / "metrics" / "models" / "ridge.json").read_text())["parameters"] > 0
+    ridge = json.loads((project / "metrics" / "models" / "ridge.json").read_text())
+    assert ridge["parameters"] == RIDGE_PARAMETERS
     horizons = (project / "metrics" / "horizons" / "seq2seq.tsv").read_text().splitlines()
     assert horizons[0].split("\t")[0] == "horizon_hours" and len(horizons) == 1 + 4
     lr_range = json.loads((project / "metrics" / "lr_range_test.json").read_text())
@@ -120,10 +183,12 @@ def test_dvclive_logs_every_epoch_of_every_model(reproduced_project):
         assert len(read_tsv(curves / "train" / "loss.tsv")) == summary["epochs"]
         rates = read_tsv(curves / "train" / "learning_rate.tsv")
         assert [float(row["learning_rate"]) for row in rates] == [0.001] * summary["epochs"]
-        assert all(
-            float(row["epoch_seconds"]) > 0
-            for row in read_tsv(curves / "train" / "epoch_seconds.tsv")
-        )
+        # One timing an epoch, and together no longer than the whole fit (rounded to 0.01 s).
+        seconds = [
+            float(row["epoch_seconds"]) for row in read_tsv(curves / "train" / "epoch_seconds.tsv")
+        ]
+        assert len(seconds) == summary["epochs"]
+        assert sum(seconds) <= summary["train_seconds"] + 0.01
         last = json.loads((log / "metrics.json").read_text())
         assert last["step"] == summary["epochs"] - 1 and last["eval"]["loss"] == val_loss[-1]
         assert not (log / "dvc.yaml").exists() and not (log / "report.html").exists()
@@ -336,9 +401,13 @@ def test_a_newer_export_runs_through_params_alone(tmp_path):
     summary = json.loads((project / "data" / "windows" / "windows.json").read_text())
     assert (summary["target_column"], summary["features"]) == ("Tlog (degC)", 21)
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
+    # By hand: Tlog of the 1,500 rows, its sentinel (row 900) and the dropped row 1000 filled.
+    tlog = source.values()[:, NEWER_HEADER.index("Tlog (degC)") - 1]
+    tlog = interpolated(tlog, [900, 1000])
+    windows = windows_per_split(1500)
     for split in ("val", "test"):
-        assert naive[split]["windows"] == summary["windows"][split] > 0
-        assert naive[split]["mae_degc"] > 0
+        assert naive[split]["windows"] == summary["windows"][split] == windows[split]
+        assert naive[split]["mae_degc"] == pytest.approx(naive_mae(tlog, split), abs=1e-4)
     assert not (project / "models").exists()
 
 

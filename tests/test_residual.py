@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from jena_forecast.config import parse_params
+from jena_forecast.config import load_params, parse_params
 from jena_forecast.errors import PipelineError
-from jena_forecast.models.catalog import LinearParams, Seq2SeqParams
+from jena_forecast.models.catalog import LinearParams
 from jena_forecast.models.registry import build_model
 from jena_forecast.training.predict import load_model
 
 TARGET = 2
+TIMESTEPS, FEATURES = 96, 4  # long enough for every builder's convolutions and pooling
+PROJECT_MODELS = load_params(Path(__file__).resolve().parents[1] / "params.yaml").models
 
 
 def zeroed(model):
@@ -20,37 +24,52 @@ def zeroed(model):
     return model
 
 
-def windows(count: int = 5, timesteps: int = 8, features: int = 4) -> np.ndarray:
-    return np.random.default_rng(0).normal(size=(count, timesteps, features)).astype(np.float32)
+def windows(count: int = 5) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(count, TIMESTEPS, FEATURES)).astype(np.float32)
 
 
-def test_a_point_model_that_learned_nothing_forecasts_the_current_target():
-    model = zeroed(build_model("linear", (8, 4), LinearParams(), residual_target=TARGET))
-    x = windows()
-    np.testing.assert_allclose(model.predict(x, verbose=0), x[:, -1, TARGET : TARGET + 1])
+def current_target(x: np.ndarray, spec) -> np.ndarray:
+    """The naive forecast by hand: the target at the last timestep (point), or at every timestep
+    for every horizon (sequence)."""
+    if spec.target_kind == "sequence":
+        return np.repeat(x[:, :, TARGET : TARGET + 1], spec.builder_params.horizons, axis=2)
+    return x[:, -1, TARGET : TARGET + 1]
 
 
-def test_a_sequence_model_adds_each_timesteps_current_target_to_every_horizon():
-    params = Seq2SeqParams(units=4, layers=1, horizons=3)
-    model = zeroed(build_model("seq2seq", (8, 4), params, residual_target=TARGET))
-    x = windows()
-    predicted = model.predict(x, verbose=0)
-    assert predicted.shape == (5, 8, 3)
-    np.testing.assert_allclose(predicted, np.repeat(x[:, :, TARGET : TARGET + 1], 3, axis=2))
-
-
-def test_the_residual_model_is_the_plain_model_plus_the_current_target(tmp_path):
-    plain = build_model("linear", (8, 4), LinearParams())
-    residual = build_model("linear", (8, 4), LinearParams(), residual_target=TARGET)
-    residual.layers[-2].set_weights(plain.get_weights())  # the wrapped network
-    x = windows()
-    np.testing.assert_allclose(
-        residual.predict(x, verbose=0),
-        plain.predict(x, verbose=0) + x[:, -1, TARGET : TARGET + 1],
-        rtol=1e-5,
-        atol=1e-6,
+@pytest.mark.parametrize("name", sorted(PROJECT_MODELS))
+def test_a_model_that_learned_nothing_forecasts_the_current_target(name):
+    spec = PROJECT_MODELS[name]
+    model = zeroed(
+        build_model(
+            spec.builder, (TIMESTEPS, FEATURES), spec.builder_params, residual_target=TARGET
+        )
     )
-    # Saved and loaded in safe mode, it forecasts the same.
+    x = windows()
+    np.testing.assert_array_equal(model.predict(x, verbose=0), current_target(x, spec))
+
+
+@pytest.mark.parametrize("name", sorted(PROJECT_MODELS))
+def test_the_residual_model_is_the_plain_model_plus_the_current_target(name):
+    spec = PROJECT_MODELS[name]
+    shape = (TIMESTEPS, FEATURES)
+    plain = build_model(spec.builder, shape, spec.builder_params)
+    residual = build_model(spec.builder, shape, spec.builder_params, residual_target=TARGET)
+    rng = np.random.default_rng(1)
+    weights = [rng.normal(0, 0.3, size=w.shape).astype(np.float32) for w in plain.get_weights()]
+    plain.set_weights(weights)
+    residual.layers[-2].set_weights(weights)  # the wrapped network
+    x = windows()
+    change = plain.predict(x, verbose=0)
+    assert np.abs(change).max() > 0.01  # the network's own forecast is not zero
+    np.testing.assert_allclose(
+        residual.predict(x, verbose=0), change + current_target(x, spec), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_a_saved_residual_model_loads_in_safe_mode_and_forecasts_the_same(tmp_path):
+    residual = build_model("linear", (TIMESTEPS, FEATURES), LinearParams(), residual_target=TARGET)
+    x = windows()
     residual.save(tmp_path / "residual.keras")
     loaded = load_model(tmp_path / "residual.keras")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), residual.predict(x, verbose=0))
@@ -64,8 +83,10 @@ def test_residual_is_a_model_param_checked_at_the_boundary():
 
 
 def test_a_residual_model_trains_and_is_scored_by_the_stages(tmp_path):
+    """Trained, its scores are those of its own forecasts; with zero weights, the naive forecast's."""
     from conftest import tiny_artifacts
 
+    from jena_forecast.atomic import read_json
     from stages import evaluate as evaluate_stage
     from stages import train as train_stage
 
@@ -84,17 +105,45 @@ def test_a_residual_model_trains_and_is_scored_by_the_stages(tmp_path):
         model_path=tmp_path / "m.keras",
         summary_path=tmp_path / "m.json",
         log_dir=tmp_path / "log",
+        curve_path=tmp_path / "curve.tsv",
     )
-    metrics = evaluate_stage.run(
-        config,
-        "linear",
-        **paths,
-        model_path=tmp_path / "m.keras",
-        summary_path=tmp_path / "m.json",
-        metrics_path=tmp_path / "metrics.json",
-        horizons_path=tmp_path / "horizons.tsv",
-        table_path=tiny.table,
-        predictions_path=tmp_path / "predictions.csv",
-        scores_path=tmp_path / "scores.json",
-    )
-    assert np.isfinite(metrics["val"]["mae_degc"]) and metrics["val"]["windows"] > 0
+
+    def evaluate() -> dict:
+        return evaluate_stage.run(
+            config,
+            "linear",
+            **paths,
+            model_path=tmp_path / "m.keras",
+            summary_path=tmp_path / "m.json",
+            metrics_path=tmp_path / "metrics.json",
+            horizons_path=tmp_path / "horizons.tsv",
+            table_path=tiny.table,
+            predictions_path=tmp_path / "predictions.csv",
+            scores_path=tmp_path / "scores.json",
+        )
+
+    # By hand: inputs every 6th row of the 72 up to the anchor, target 12 rows on, T (degC) column 1.
+    data = np.load(tiny.normalized)
+    anchors = dict(np.load(tiny.anchors))
+    target = list(read_json(tiny.scaler)["columns"]).index("T (degC)")
+    model = load_model(tmp_path / "m.keras")
+    metrics = evaluate()
+    for split in ("val", "test"):
+        a = anchors[split]
+        x = data[a[:, None] + np.arange(-66, 1, 6)[None, :]]
+        actual, now = data[a + 12, target], data[a, target]
+        forecast = model.predict(x, verbose=0)[:, 0]
+        change = model.layers[-2].predict(x, verbose=0)[:, 0]
+        np.testing.assert_allclose(forecast, change + now, rtol=1e-5, atol=1e-5)
+        mae, naive_mae = np.abs(forecast - actual).mean(), np.abs(now - actual).mean()
+        assert metrics[split]["windows"] == len(a)
+        assert metrics[split]["mae_norm"] == pytest.approx(mae, abs=2e-6)
+        assert metrics[split]["naive_mae_norm"] == pytest.approx(naive_mae, abs=2e-6)
+        assert metrics[split]["skill_vs_naive"] == pytest.approx(1 - mae / naive_mae, abs=1e-5)
+        assert metrics[split]["skill_vs_naive"] != 0.0
+
+    zeroed(model).save(tmp_path / "m.keras")
+    untrained = evaluate()
+    for split in ("val", "test"):
+        assert untrained[split]["mae_norm"] == untrained[split]["naive_mae_norm"]
+        assert untrained[split]["skill_vs_naive"] == 0.0

@@ -111,6 +111,7 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
         model_path=tmp_path / "linear.keras",
         summary_path=tmp_path / "linear.train.json",
         log_dir=tmp_path / "dvclive",
+        curve_path=tmp_path / "curve.tsv",
     )
     evaluated = evaluate_stage.run(
         tiny.config,
