@@ -79,6 +79,20 @@ def shrink_horizons(models: dict) -> None:
             entry["horizons"] = 4
 
 
+def stage_command(dvc_yaml: Path, stage: str, *args: str) -> list[str]:
+    """The command line ``dvc_yaml`` gives ``stage``, from ``python`` on, with its ``${paths.*}``
+    filled in; a ``foreach`` stage's first argument (a name) stands for its ``${key}``/``${item}``
+    and any further ones are appended."""
+    pipeline = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))
+    paths = next(entry["paths"] for entry in pipeline["vars"] if "paths" in entry)
+    definition = pipeline["stages"][stage]
+    cmd = definition.get("do", definition)["cmd"]
+    cmd = re.sub(r"\$\{paths\.(\w+)\}", lambda match: str(paths[match.group(1)]), cmd)
+    if args:
+        cmd = cmd.replace("${key}", args[0]).replace("${item}", args[0])
+    return [sys.executable, *cmd.split()[1:], *args[1:]]
+
+
 def tiny_params(project: Path, mirror: Path) -> None:
     """Point the download at ``mirror`` and shrink windows and training to seconds."""
     edit_params(

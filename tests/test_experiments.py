@@ -31,7 +31,7 @@ def experiments(project: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]
 
 
 def dense_metrics(data: dict[str, Any]) -> dict[str, Any]:
-    return data["metrics"]["metrics/models/dense.json"]["data"]
+    return data["metrics"]["metrics/scores/dense.json"]["data"]
 
 
 def dense_units(data: dict[str, Any]) -> int:
@@ -48,14 +48,13 @@ def test_exp_run_reruns_only_the_changed_model_and_exp_show_reports_its_metrics(
     assert set(named) == {"dense-8"}
     experiment = named["dense-8"]["data"]
     assert (dense_units(baseline), dense_units(experiment)) == (32, 8)
-    workspace = json.loads((project / "metrics" / "models" / "dense.json").read_text())
+    workspace = json.loads((project / "metrics" / "scores" / "dense.json").read_text())
     assert dense_metrics(experiment) == workspace  # what the stage wrote is what exp show reports
-    assert dense_metrics(experiment)["parameters"] < dense_metrics(baseline)["parameters"]
-    assert (
-        dense_metrics(experiment)["val"]["mae_degc"] != dense_metrics(baseline)["val"]["mae_degc"]
-    )
+    record = json.loads((project / "metrics" / "models" / "dense.json").read_text())
+    assert workspace["val_mae_degc"] == record["val"]["mae_degc"]
+    assert dense_metrics(experiment)["val_mae_degc"] != dense_metrics(baseline)["val_mae_degc"]
     # Models whose params did not change keep their metrics.
-    for path in ("metrics/models/gru.json", "metrics/models/naive.json"):
+    for path in ("metrics/scores/gru.json", "metrics/scores/naive.json"):
         assert experiment["metrics"][path] == baseline["metrics"][path]
 
 
@@ -123,11 +122,19 @@ def test_a_queued_sweep_runs_on_two_workers_and_every_experiment_has_metrics(pro
     assert set(named) == names
     units = {name: dense_units(named[name]["data"]) for name in names}
     assert units == {"dense-1": 4, "dense-2": 16}
-    parameters = {name: dense_metrics(named[name]["data"])["parameters"] for name in names}
-    assert parameters["dense-1"] < parameters["dense-2"] < dense_metrics(baseline)["parameters"]
-    for name in names:
-        val = dense_metrics(named[name]["data"])["val"]
-        assert val["mae_degc"] > 0 and val["windows"] == dense_metrics(baseline)["val"]["windows"]
+    scores = {name: dense_metrics(named[name]["data"]) for name in names}
+    assert (
+        len(
+            {scores[name]["val_mae_degc"] for name in names}
+            | {dense_metrics(baseline)["val_mae_degc"]}
+        )
+        == 3
+    )  # each experiment trained its own model
+    for score in scores.values():  # skill and MAE of one record, against one naive MAE
+        naive_mae = score["val_mae_degc"] / (1 - score["val_skill"])
+        assert naive_mae == pytest.approx(
+            dense_metrics(baseline)["val_mae_degc"] / (1 - dense_metrics(baseline)["val_skill"])
+        )
     # The workspace is untouched: queued experiments run in their own copies.
     assert run(["git", "status", "--porcelain"], project).stdout == ""
     assert dense_units(baseline) == 32

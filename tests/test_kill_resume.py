@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 import yaml
 from conftest import PROJECT_ROOT
+from dvc_project import stage_command
 from synthetic import SyntheticJena
 
 from jena_forecast.config import load_params
@@ -43,7 +43,9 @@ PARAMS = {
 
 def tiny_project(root: Path) -> Path:
     """A project directory holding the stages, tiny params and the inputs of train@gru."""
-    shutil.copytree(PROJECT_ROOT / "stages", root / "stages", ignore=shutil.ignore_patterns("__*"))
+    shutil.copytree(
+        PROJECT_ROOT / "stages", root / "stages", ignore=shutil.ignore_patterns("__pycache__")
+    )
     (root / "params.yaml").write_text(yaml.safe_dump(PARAMS))
     config = load_params(root / "params.yaml")
     csv_path = SyntheticJena(rows=700).write_csv(root / "jena.csv")
@@ -77,7 +79,7 @@ def tiny_project(root: Path) -> Path:
 def stage(project: Path, name: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "src")}
     return subprocess.Popen(
-        [sys.executable, f"stages/{name}.py", "gru"],
+        stage_command(PROJECT_ROOT / "dvc.yaml", name, "gru"),
         cwd=project,
         env=env,
         stdout=subprocess.PIPE,

@@ -6,7 +6,6 @@ import csv
 import json
 import re
 import statistics
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from dvc_project import (
     edit_params,
     new_project,
     run,
+    stage_command,
     stages_run,
 )
 from synthetic import HEADER, NEWER_HEADER, SyntheticJena, SyntheticJenaNewer
@@ -163,8 +163,8 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
     lr_range = json.loads((project / "metrics" / "lr_range_test.json").read_text())
     assert 1e-9 <= lr_range["suggested_learning_rate"] < 0.1  # a tenth of a swept rate
     shown = run(["dvc", "metrics", "show"], project).stdout
-    assert "metrics/models/gru.json" in shown and "val.skill_vs_naive" in shown
-    assert "metrics/models/hist_gbr.json" in shown and PROTOCOL in shown
+    assert "metrics/scores/gru.json" in shown and "val_skill" in shown
+    assert "metrics/scores/hist_gbr.json" in shown and "metrics/models/" not in shown
 
     second = run(["dvc", "repro"], project)
     assert stages_run(second.stdout) == []
@@ -339,7 +339,17 @@ def test_changing_one_model_reruns_its_stages_and_metrics_diff_reports_it(projec
     after = json.loads((project / "metrics" / "models" / "dense.json").read_text())
 
     diff = json.loads(run(["dvc", "metrics", "diff", "HEAD~1", "HEAD", "--json"], project).stdout)
-    assert "metrics/models/gru.json" not in diff and "metrics/models/naive.json" not in diff
+    assert "metrics/scores/gru.json" not in diff and "metrics/scores/naive.json" not in diff
+    assert diff["metrics/scores/dense.json"]["val_mae_degc"] == {
+        "old": before["val"]["mae_degc"],
+        "new": after["val"]["mae_degc"],
+        "diff": pytest.approx(after["val"]["mae_degc"] - before["val"]["mae_degc"]),
+    }
+    # A full record is compared by naming it.
+    targets = ["--targets", "metrics/models/dense.json"]
+    diff = json.loads(
+        run(["dvc", "metrics", "diff", "HEAD~1", "HEAD", "--json", *targets], project).stdout
+    )
     dense = diff["metrics/models/dense.json"]
     assert dense["parameters"] == {
         "old": before["parameters"],
@@ -357,7 +367,7 @@ def test_bad_params_stop_a_stage_with_one_line_and_exit_code_2(project_copy):
     project = project_copy
     edit_params(project, split={"preset": "dlwp1"})
     before = (project / "data" / "processed" / "split.json").read_text()
-    result = run([sys.executable, "stages/normalize.py"], project, check=False)
+    result = run(stage_command(project / "dvc.yaml", "normalize"), project, check=False)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith(
@@ -376,7 +386,7 @@ def test_a_newer_export_runs_through_params_alone(tmp_path):
     project = new_project(tmp_path / "project", source)
     edit_params(project, **{"parse.timestamp_format": "auto", "windows.target_column": "Nope"})
     run(["dvc", "repro", "download"], project)
-    refused = run([sys.executable, "stages/parse.py"], project, check=False)
+    refused = run(stage_command(project / "dvc.yaml", "parse"), project, check=False)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert refused.stderr.startswith(
         "parse: error: data/raw/jena_climate_2009_2016.csv:1: no target column 'Nope' "

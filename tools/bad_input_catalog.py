@@ -36,6 +36,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "tests")]
 
+from dvc_project import stage_command  # noqa: E402
 from synthetic import HEADER, SyntheticJena, SyntheticJenaNewer  # noqa: E402
 
 RAW_CSV = Path("data/raw/jena_climate_2009_2016.csv")
@@ -134,21 +135,6 @@ def files_here() -> set[Path]:
     return {path for path in Path(".").rglob("*") if path.is_file()}
 
 
-def stage_command(stage: str, *args: str) -> list[str]:
-    """The command line ``dvc.yaml`` gives ``stage`` (its ``${paths.*}`` and, for a ``foreach``
-    stage called with a name, ``${key}``/``${item}`` filled in), from ``python -m`` on."""
-    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
-    paths = next(entry["paths"] for entry in pipeline["vars"] if "paths" in entry)
-    definition = pipeline["stages"][stage]
-    cmd = definition.get("do", definition)["cmd"]
-    cmd = re.sub(r"\$\{paths\.(\w+)\}", lambda match: str(paths[match.group(1)]), cmd)
-    words = cmd.split()
-    if args:  # a foreach stage's name, in place of its ${key} or ${item}
-        words = [args[0] if word in ("${key}", "${item}") else word for word in words]
-        words += list(args[1:])
-    return words[words.index("-m") + 1 :]
-
-
 def run_stage(stage: str, *args: str) -> Run:
     """Run ``stage`` here, as DVC would (its ``dvc.yaml`` command line), capturing its output and
     exit code. A stage that refuses its input must leave no file behind; one that does stops the
@@ -157,7 +143,7 @@ def run_stage(stage: str, *args: str) -> Run:
     before = files_here()
     stdout, stderr = io.StringIO(), io.StringIO()
     argv = sys.argv
-    module, *arguments = stage_command(stage, *args)
+    module, *arguments = stage_command(ROOT / "dvc.yaml", stage, *args)[2:]
     sys.argv = [module, *arguments]
     code = 0
     try:
