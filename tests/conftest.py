@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
+import yaml
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).parent))
@@ -18,11 +21,88 @@ from synthetic import SyntheticJena  # noqa: E402
 from jena_forecast.config import ParseConfig, PipelineConfig  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_PARAMS: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+T = TypeVar("T")
+ENTRY_KINDS = {"models": "builder", "classical": "estimator"}
+
+
+def _project_entry(kind: str, name: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """The project's params of the builder (or estimator) ``entry`` names: those of its first entry
+    of that builder in params.yaml, without the entry-level keys."""
+    key = ENTRY_KINDS[kind]
+    wanted = entry.get(key, name)
+    for other_name, other in PROJECT_PARAMS[kind].items():
+        if other.get(key, other_name) == wanted:
+            return {
+                k: v for k, v in other.items() if k not in (key, "train", "step_rows", "residual")
+            }
+    return {}
+
+
+def with_defaults(raw: Any) -> Any:
+    """``raw`` completed from the project's params.yaml, for tests that set only what they test.
+
+    Each section ``raw`` gives is merged key by key over the project's; ``models`` and ``classical``
+    hold only the entries ``raw`` names (none if it names none), each completed with the params of
+    the project's first entry of the same builder or estimator. Anything not a mapping is kept.
+    """
+    if not isinstance(raw, dict):
+        return raw
+    merged: dict[str, Any] = {**copy.deepcopy(PROJECT_PARAMS), "models": {}, "classical": {}}
+    for key, value in raw.items():
+        if key in ENTRY_KINDS and isinstance(value, dict):
+            merged[key] = {
+                name: {**_project_entry(key, name, entry), **entry}
+                if isinstance(entry, dict)
+                else entry
+                for name, entry in value.items()
+            }
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    models = [str(name) for name in merged["models"]]
+    if models:  # sections that name models name the given ones, unless raw sets them
+        if "lr_range_test" not in raw and merged["lr_range_test"]["model"] not in models:
+            merged["lr_range_test"]["model"] = models[0]
+        if "seed_study" not in raw:
+            merged["seed_study"]["models"] = [
+                name for name in merged["seed_study"]["models"] if name in models
+            ] or models[:1]
+        if "ensemble" not in raw:
+            candidates = len(models) + len(merged["classical"])
+            merged["ensemble"]["top_k"] = min(merged["ensemble"]["top_k"], candidates)
+    return merged
+
+
+def section(cls: type[T], **values: Any) -> T:
+    """``cls`` (a params section, builder or estimator class) built from the project's params.yaml,
+    with ``values`` changed; validated as ``parse_params`` validates it."""
+    from jena_forecast.classical.params import ESTIMATOR_PARAMS
+    from jena_forecast.config import PipelineConfig
+    from jena_forecast.models.catalog import BUILDER_PARAMS
+
+    sections = {
+        field.annotation: name
+        for name, field in PipelineConfig.model_fields.items()
+        if isinstance(field.annotation, type)
+    }
+    if cls in sections:
+        base = PROJECT_PARAMS[sections[cls]]
+    else:
+        kind, registry = (
+            ("models", BUILDER_PARAMS)
+            if cls in BUILDER_PARAMS.values()
+            else ("classical", ESTIMATOR_PARAMS)
+        )
+        name = next(name for name, known in registry.items() if known is cls)
+        base = _project_entry(kind, name, {ENTRY_KINDS[kind]: name})
+    return cls(**{**base, **values})
 
 
 @pytest.fixture
 def parse_config() -> ParseConfig:
-    return ParseConfig()
+    return section(ParseConfig)
 
 
 @pytest.fixture
@@ -104,7 +184,8 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
     raw["ensemble"]["top_k"] = min(2, len(models))
     for entry in raw["classical"].values():  # hourly features that fit the 12-hour windows
         entry.update(lag_hours=6, recent_hours=6)
-    raw.update(params)
+    for key, value in params.items():
+        raw[key] = {**raw[key], **value} if isinstance(value, dict) else value
     config = parse_params(raw)
     csv_path = SyntheticJena(rows=1200).write_csv(directory / "jena.csv")
     out = TinyArtifacts(

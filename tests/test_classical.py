@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import section, with_defaults
 
 from jena_forecast.artifacts import save_array, save_arrays
 from jena_forecast.atomic import write_json
@@ -118,7 +119,9 @@ def learnable(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def test_ridge_keeps_the_alpha_best_on_validation_and_never_sees_the_test_split():
     train_x, train_change = learnable(500)
     val_x, val_change = learnable(200, seed=1)
-    fit = fit_ridge(RidgeParams(alphas=(1e6, 0.1, 10.0)), train_x, train_change, val_x, val_change)
+    fit = fit_ridge(
+        section(RidgeParams, alphas=(1e6, 0.1, 10.0)), train_x, train_change, val_x, val_change
+    )
     assert fit.record == {"alpha": 0.1, "parameters": 5, "seed_dependent": False}
     test_x, test_change = learnable(200, seed=2)
     forecast = fit.forecast(test_x, np.full(200, 3.0))
@@ -127,9 +130,9 @@ def test_ridge_keeps_the_alpha_best_on_validation_and_never_sees_the_test_split(
     # Validation decides: with a validation target that no feature explains, the most shrinkage wins.
     noise = np.random.default_rng(3).normal(size=200)
     assert (
-        fit_ridge(RidgeParams(alphas=(0.1, 1e6)), train_x, train_change, val_x, noise).record[
-            "alpha"
-        ]
+        fit_ridge(
+            section(RidgeParams, alphas=(0.1, 1e6)), train_x, train_change, val_x, noise
+        ).record["alpha"]
         == 1e6
     )
 
@@ -137,8 +140,12 @@ def test_ridge_keeps_the_alpha_best_on_validation_and_never_sees_the_test_split(
 def test_hist_gbr_is_seeded_and_early_stopped_on_training_windows_only():
     x, change = learnable(600)
     anchors = np.arange(1000, 1600)
-    params = HistGbrParams(
-        max_iter=60, learning_rate=0.2, early_stopping_fraction=0.2, early_stopping_blocks=1
+    params = section(
+        HistGbrParams,
+        max_iter=60,
+        learning_rate=0.2,
+        early_stopping_fraction=0.2,
+        early_stopping_blocks=1,
     )
     first = fit_hist_gbr(params, 7, x, change, anchors, span_rows=20)
     second = fit_hist_gbr(params, 7, x, change, anchors, span_rows=20)
@@ -179,7 +186,7 @@ def test_classical_params_are_validated_with_every_problem_reported():
     )
     raw["models"] = {"ridge": {"builder": "dense"}}
     with pytest.raises(PipelineError) as caught:
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     message = str(caught.value)
     for expected in [
         "classical.ridge.alphas",
@@ -190,14 +197,14 @@ def test_classical_params_are_validated_with_every_problem_reported():
         assert expected in message, expected
     raw = params_with({"far": {"estimator": "hist_gbr", "lag_hours": 6, "recent_hours": 7}})
     with pytest.raises(PipelineError) as caught:
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     message = str(caught.value)
     assert "classical.far.lag_hours reaches back beyond the window: 6 h is 36 rows" in message
     assert "allows at most 5 h" in message
     assert "classical.far.recent_hours is longer than the window" in message
     short = {"lag_hours": 5, "recent_hours": 6}
     config = parse_params(
-        params_with({"ridge": short, "boost": {"estimator": "hist_gbr", **short}})
+        with_defaults(params_with({"ridge": short, "boost": {"estimator": "hist_gbr", **short}}))
     )
     assert config.classical["ridge"].estimator == "ridge"  # the estimator defaults to the name
     assert config.classical["boost"].params.lag_hours == 5
@@ -230,7 +237,7 @@ def write_inputs(tmp_path, rows: int = 900):
 )
 def test_classical_stage_scores_the_same_windows_as_the_naive_baseline(tmp_path, entry):
     write_inputs(tmp_path)
-    config = parse_params(params_with({"model": entry}))
+    config = parse_params(with_defaults(params_with({"model": entry})))
     files = {name: tmp_path / name for name in ("normalized.npy", "scaler.json", "anchors.npz")}
     naive = baseline_stage.run(
         config,
@@ -291,7 +298,11 @@ def test_classical_stage_scores_the_same_windows_as_the_naive_baseline(tmp_path,
 def test_test_rows_change_no_fit_choice_and_no_validation_score(tmp_path):
     data = write_inputs(tmp_path)
     config = parse_params(
-        params_with({"ridge": {"lag_hours": 5, "recent_hours": 6, "alphas": [0.01, 1.0, 100.0]}})
+        with_defaults(
+            params_with(
+                {"ridge": {"lag_hours": 5, "recent_hours": 6, "alphas": [0.01, 1.0, 100.0]}}
+            )
+        )
     )
     paths = {
         f"{name}_path": tmp_path / file

@@ -2,11 +2,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import section, with_defaults
 
 from jena_forecast.classical.params import ESTIMATOR_PARAMS
 from jena_forecast.config import (
-    EnsembleConfig,
-    SeedStudyConfig,
     TrainConfig,
     load_params,
     parse_params,
@@ -44,7 +43,7 @@ def test_model_train_overrides_merge_over_defaults():
     raw = project_params()
     raw["train"]["batch_size"] = 64
     raw["models"]["gru"]["train"] = {"epochs": 2, "loss": "huber"}
-    config = parse_params(raw)
+    config = parse_params(with_defaults(raw))
     gru = config.models["gru"].train
     assert (gru.epochs, gru.loss, gru.batch_size) == (2, "huber", 64)
     assert config.models["dense"].train.epochs == raw["train"]["epochs"]
@@ -66,7 +65,7 @@ def test_every_problem_is_reported_at_once():
         if entry.get("step_rows") and 1441 % entry["step_rows"]
     ]
     with pytest.raises(PipelineError) as caught:
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     message = str(caught.value)
     expected_problems = [
         "windows.lookback_rows must be a multiple of windows.step_rows",
@@ -89,7 +88,7 @@ def test_unknown_keys_are_refused():
     raw["models"]["dense"]["unitz"] = 8
     raw["trian"] = {}
     with pytest.raises(PipelineError) as caught:
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     assert "models.dense.unitz: unknown param" in str(caught.value)
     assert "trian: unknown param section" in str(caught.value)
 
@@ -98,12 +97,12 @@ def test_split_preset_refuses_custom_boundaries_and_orders_them():
     raw = project_params()
     raw["split"] = {"preset": "dlwp1", "train_end": 0.5}
     with pytest.raises(PipelineError, match="only used with split.preset=custom"):
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     raw["split"] = {"preset": "custom", "train_end": 0.8, "val_end": 0.6}
     with pytest.raises(PipelineError, match="split.train_end must be before split.val_end"):
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     raw["split"] = {"preset": "custom", "train_end": 1000, "val_end": 0.75}
-    assert parse_params(raw).split.boundaries() == (1000, 0.75)
+    assert parse_params(with_defaults(raw)).split.boundaries() == (1000, 0.75)
 
 
 @pytest.mark.parametrize(
@@ -120,10 +119,10 @@ def test_download_url_must_be_https_or_local(url, ok):
     raw = project_params()
     raw["download"]["url"] = url
     if ok:
-        assert parse_params(raw).download.url == url
+        assert parse_params(with_defaults(raw)).download.url == url
     else:
         with pytest.raises(PipelineError, match="download.url"):
-            parse_params(raw)
+            parse_params(with_defaults(raw))
 
 
 def test_unknown_model_name_lists_known_ones():
@@ -144,7 +143,7 @@ def test_missing_and_malformed_params_files(tmp_path):
 
 def test_train_config_is_frozen():
     with pytest.raises(ValueError):
-        TrainConfig().epochs = 3  # type: ignore[misc]
+        section(TrainConfig).epochs = 3  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
@@ -223,7 +222,7 @@ def test_each_invalid_param_is_named_with_what_was_expected(section, values, mes
     if section == "split" and values.get("preset") != "custom":
         raw[section] = values
     with pytest.raises(PipelineError) as caught:
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     assert message in str(caught.value)
     assert str(caught.value).startswith("params.yaml: 1 invalid param(s):\n  - ")
 
@@ -233,7 +232,7 @@ def test_unknown_builder_and_model_params_are_named():
     raw["models"]["tcn"] = {"units": 8}
     raw["models"]["gru"]["dropout"] = 1.5
     with pytest.raises(PipelineError) as caught:
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     message = str(caught.value)
     builders = ", ".join(sorted(BUILDER_PARAMS))
     assert f"models.tcn.builder: unknown model builder. Expected one of: {builders}." in message
@@ -246,14 +245,14 @@ def test_timestamp_format_accepts_auto_and_strftime():
     raw = project_params()
     for value in ("auto", "%Y-%m-%d %H:%M:%S"):
         raw["parse"]["timestamp_format"] = value
-        assert parse_params(raw).parse.timestamp_format == value
+        assert parse_params(with_defaults(raw)).parse.timestamp_format == value
 
 
 def test_seed_study_and_ensemble_params_are_read_as_given():
     raw = project_params()
     raw["seed_study"] = {"models": ["gru", "dense"], "seeds": [5, 3, 9]}
     raw["ensemble"] = {"top_k": 2, "members": []}
-    config = parse_params(raw)
+    config = parse_params(with_defaults(raw))
     assert (config.seed_study.models, config.seed_study.seeds) == (("gru", "dense"), (5, 3, 9))
     assert (config.ensemble.top_k, config.ensemble.members) == (2, None)  # []: the top_k
 
@@ -310,7 +309,7 @@ def test_seed_study_and_ensemble_params_are_checked(section, values, message):
     raw = project_params()
     raw[section] = {**raw[section], **values}
     with pytest.raises(PipelineError) as caught:
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     assert message in str(caught.value)
     assert str(caught.value).startswith("params.yaml: 1 invalid param(s):\n  - ")
 
@@ -318,9 +317,9 @@ def test_seed_study_and_ensemble_params_are_checked(section, values, message):
 def test_explicit_ensemble_members_replace_top_k_and_empty_means_top_k():
     raw = project_params()
     raw["ensemble"] = {"top_k": 99, "members": ["gru", "lstm"]}
-    assert parse_params(raw).ensemble.members == ("gru", "lstm")
+    assert parse_params(with_defaults(raw)).ensemble.members == ("gru", "lstm")
     raw["ensemble"] = {"top_k": 4, "members": []}
-    assert parse_params(raw).ensemble.members is None
+    assert parse_params(with_defaults(raw)).ensemble.members is None
 
 
 @pytest.mark.parametrize("reserved", ["naive", "ensemble"])
@@ -330,30 +329,46 @@ def test_a_model_may_not_take_the_name_of_a_leaderboard_row(reserved):
     with pytest.raises(
         PipelineError, match=rf"models\.{reserved}: the name '{reserved}' is reserved"
     ):
-        parse_params(raw)
+        parse_params(with_defaults(raw))
 
 
-def test_seed_study_and_ensemble_defaults_are_not_checked_against_other_models():
+def test_every_default_is_in_params_yaml_and_a_missing_one_is_named():
     raw = project_params()
-    del raw["seed_study"], raw["ensemble"]
-    raw["models"] = {"gru": raw["models"]["gru"]}
-    config = parse_params(raw)  # the default seed_study.models names a model no longer there
-    assert config.seed_study == SeedStudyConfig() and config.ensemble == EnsembleConfig()
-    assert SeedStudyConfig().models[0] not in raw["models"]
-    candidates = 1 + len(raw["classical"])
-    raw["ensemble"] = {"top_k": candidates + 1}
-    with pytest.raises(
-        PipelineError,
-        match=rf"ensemble.top_k must be at most the number of candidate models \({candidates}\)",
-    ):
+    del raw["seed_study"], raw["train"]["patience"], raw["models"]["gru"]["dropout"]
+    with pytest.raises(PipelineError) as caught:
         parse_params(raw)
+    message = str(caught.value)
+    for missing in (
+        "seed_study.models",
+        "seed_study.seeds",
+        "train.patience",
+        "models.gru.dropout",
+    ):
+        assert f"  - {missing}: required param is missing" in message
+    assert "4 invalid param(s)" in message
+
+
+def test_sections_that_name_models_are_checked_against_them():
+    raw = project_params()
+    raw["models"] = {"gru": raw["models"]["gru"]}
+    raw["lr_range_test"]["model"] = "gru"
+    candidates = 1 + len(raw["classical"])
+    raw["ensemble"]["top_k"] = candidates + 1
+    with pytest.raises(PipelineError) as caught:
+        parse_params(raw)
+    message = str(caught.value)
+    for name in raw["seed_study"]["models"]:
+        assert f"seed_study.models: {name!r} is not in models" in message
+    assert (
+        f"ensemble.top_k must be at most the number of candidate models ({candidates})" in message
+    )
 
 
 def test_runtime_params_default_to_one_device_float32_and_merge_per_model():
     raw = project_params()
     for key in ("strategy", "jit_compile", "mixed_precision"):
         raw["train"].pop(key, None)
-    config = parse_params(raw)
+    config = parse_params(with_defaults(raw))
     assert (config.train.strategy, config.train.jit_compile, config.train.mixed_precision) == (
         "default",
         False,
@@ -361,7 +376,7 @@ def test_runtime_params_default_to_one_device_float32_and_merge_per_model():
     )
     raw["train"]["strategy"] = "mirrored"
     raw["models"]["gru"]["train"] = {"mixed_precision": True, "jit_compile": True}
-    config = parse_params(raw)
+    config = parse_params(with_defaults(raw))
     gru, dense = config.models["gru"].train, config.models["dense"].train
     assert (gru.strategy, gru.mixed_precision, gru.jit_compile) == ("mirrored", True, True)
     assert (dense.strategy, dense.mixed_precision, dense.jit_compile) == ("mirrored", False, False)
@@ -371,13 +386,13 @@ def test_a_bad_runtime_override_names_the_model():
     raw = project_params()
     raw["models"]["gru"]["train"] = {"strategy": "tpu"}
     with pytest.raises(PipelineError, match=r"models\.gru\.train\.strategy: Input should be"):
-        parse_params(raw)
+        parse_params(with_defaults(raw))
 
 
 def test_features_are_off_by_default_and_validated_together():
     raw = project_params()
     del raw["features"]
-    config = parse_params(raw)
+    config = parse_params(with_defaults(raw))
     assert not config.features.enabled and config.features.describe() == "none"
     raw["features"] = {
         "time_signals": "yes",
@@ -386,7 +401,7 @@ def test_features_are_off_by_default_and_validated_together():
         "colour": "blue",
     }
     with pytest.raises(PipelineError) as caught:
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     message = str(caught.value)
     for expected in [
         "features.time_signals: Input should be a valid boolean",
@@ -396,9 +411,9 @@ def test_features_are_off_by_default_and_validated_together():
         assert expected in message, expected
     raw["features"] = {"temperature_diffs": [6, 6]}
     with pytest.raises(PipelineError, match="features.temperature_diffs: must not repeat a lag"):
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     raw["features"] = {"time_signals": True, "wind_vector": True, "temperature_diffs": [144, 6]}
-    assert parse_params(raw).features.describe() == (
+    assert parse_params(with_defaults(raw)).features.describe() == (
         "time_signals+wind_vector+temperature_diffs=144,6"
     )
 
@@ -418,7 +433,7 @@ def test_protocol_names_the_split_and_the_window_geometry():
     raw = with_windows(720, 12, 36)
     raw["split"] = {"preset": "dlwp1"}
     raw["features"] = {"temperature_diffs": [6]}
-    config = parse_params(raw)
+    config = parse_params(with_defaults(raw))
     assert config.protocol() == "dlwp1 lookback=720 step=12 delay=36"
     assert config.data_record() == {
         "protocol": "dlwp1 lookback=720 step=12 delay=36",
@@ -426,7 +441,7 @@ def test_protocol_names_the_split_and_the_window_geometry():
     }
     raw = with_windows(1440, 6, 72)
     raw["split"] = {"preset": "custom", "train_end": 0.6, "val_end": 300000}
-    assert parse_params(raw).protocol() == (
+    assert parse_params(with_defaults(raw)).protocol() == (
         "custom train_end=0.6 val_end=300000 lookback=1440 step=6 delay=72"
     )
 
@@ -445,11 +460,11 @@ def test_project_classical_models_are_typed_and_named_apart_from_the_deep_ones()
     raw = project_params()
     raw["classical"]["ridge"] = {"estimator": "svm"}
     with pytest.raises(PipelineError, match=r"classical\.ridge\.estimator: unknown classical"):
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     raw = project_params()
     raw["classical"]["naive"] = {"estimator": "ridge"}
     with pytest.raises(PipelineError, match="classical.naive: the name 'naive' is reserved"):
-        parse_params(raw)
+        parse_params(with_defaults(raw))
 
 
 @pytest.mark.parametrize("reserved", ["naive", "ensemble"])
@@ -459,16 +474,16 @@ def test_a_classical_model_may_not_take_the_name_of_a_leaderboard_row(reserved):
     with pytest.raises(
         PipelineError, match=rf"classical\.{reserved}: the name '{reserved}' is reserved"
     ):
-        parse_params(raw)
+        parse_params(with_defaults(raw))
 
 
 def test_ensemble_members_are_classical_models_only_with_include_classical():
     raw = project_params()
     raw["ensemble"] = {"members": ["gru", "ridge"]}
-    assert parse_params(raw).ensemble.members == ("gru", "ridge")
+    assert parse_params(with_defaults(raw)).ensemble.members == ("gru", "ridge")
     raw["ensemble"] = {"members": ["gru", "ridge"], "include_classical": False}
     with pytest.raises(PipelineError) as caught:
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     assert (
         "ensemble.members: 'ridge' is a classical model and ensemble.include_classical is false"
         in str(caught.value)
@@ -476,15 +491,15 @@ def test_ensemble_members_are_classical_models_only_with_include_classical():
     assert str(caught.value).startswith("params.yaml: 1 invalid param(s):")
     raw["ensemble"] = {"members": ["gru", "nope"]}
     with pytest.raises(PipelineError, match="'nope' is not in models or classical"):
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     candidates = len(raw["models"]) + len(raw["classical"])
     raw["ensemble"] = {"top_k": candidates}
-    assert parse_params(raw).ensemble.top_k == candidates
+    assert parse_params(with_defaults(raw)).ensemble.top_k == candidates
     raw["ensemble"] = {"top_k": candidates + 1}
     with pytest.raises(
         PipelineError, match="ensemble.top_k must be at most the number of candidate models"
     ):
-        parse_params(raw)
+        parse_params(with_defaults(raw))
     raw["ensemble"] = {"top_k": len(raw["models"]) + 1, "include_classical": False}
     with pytest.raises(PipelineError, match=rf"candidate models \({len(raw['models'])}\)"):
-        parse_params(raw)
+        parse_params(with_defaults(raw))

@@ -14,6 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from conftest import section
 from synthetic import tiny_training_inputs
 
 from jena_forecast.config import ModelSpec, TrainConfig
@@ -36,16 +37,17 @@ def gru_spec(**train: object) -> ModelSpec:
     return ModelSpec(
         name="gru",
         builder="gru",
-        builder_params=GruParams(units=4),
-        train=TrainConfig(
-            **{"epochs": 2, "batch_size": 16, "steps_per_epoch": 3, "learning_rate": 0.03, **train}
+        builder_params=section(GruParams, units=4),
+        train=section(
+            TrainConfig,
+            **{"epochs": 2, "batch_size": 16, "steps_per_epoch": 3, "learning_rate": 0.03, **train},
         ),
     )
 
 
 def test_default_scope_builds_without_a_strategy_in_float32():
-    with model_scope(TrainConfig()):
-        model = build_model("gru", (6, 14), GruParams(units=4))
+    with model_scope(section(TrainConfig)):
+        model = build_model("gru", (6, 14), section(GruParams, units=4))
     assert model.distribute_strategy.num_replicas_in_sync == 1
     assert model._distribute_strategy is None  # no scope at all, not even the default strategy's
     assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
@@ -53,7 +55,7 @@ def test_default_scope_builds_without_a_strategy_in_float32():
 
 @pytest.mark.parametrize("builder", sorted(BUILDER_PARAMS))
 def test_mixed_precision_computes_in_float16_and_outputs_float32(builder):
-    params = BUILDER_PARAMS[builder]()
+    params = section(BUILDER_PARAMS[builder])
     with precision_policy(True):
         model = build_model(builder, (64, 3), params)
     assert keras.mixed_precision.global_policy().name == "float32"  # restored on the way out

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import section
 from synthetic import SyntheticJena
 
 from jena_forecast.config import DownloadConfig
@@ -48,7 +49,7 @@ def output_dir_is_clean(directory: Path) -> bool:
 def test_mirror_with_pinned_checksum_extracts_the_member(tmp_path, zip_file):
     out = tmp_path / "raw" / MEMBER
     record = fetch_raw_csv(
-        DownloadConfig(source="mirror", mirror=str(zip_file), sha256=sha256(zip_file)), out
+        section(DownloadConfig, source="mirror", mirror=str(zip_file), sha256=sha256(zip_file)), out
     )
     with zipfile.ZipFile(zip_file) as archive:
         assert out.read_bytes() == archive.read(MEMBER)
@@ -58,7 +59,7 @@ def test_mirror_with_pinned_checksum_extracts_the_member(tmp_path, zip_file):
 
 def test_unpinned_checksum_is_recorded(tmp_path, zip_file):
     record = fetch_raw_csv(
-        DownloadConfig(source="mirror", mirror=str(zip_file)), tmp_path / "raw" / MEMBER
+        section(DownloadConfig, source="mirror", mirror=str(zip_file)), tmp_path / "raw" / MEMBER
     )
     assert not record.zip_sha256_pinned and record.zip_sha256 == sha256(zip_file)
 
@@ -67,7 +68,8 @@ def test_checksum_mismatch_is_an_error_and_leaves_nothing(tmp_path, zip_file):
     out_dir = tmp_path / "raw"
     with pytest.raises(PipelineError, match=r"sha256 mismatch: expected 0{64} \(download.sha256\)"):
         fetch_raw_csv(
-            DownloadConfig(source="mirror", mirror=str(zip_file), sha256="0" * 64), out_dir / MEMBER
+            section(DownloadConfig, source="mirror", mirror=str(zip_file), sha256="0" * 64),
+            out_dir / MEMBER,
         )
     assert output_dir_is_clean(out_dir)
 
@@ -77,7 +79,7 @@ def test_download_over_http_from_a_local_server(tmp_path, zip_file, served):
     (root / "jena.zip").write_bytes(zip_file.read_bytes())
     out = tmp_path / "raw" / MEMBER
     record = fetch_raw_csv(
-        DownloadConfig(source="url", url=f"{base}/jena.zip", sha256=sha256(zip_file)), out
+        section(DownloadConfig, source="url", url=f"{base}/jena.zip", sha256=sha256(zip_file)), out
     )
     assert record.source == f"{base}/jena.zip" and out.is_file()
     assert [p.name for p in out.parent.iterdir()] == [MEMBER]  # the zip itself is not kept
@@ -85,7 +87,7 @@ def test_download_over_http_from_a_local_server(tmp_path, zip_file, served):
 
 def test_file_url(tmp_path, zip_file):
     record = fetch_raw_csv(
-        DownloadConfig(source="url", url=zip_file.as_uri()), tmp_path / "raw" / MEMBER
+        section(DownloadConfig, source="url", url=zip_file.as_uri()), tmp_path / "raw" / MEMBER
     )
     assert record.zip_sha256 == sha256(zip_file)
 
@@ -95,11 +97,11 @@ def test_http_error_page_is_refused(tmp_path, served):
     (root / "jena.zip").write_text("<!DOCTYPE html><html><body>Quota exceeded</body></html>")
     with pytest.raises(PipelineError, match="not a zip archive .*HTML page"):
         fetch_raw_csv(
-            DownloadConfig(source="url", url=f"{base}/jena.zip"), tmp_path / "raw" / MEMBER
+            section(DownloadConfig, source="url", url=f"{base}/jena.zip"), tmp_path / "raw" / MEMBER
         )
     with pytest.raises(PipelineError, match="answered HTTP 404"):
         fetch_raw_csv(
-            DownloadConfig(source="url", url=f"{base}/absent.zip", retries=0),
+            section(DownloadConfig, source="url", url=f"{base}/absent.zip", retries=0),
             tmp_path / "raw" / MEMBER,
         )
     assert output_dir_is_clean(tmp_path / "raw")
@@ -109,8 +111,12 @@ def test_unreachable_url_fails_after_bounded_retries(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = DownloadConfig(
-        source="url", url=f"http://127.0.0.1:{port}/jena.zip", retries=1, timeout_seconds=2
+    config = section(
+        DownloadConfig,
+        source="url",
+        url=f"http://127.0.0.1:{port}/jena.zip",
+        retries=1,
+        timeout_seconds=2,
     )
     with pytest.raises(
         PipelineError,
@@ -125,20 +131,23 @@ def test_truncated_empty_and_memberless_zips(tmp_path, zip_file):
     truncated.write_bytes(zip_file.read_bytes()[: zip_file.stat().st_size // 2])
     with pytest.raises(PipelineError, match="not a zip archive"):
         fetch_raw_csv(
-            DownloadConfig(source="mirror", mirror=str(truncated)), tmp_path / "raw" / MEMBER
+            section(DownloadConfig, source="mirror", mirror=str(truncated)),
+            tmp_path / "raw" / MEMBER,
         )
     empty = tmp_path / "empty.zip"
     empty.write_bytes(b"")
     with pytest.raises(PipelineError, match="the file is empty"):
-        fetch_raw_csv(DownloadConfig(source="mirror", mirror=str(empty)), tmp_path / "raw" / MEMBER)
+        fetch_raw_csv(
+            section(DownloadConfig, source="mirror", mirror=str(empty)), tmp_path / "raw" / MEMBER
+        )
     with pytest.raises(PipelineError, match="the zip has no member 'other.csv'"):
         fetch_raw_csv(
-            DownloadConfig(source="mirror", mirror=str(zip_file), member="other.csv"),
+            section(DownloadConfig, source="mirror", mirror=str(zip_file), member="other.csv"),
             tmp_path / "raw" / MEMBER,
         )
     with pytest.raises(PipelineError, match="download.mirror: .*absent.zip: file not found"):
         fetch_raw_csv(
-            DownloadConfig(source="mirror", mirror=str(tmp_path / "absent.zip")),
+            section(DownloadConfig, source="mirror", mirror=str(tmp_path / "absent.zip")),
             tmp_path / "raw" / MEMBER,
         )
     assert output_dir_is_clean(tmp_path / "raw")
@@ -152,7 +161,7 @@ def test_hostile_members_are_never_extracted(tmp_path, zip_file):
         target.writestr("/tmp/absolute-escape.txt", "x")
         target.writestr("extra.csv", "x")
     out = tmp_path / "deep" / "raw" / MEMBER
-    record = fetch_raw_csv(DownloadConfig(source="mirror", mirror=str(hostile)), out)
+    record = fetch_raw_csv(section(DownloadConfig, source="mirror", mirror=str(hostile)), out)
     assert sorted(record.ignored_members) == [
         "../escaped.txt",
         "/tmp/absolute-escape.txt",
@@ -197,14 +206,15 @@ def flaky(tmp_path: Path):
 def test_a_server_error_is_retried(tmp_path, zip_file, flaky):
     base, root = flaky
     (root / "jena.zip").write_bytes(zip_file.read_bytes())
-    config = DownloadConfig(
-        source="url", url=f"{base}/jena.zip", sha256=sha256(zip_file), retries=1
+    config = section(
+        DownloadConfig, source="url", url=f"{base}/jena.zip", sha256=sha256(zip_file), retries=1
     )
     assert fetch_raw_csv(config, tmp_path / "raw" / MEMBER).zip_sha256 == sha256(zip_file)
     FlakyThenFine.failures_left = 5
     with pytest.raises(PipelineError, match=r"after 2 attempt\(s\) .*: HTTP 503"):
         fetch_raw_csv(
-            DownloadConfig(source="url", url=f"{base}/jena.zip", retries=1), tmp_path / "o" / MEMBER
+            section(DownloadConfig, source="url", url=f"{base}/jena.zip", retries=1),
+            tmp_path / "o" / MEMBER,
         )
     assert output_dir_is_clean(tmp_path / "o")
 
@@ -218,7 +228,7 @@ def test_a_redirect_to_plain_http_is_refused_before_connecting(tmp_path, flaky):
         match=r"redirects to http://example.invalid/jena.zip, which is not https://",
     ):
         fetch_raw_csv(
-            DownloadConfig(source="url", url=f"{base}/redirect"), tmp_path / "raw" / MEMBER
+            section(DownloadConfig, source="url", url=f"{base}/redirect"), tmp_path / "raw" / MEMBER
         )
     assert output_dir_is_clean(tmp_path / "raw")
 
@@ -228,7 +238,7 @@ def test_a_server_that_never_answers_times_out(tmp_path):
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/jena.zip"
-        config = DownloadConfig(source="url", url=url, retries=1, timeout_seconds=0.5)
+        config = section(DownloadConfig, source="url", url=url, retries=1, timeout_seconds=0.5)
         with pytest.raises(
             PipelineError,
             match=r"after 2 attempt\(s\) \(timeout 0.5 s each\): no answer within the timeout; "
@@ -245,7 +255,8 @@ def test_an_empty_or_wrong_download_is_refused_before_it_is_read(
     (root / "empty.zip").write_bytes(b"")
     with pytest.raises(PipelineError, match=r"/empty.zip: the file is empty; expected a zip"):
         fetch_raw_csv(
-            DownloadConfig(source="url", url=f"{base}/empty.zip"), tmp_path / "raw" / MEMBER
+            section(DownloadConfig, source="url", url=f"{base}/empty.zip"),
+            tmp_path / "raw" / MEMBER,
         )
     (root / "jena.zip").write_bytes(zip_file.read_bytes())
     import jena_forecast.data.download as download
@@ -256,7 +267,7 @@ def test_an_empty_or_wrong_download_is_refused_before_it_is_read(
     monkeypatch.setattr(download, "extract_member", never)
     with pytest.raises(PipelineError, match=r"jena.zip: sha256 mismatch: expected 1{64}"):
         fetch_raw_csv(
-            DownloadConfig(source="url", url=f"{base}/jena.zip", sha256="1" * 64),
+            section(DownloadConfig, source="url", url=f"{base}/jena.zip", sha256="1" * 64),
             tmp_path / "raw" / MEMBER,
         )
     assert output_dir_is_clean(tmp_path / "raw")
@@ -270,7 +281,7 @@ def test_a_zip_with_a_corrupt_member_leaves_nothing(tmp_path, zip_file, filler):
     corrupt.write_bytes(bytes(data))
     with pytest.raises(PipelineError, match=r"corrupt.zip: corrupt or truncated zip archive"):
         fetch_raw_csv(
-            DownloadConfig(source="mirror", mirror=str(corrupt)), tmp_path / "raw" / MEMBER
+            section(DownloadConfig, source="mirror", mirror=str(corrupt)), tmp_path / "raw" / MEMBER
         )
     assert output_dir_is_clean(tmp_path / "raw")
 
@@ -279,7 +290,9 @@ def test_a_mirror_that_is_an_html_page_is_refused(tmp_path):
     page = tmp_path / "jena.zip"
     page.write_text("<html><head><title>404 Not Found</title></head></html>")
     with pytest.raises(PipelineError, match=r"jena.zip: not a zip archive \(it looks like an HTML"):
-        fetch_raw_csv(DownloadConfig(source="mirror", mirror=str(page)), tmp_path / "raw" / MEMBER)
+        fetch_raw_csv(
+            section(DownloadConfig, source="mirror", mirror=str(page)), tmp_path / "raw" / MEMBER
+        )
     assert output_dir_is_clean(tmp_path / "raw")
 
 

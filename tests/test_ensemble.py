@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiny_artifacts
+from conftest import section, tiny_artifacts
 
 from jena_forecast.atomic import read_json, write_json
 from jena_forecast.config import EnsembleConfig
@@ -39,7 +39,7 @@ RECORDS = {
 def test_members_are_the_top_k_by_validation_mae_not_by_test():
     by_val = sorted(RECORDS, key=lambda name: RECORDS[name]["val"]["mae_degc"])
     for k in range(1, len(RECORDS) + 1):
-        assert select_members(EnsembleConfig(top_k=k), RECORDS) == by_val[:k]
+        assert select_members(section(EnsembleConfig, top_k=k), RECORDS) == by_val[:k]
     # The test MAEs reversed (the best on test becomes the worst): the choice does not change.
     tests = [RECORDS[name]["test"]["mae_degc"] for name in RECORDS]
     reversed_test = {
@@ -47,28 +47,28 @@ def test_members_are_the_top_k_by_validation_mae_not_by_test():
         for name, test_mae in zip(RECORDS, sorted(tests, reverse=True), strict=True)
     }
     for k in range(1, len(RECORDS) + 1):
-        assert select_members(EnsembleConfig(top_k=k), reversed_test) == by_val[:k]
+        assert select_members(section(EnsembleConfig, top_k=k), reversed_test) == by_val[:k]
 
 
 def test_selection_never_reads_the_test_split():
     without_test = {name: {"val": rec["val"]} for name, rec in RECORDS.items()}
-    assert select_members(EnsembleConfig(top_k=2), without_test) == ["a", "b"]
+    assert select_members(section(EnsembleConfig, top_k=2), without_test) == ["a", "b"]
 
 
 def test_ties_on_validation_mae_are_broken_by_name():
     records = {"z": record(1.0, 1.0), "y": record(1.0, 9.0), "x": record(2.0, 0.1)}
-    assert select_members(EnsembleConfig(top_k=2), records) == ["y", "z"]
+    assert select_members(section(EnsembleConfig, top_k=2), records) == ["y", "z"]
 
 
 def test_explicit_members_are_taken_as_given():
-    config = EnsembleConfig(members=("d", "a"))
+    config = section(EnsembleConfig, members=("d", "a"))
     assert select_members(config, RECORDS) == ["d", "a"]
     with pytest.raises(PipelineError, match=r"ensemble.members: no metrics for \['e'\]"):
-        select_members(EnsembleConfig(members=("a", "e")), RECORDS)
+        select_members(section(EnsembleConfig, members=("a", "e")), RECORDS)
     with pytest.raises(
         PipelineError, match="ensemble.top_k must be at most the 4 models evaluated"
     ):
-        select_members(EnsembleConfig(top_k=5), RECORDS)
+        select_members(section(EnsembleConfig, top_k=5), RECORDS)
 
 
 def test_average_is_the_window_by_window_mean_of_the_members():

@@ -6,6 +6,7 @@ DLwP's published evaluation had three flaws: it dropped the last partial batch, 
 
 import numpy as np
 import pytest
+from conftest import section, with_defaults
 
 from jena_forecast.config import parse_params
 from jena_forecast.data.windows import WindowSpec, split_anchors
@@ -32,7 +33,7 @@ def accelerating_series(rows: int) -> np.ndarray:
 def linear_model_reading(spec: WindowSpec, features: int, timestep: int, bias: float):
     """The project's linear model with weights set so that it forecasts the target column at input
     ``timestep`` (0 the oldest) of each window, plus ``bias``."""
-    model = build_model("linear", (spec.timesteps, features), LinearParams())
+    model = build_model("linear", (spec.timesteps, features), section(LinearParams))
     kernel = np.zeros((spec.timesteps * features, 1), dtype=np.float32)
     kernel[timestep * features + spec.target_index, 0] = 1.0  # Flatten is row-major
     model.layers[-1].set_weights([kernel, np.array([bias], dtype=np.float32)])
@@ -85,7 +86,9 @@ def test_a_models_own_step_reads_its_inputs_at_that_step_on_the_same_windows():
     """``predict_paths`` samples a model's inputs at its ``step_rows``: a linear model reading its
     oldest input sees row ``anchor - lookback_rows + step_rows``, for every split's windows."""
     config = parse_params(
-        {"models": {"linear": {"step_rows": 3}}, "lr_range_test": {"model": "linear"}}
+        with_defaults(
+            {"models": {"linear": {"step_rows": 3}}, "lr_range_test": {"model": "linear"}}
+        )
     )
     spec3 = SPEC.with_step(3)
     data = accelerating_series(200)

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import with_defaults
 from synthetic import SyntheticJena
 
 import jena_forecast.atomic as atomic
@@ -124,10 +125,12 @@ def test_temporaries_of_a_killed_write_are_removed_by_the_next_write(tmp_path):
 def run_stages(project: Path) -> dict[str, bytes]:
     """download .. baseline on a tiny file, in ``project``; return every output's bytes."""
     raw = parse_params(
-        {
-            "download": {"source": "mirror", "mirror": str(project / "mirror.zip")},
-            "windows": {"lookback_rows": 36, "step_rows": 6, "delay_rows": 6},
-        }
+        with_defaults(
+            {
+                "download": {"source": "mirror", "mirror": str(project / "mirror.zip")},
+                "windows": {"lookback_rows": 36, "step_rows": 6, "delay_rows": 6},
+            }
+        )
     )
     csv_path = project / "data" / "raw" / "jena.csv"
     download_stage.run(
@@ -220,7 +223,7 @@ def test_disk_full_while_a_stage_writes_its_table(tmp_path, monkeypatch):
     monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
     with pytest.raises(PipelineError, match=rf"{table}: cannot write output: No space left"):
         parse_stage.run(
-            parse_params({}),
+            parse_params(with_defaults({})),
             csv_path=csv_path,
             table_path=table,
             quality_path=tmp_path / "quality.json",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import with_defaults
 
 from jena_forecast.config import parse_params
 from jena_forecast.errors import PipelineError
@@ -48,8 +49,11 @@ def test_exchangeable_errors_are_covered_at_the_level_and_test_never_sets_the_wi
 @pytest.mark.parametrize("levels", [[], [0.0], [1.0], [1.5], [0.8, 0.8]])
 def test_bad_levels_are_refused_naming_the_param(levels):
     with pytest.raises(PipelineError, match=r"intervals.levels"):
-        parse_params({"intervals": {"levels": levels}})
+        parse_params(with_defaults({"intervals": {"levels": levels}}))
 
 
 def test_levels_are_sorted():
-    assert parse_params({"intervals": {"levels": [0.9, 0.5]}}).intervals.levels == (0.5, 0.9)
+    assert parse_params(with_defaults({"intervals": {"levels": [0.9, 0.5]}})).intervals.levels == (
+        0.5,
+        0.9,
+    )

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from conftest import section
 
 from jena_forecast.config import TrainConfig
 from jena_forecast.data.windows import WindowSpec, assemble_inputs, window_anchors
@@ -17,7 +18,7 @@ INPUT_SHAPE = (SPEC.timesteps, FEATURES)
 @pytest.mark.parametrize("builder", sorted(BUILDER_PARAMS))
 def test_builder_shapes_one_training_step_and_keras_round_trip(builder, tmp_path):
     make_reproducible(0)
-    params = BUILDER_PARAMS[builder]()
+    params = section(BUILDER_PARAMS[builder])
     model = build_model(builder, INPUT_SHAPE, params)
     rng = np.random.default_rng(0)
     data = rng.normal(size=(400, FEATURES)).astype(np.float32)
@@ -30,7 +31,7 @@ def test_builder_shapes_one_training_step_and_keras_round_trip(builder, tmp_path
     assert model.output_shape == (None, *targets.shape[1:])
     if params.target_kind == "sequence":
         assert targets.shape == (16, SPEC.timesteps, 24)
-    config = TrainConfig(optimizer="adam", learning_rate=1e-2)
+    config = section(TrainConfig, optimizer="adam", learning_rate=1e-2)
     model.compile(optimizer=make_optimizer(config), loss=make_loss(config))
     before = [w.copy() for w in model.get_weights()]
     model.train_on_batch(inputs, targets)
@@ -44,8 +45,10 @@ def test_builder_shapes_one_training_step_and_keras_round_trip(builder, tmp_path
 
 @pytest.mark.parametrize("name", ["adam", "rmsprop", "sgd"])
 def test_optimizers_and_losses_from_config(name):
-    config = TrainConfig(optimizer=name, learning_rate=0.01, momentum=0.9 if name == "sgd" else 0.0)
+    config = section(
+        TrainConfig, optimizer=name, learning_rate=0.01, momentum=0.9 if name == "sgd" else 0.0
+    )
     optimizer = make_optimizer(config)
     assert type(optimizer).__name__.lower() == name
     assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.01)
-    assert type(make_loss(TrainConfig(loss="huber"))).__name__ == "Huber"
+    assert type(make_loss(section(TrainConfig, loss="huber"))).__name__ == "Huber"

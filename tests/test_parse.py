@@ -3,6 +3,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import section
 from synthetic import HEADER, NEWER_HEADER, SyntheticJena, SyntheticJenaNewer
 from tqdm import tqdm
 
@@ -59,7 +60,7 @@ def test_real_file_defects_are_repaired_and_reported(write_csv, parse_config):
 
 def test_long_gaps_stay_missing(write_csv):
     source = SyntheticJena(rows=300, drop_rows=list(range(100, 110)))
-    table, report = parse_csv(write_csv(source), ParseConfig(max_fill_rows=6))
+    table, report = parse_csv(write_csv(source), section(ParseConfig, max_fill_rows=6))
     assert report.largest_gap_minutes == 100
     assert report.rows_still_missing == 10
     assert table.iloc[100:110].isna().all().all()
@@ -235,7 +236,7 @@ def test_newer_export_shape_parses_through_params_alone(tmp_path):
     )
     path = source.write_csv(tmp_path / "newer.csv")
     assert b"\r\n2009-01-01 00:10:00," in path.read_bytes()
-    config = ParseConfig(timestamp_format="auto")
+    config = section(ParseConfig, timestamp_format="auto")
     table, report = parse_csv(path, config, target_column="Tlog (degC)")
     assert list(table.columns) == NEWER_HEADER[1:] == report.columns
     assert "PAR (\u00b5mol/m\u00b2/s)" in table.columns and len(table.columns) == 21
@@ -253,22 +254,22 @@ def test_newer_export_shape_parses_through_params_alone(tmp_path):
     co2 = NEWER_HEADER.index("CO2 (ppm)") - 1
     assert table["CO2 (ppm)"].iloc[20] == pytest.approx((clean[19, co2] + clean[21, co2]) / 2)
     # An explicit format keeps working.
-    explicit = ParseConfig(timestamp_format="%Y-%m-%d %H:%M:%S")
+    explicit = section(ParseConfig, timestamp_format="%Y-%m-%d %H:%M:%S")
     np.testing.assert_array_equal(parse_csv(path, explicit)[0].to_numpy(), table.to_numpy())
 
 
 def test_latin1_unit_bytes_become_replacement_characters_and_are_counted(tmp_path):
     path = SyntheticJenaNewer(rows=50, latin1_units=True).write_csv(tmp_path / "latin1.csv")
-    table, report = parse_csv(path, ParseConfig(timestamp_format="auto"), "T (degC)")
+    table, report = parse_csv(path, section(ParseConfig, timestamp_format="auto"), "T (degC)")
     assert report.invalid_utf8_replaced == 5  # SWDR's ², PAR's µ and ², max. PAR's µ and ²
     assert "PAR (\ufffdmol/m\ufffd/s)" in table.columns and len(table.columns) == 21
     mangled = SyntheticJenaNewer(rows=50, mangled_unit=True).write_csv(tmp_path / "mangled.csv")
-    table, report = parse_csv(mangled, ParseConfig(timestamp_format="auto"))
+    table, report = parse_csv(mangled, section(ParseConfig, timestamp_format="auto"))
     assert "SWDR (W/m\ufffd)" in table.columns and report.invalid_utf8_replaced == 0
 
 
 def test_timestamp_format_auto_detects_only_the_known_shapes(write_csv):
-    auto = ParseConfig(timestamp_format="auto")
+    auto = section(ParseConfig, timestamp_format="auto")
     legacy = write_csv(csv_text(SyntheticJena(rows=10).lines()), "legacy.csv")
     assert parse_csv(legacy, auto)[1].timestamp_format == "%d.%m.%Y %H:%M:%S"
     lines = SyntheticJena(rows=10).lines()
@@ -327,7 +328,7 @@ def test_rows_are_counted_block_by_block_as_the_reader_takes_them(tmp_path):
 )
 def test_the_progress_bar_leaves_the_parsed_table_byte_identical(tmp_path, capsys, source):
     path = source.write_csv(tmp_path / "jena.csv")
-    config = ParseConfig(timestamp_format="auto")
+    config = section(ParseConfig, timestamp_format="auto")
     written = {}
     for progress in (False, True):
         table, report = parse_csv(path, config, progress=progress)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import section, with_defaults
 
 from jena_forecast.config import load_params, parse_params
 from jena_forecast.errors import PipelineError
@@ -68,7 +69,9 @@ def test_the_residual_model_is_the_plain_model_plus_the_current_target(name):
 
 
 def test_a_saved_residual_model_loads_in_safe_mode_and_forecasts_the_same(tmp_path):
-    residual = build_model("linear", (TIMESTEPS, FEATURES), LinearParams(), residual_target=TARGET)
+    residual = build_model(
+        "linear", (TIMESTEPS, FEATURES), section(LinearParams), residual_target=TARGET
+    )
     x = windows()
     residual.save(tmp_path / "residual.keras")
     loaded = load_model(tmp_path / "residual.keras")
@@ -76,10 +79,12 @@ def test_a_saved_residual_model_loads_in_safe_mode_and_forecasts_the_same(tmp_pa
 
 
 def test_residual_is_a_model_param_checked_at_the_boundary():
-    config = parse_params({"models": {"gru": {"units": 8, "residual": True}, "dense": {}}})
+    config = parse_params(
+        with_defaults({"models": {"gru": {"units": 8, "residual": True}, "dense": {}}})
+    )
     assert config.models["gru"].residual and not config.models["dense"].residual
     with pytest.raises(PipelineError, match=r"models.gru.residual: must be true or false"):
-        parse_params({"models": {"gru": {"residual": "yes"}}})
+        parse_params(with_defaults({"models": {"gru": {"residual": "yes"}}}))
 
 
 def test_a_residual_model_trains_and_is_scored_by_the_stages(tmp_path):

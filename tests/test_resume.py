@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import section
 from synthetic import tiny_training_inputs
 
 from jena_forecast.config import ModelSpec, TrainConfig
@@ -30,9 +31,10 @@ def gru_spec(**train: object) -> ModelSpec:
     return ModelSpec(
         name="gru",
         builder="gru",
-        builder_params=GruParams(units=4, dropout=0.2, recurrent_dropout=0.2),
-        train=TrainConfig(
-            **{"epochs": 6, "batch_size": 16, "steps_per_epoch": 4, "learning_rate": 0.03, **train}
+        builder_params=section(GruParams, units=4, dropout=0.2, recurrent_dropout=0.2),
+        train=section(
+            TrainConfig,
+            **{"epochs": 6, "batch_size": 16, "steps_per_epoch": 4, "learning_rate": 0.03, **train},
         ),
     )
 

@@ -1,4 +1,10 @@
-"""Params: ``params.yaml`` is read once, validated into frozen typed objects, every problem reported together."""
+"""Params: ``params.yaml`` is read once, validated into frozen typed objects, every problem reported together.
+
+``params.yaml`` holds every default of the pipeline's sections: these classes validate them and
+have none of their own, so a missing key is an error that names it. A model's own params (its
+builder's or estimator's) keep their defaults beside their builder (``models/catalog.py``,
+``classical/params.py``); a ``params.yaml`` entry shows the ones it sets.
+"""
 
 from __future__ import annotations
 
@@ -36,15 +42,13 @@ SPLIT_PRESETS: dict[str, tuple[float | int, float | int]] = {
     "dlwp1": (200_000, 300_000),
 }
 MIN_SEEDS = 3
+MISSING = ": required param is missing"
 # Rows of the leaderboard that are not entries of ``models``: a model may not take their names.
 RESERVED_MODEL_NAMES = ("naive", "ensemble")
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-EMBEDDED_SHA256 = "b65b3ad52aa58161b135fdd08e5d9ce069139fed498b95979960e49955755336"
 
 
 class DownloadConfig(_Frozen):
@@ -55,16 +59,14 @@ class DownloadConfig(_Frozen):
     2009-2016 file; ``mirror``, a local copy. ``sha256`` pins the ``url`` or ``mirror`` zip.
     """
 
-    source: Literal["embedded", "url", "mirror"] = "embedded"
-    embedded_sha256: str = EMBEDDED_SHA256
-    url: str = (
-        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/jena_climate_2009_2016.csv.zip"
-    )
-    mirror: str | None = None
+    source: Literal["embedded", "url", "mirror"]
+    embedded_sha256: str
+    url: str
+    mirror: str | None
     sha256: str | None = None
-    member: str = "jena_climate_2009_2016.csv"
-    timeout_seconds: PositiveFloat = 60.0
-    retries: NonNegativeInt = 3
+    member: str
+    timeout_seconds: PositiveFloat
+    retries: NonNegativeInt
 
     @field_validator("url")
     @classmethod
@@ -109,11 +111,11 @@ class DownloadConfig(_Frozen):
 class ParseConfig(_Frozen):
     """How the CSV is read and repaired."""
 
-    timestamp_column: str = "Date Time"
-    timestamp_format: str = "%d.%m.%Y %H:%M:%S"
-    interval_minutes: PositiveInt = 10
-    sentinel_values: tuple[float, ...] = (-9999.0,)
-    max_fill_rows: NonNegativeInt = 6
+    timestamp_column: str
+    timestamp_format: str
+    interval_minutes: PositiveInt
+    sentinel_values: tuple[float, ...]
+    max_fill_rows: NonNegativeInt
 
     @field_validator("timestamp_format")
     @classmethod
@@ -129,9 +131,9 @@ class ParseConfig(_Frozen):
 class SplitConfig(_Frozen):
     """Time split boundaries: a named preset, or ``custom`` with fractions (floats) or rows (ints)."""
 
-    preset: Literal["dlwp2", "dlwp1", "custom"] = "dlwp2"
-    train_end: StrictInt | StrictFloat | None = None
-    val_end: StrictInt | StrictFloat | None = None
+    preset: Literal["dlwp2", "dlwp1", "custom"]
+    train_end: StrictInt | StrictFloat | None
+    val_end: StrictInt | StrictFloat | None
 
     @field_validator("train_end", "val_end")
     @classmethod
@@ -159,12 +161,12 @@ class SplitConfig(_Frozen):
 class FeaturesConfig(_Frozen):
     """Columns the ``features`` stage adds to the parsed table; with every switch off it is unchanged."""
 
-    time_signals: StrictBool = False
-    wind_vector: StrictBool = False
-    wind_speed_column: str | None = None
-    max_wind_speed_column: str | None = None
-    wind_direction_column: str | None = None
-    temperature_diffs: tuple[PositiveInt, ...] = ()
+    time_signals: StrictBool
+    wind_vector: StrictBool
+    wind_speed_column: str | None
+    max_wind_speed_column: str | None
+    wind_direction_column: str | None
+    temperature_diffs: tuple[PositiveInt, ...]
 
     @field_validator(
         "wind_speed_column", "max_wind_speed_column", "wind_direction_column", mode="before"
@@ -200,29 +202,29 @@ class FeaturesConfig(_Frozen):
 class WindowsConfig(_Frozen):
     """Supervised windows: inputs every ``step_rows`` over ``lookback_rows``, target ``delay_rows`` ahead."""
 
-    lookback_rows: PositiveInt = 1440
-    step_rows: PositiveInt = 6
-    delay_rows: PositiveInt = 144
-    target_column: str = Field(default="T (degC)", min_length=1)
+    lookback_rows: PositiveInt
+    step_rows: PositiveInt
+    delay_rows: PositiveInt
+    target_column: str = Field(min_length=1)
 
 
 class TrainConfig(_Frozen):
     """How one model is fitted; ``train`` in params holds the defaults, a model's ``train`` overrides them."""
 
-    optimizer: Literal["adam", "rmsprop", "sgd"] = "rmsprop"
-    learning_rate: PositiveFloat = 1e-3
-    momentum: float = Field(default=0.0, ge=0.0, lt=1.0)
-    loss: Literal["mae", "mse", "huber"] = "mae"
-    batch_size: PositiveInt = 128
-    epochs: PositiveInt = 20
-    steps_per_epoch: PositiveInt | None = 500
-    patience: NonNegativeInt = 3
-    lr_schedule: Literal["constant", "cosine", "plateau"] = "constant"
-    shuffle: bool = True
+    optimizer: Literal["adam", "rmsprop", "sgd"]
+    learning_rate: PositiveFloat
+    momentum: float = Field(ge=0.0, lt=1.0)
+    loss: Literal["mae", "mse", "huber"]
+    batch_size: PositiveInt
+    epochs: PositiveInt
+    steps_per_epoch: PositiveInt | None
+    patience: NonNegativeInt
+    lr_schedule: Literal["constant", "cosine", "plateau"]
+    shuffle: bool
     # How the model runs, not what it is: all three default to today's single-device float32 path.
-    strategy: Literal["default", "mirrored", "multi_worker"] = "default"
-    jit_compile: bool = False
-    mixed_precision: bool = False
+    strategy: Literal["default", "mirrored", "multi_worker"]
+    jit_compile: bool
+    mixed_precision: bool
 
 
 class ModelSpec(_Frozen):
@@ -252,17 +254,17 @@ class ClassicalSpec(_Frozen):
 class LrRangeTestConfig(_Frozen):
     """The learning-rate range test: one short run of ``model`` with an exponentially growing rate."""
 
-    model: str = "gru"
-    min_learning_rate: PositiveFloat = 1e-8
-    max_learning_rate: PositiveFloat = 1e-1
-    steps: PositiveInt = 300
+    model: str
+    min_learning_rate: PositiveFloat
+    max_learning_rate: PositiveFloat
+    steps: PositiveInt
 
 
 class SeedStudyConfig(_Frozen):
     """Models retrained from several seeds, to report a mean and a standard deviation of their scores."""
 
-    models: tuple[str, ...] = ("seq2seq",)
-    seeds: tuple[StrictInt, ...] = (1, 2, 3)
+    models: tuple[str, ...]
+    seeds: tuple[StrictInt, ...]
 
     @field_validator("models")
     @classmethod
@@ -284,9 +286,9 @@ class SeedStudyConfig(_Frozen):
 class EnsembleConfig(_Frozen):
     """The ensemble: the mean forecast of ``members``, or else of the ``top_k`` models by val MAE."""
 
-    top_k: PositiveInt = 3
-    members: tuple[str, ...] | None = None
-    include_classical: bool = True
+    top_k: PositiveInt
+    members: tuple[str, ...] | None
+    include_classical: bool
 
     @field_validator("members", mode="before")
     @classmethod
@@ -304,7 +306,7 @@ class EnsembleConfig(_Frozen):
 class IntervalsConfig(_Frozen):
     """Prediction intervals: the coverage levels to calibrate on the validation split."""
 
-    levels: tuple[float, ...] = (0.8, 0.9)
+    levels: tuple[float, ...]
 
     @field_validator("levels")
     @classmethod
@@ -321,19 +323,19 @@ class IntervalsConfig(_Frozen):
 class PipelineConfig(_Frozen):
     """Every param of the pipeline, validated."""
 
-    seed: int = 1337
-    download: DownloadConfig = DownloadConfig()
-    parse: ParseConfig = ParseConfig()
-    split: SplitConfig = SplitConfig()
-    windows: WindowsConfig = WindowsConfig()
-    train: TrainConfig = TrainConfig()
-    features: FeaturesConfig = FeaturesConfig()
-    models: dict[str, ModelSpec] = Field(default_factory=dict)
-    classical: dict[str, ClassicalSpec] = Field(default_factory=dict)
-    lr_range_test: LrRangeTestConfig = LrRangeTestConfig()
-    seed_study: SeedStudyConfig = SeedStudyConfig()
-    ensemble: EnsembleConfig = EnsembleConfig()
-    intervals: IntervalsConfig = IntervalsConfig()
+    seed: int
+    download: DownloadConfig
+    parse: ParseConfig
+    split: SplitConfig
+    windows: WindowsConfig
+    train: TrainConfig
+    features: FeaturesConfig
+    models: dict[str, ModelSpec]
+    classical: dict[str, ClassicalSpec]
+    lr_range_test: LrRangeTestConfig
+    seed_study: SeedStudyConfig
+    ensemble: EnsembleConfig
+    intervals: IntervalsConfig
 
     def protocol(self) -> str:
         """Which windows a score belongs to: the split and the window geometry.
@@ -381,7 +383,7 @@ def _format_errors(prefix: str, error: ValidationError) -> list[str]:
         if item["type"] == "extra_forbidden":
             problems.append(f"{where}: unknown param")
         elif item["type"] == "missing":
-            problems.append(f"{where}: required param is missing")
+            problems.append(f"{where}{MISSING}")
         else:
             problems.append(f"{where}: {message}. Received: {where}={item.get('input')!r}")
     return problems
@@ -497,10 +499,15 @@ def _validate_model(
             f"{prefix}.train: expected a mapping of training params. Received: {overrides!r}"
         )
         return None
-    # With invalid defaults, the overrides are still checked on their own.
-    base = train_defaults.model_dump() if train_defaults is not None else {}
-    train = _validate_section(TrainConfig, f"{prefix}.train", {**base, **overrides}, problems)
-    if builder_params is None or train is None or train_defaults is None or len(problems) > before:
+    if train_defaults is None:  # invalid defaults: the overrides are still checked on their own
+        own: list[str] = []
+        _validate_section(TrainConfig, f"{prefix}.train", overrides, own)
+        problems.extend(problem for problem in own if not problem.endswith(MISSING))
+        return None
+    train = _validate_section(
+        TrainConfig, f"{prefix}.train", {**train_defaults.model_dump(), **overrides}, problems
+    )
+    if builder_params is None or train is None or len(problems) > before:
         return None
     return ModelSpec(
         name=name,
@@ -641,8 +648,10 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
         key: _validate_section(model, key, raw.get(key), problems)
         for key, model in sections.items()
     }
-    seed = raw.get("seed", 1337)
-    if not isinstance(seed, int) or isinstance(seed, bool):
+    seed = raw.get("seed")
+    if "seed" not in raw:
+        problems.append(f"seed{MISSING}")
+    elif not isinstance(seed, int) or isinstance(seed, bool):
         problems.append(f"seed: must be an integer. Received: seed={seed!r}")
     if isinstance(validated["windows"], WindowsConfig):
         _check_windows(validated["windows"], problems)

@@ -51,8 +51,8 @@ def load_windows(array_path: Path, anchors_path: Path) -> tuple[np.ndarray, dict
 def learning_curve(log_dir: Path) -> list[dict[str, Any]]:
     """Training and validation loss per epoch from a DVCLive log (its step 0 is epoch 1)::
 
-        epoch  loss   val_loss
-        1      0.283  0.302
+    epoch  loss   val_loss
+    1      0.283  0.302
     """
     losses = {
         split: pd.read_csv(log_dir / "plots" / "metrics" / split / "loss.tsv", sep="\t")

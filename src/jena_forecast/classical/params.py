@@ -17,25 +17,14 @@ class EstimatorParams(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    lag_hours: PositiveInt = 72
-    recent_hours: PositiveInt = 24
+    lag_hours: PositiveInt
+    recent_hours: PositiveInt
 
 
 class RidgeParams(EstimatorParams):
     """Standardized features -> Ridge; the alpha with the lowest validation MAE is kept."""
 
-    alphas: Annotated[tuple[PositiveFloat, ...], Field(min_length=1)] = (
-        1.0,
-        10.0,
-        100.0,
-        1e3,
-        3e3,
-        1e4,
-        3e4,
-        1e5,
-        3e5,
-        1e6,
-    )
+    alphas: Annotated[tuple[PositiveFloat, ...], Field(min_length=1)]
 
 
 class HistGbrParams(EstimatorParams):
@@ -47,14 +36,14 @@ class HistGbrParams(EstimatorParams):
     fitting.
     """
 
-    max_iter: PositiveInt = 500
-    learning_rate: PositiveFloat = 0.05
-    max_leaf_nodes: Annotated[int, Field(ge=2)] = 31
-    min_samples_leaf: PositiveInt = 20
+    max_iter: PositiveInt
+    learning_rate: PositiveFloat
+    max_leaf_nodes: Annotated[int, Field(ge=2)]
+    min_samples_leaf: PositiveInt
     l2_regularization: NonNegativeFloat = 0.0
-    early_stopping_fraction: Annotated[float, Field(gt=0.0, lt=0.5)] = 0.1
-    early_stopping_blocks: PositiveInt = 4
-    n_iter_no_change: PositiveInt = 20
+    early_stopping_fraction: Annotated[float, Field(gt=0.0, lt=0.5)]
+    early_stopping_blocks: PositiveInt
+    n_iter_no_change: PositiveInt
 
 
 ESTIMATOR_PARAMS: dict[str, type[EstimatorParams]] = {

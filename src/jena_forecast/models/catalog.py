@@ -64,7 +64,7 @@ class LinearParams(BuilderParams, builder="linear"):
 class DenseParams(BuilderParams, builder="dense"):
     """Flatten -> Dense(units, relu) -> Dense(1) (Chollet, DLwP 6.3 / 10.2)."""
 
-    units: PositiveInt = 32
+    units: PositiveInt
 
     def build(self, input_shape: Shape) -> keras.Model:
         keras, layers, parts = _keras()
@@ -76,7 +76,7 @@ class DenseParams(BuilderParams, builder="dense"):
 class SimpleRnnParams(BuilderParams, builder="simple_rnn"):
     """SimpleRNN(units) -> Dense(1) (Geron, ch. 15)."""
 
-    units: PositiveInt = 32
+    units: PositiveInt
 
     def build(self, input_shape: Shape) -> keras.Model:
         keras, layers, parts = _keras()
@@ -87,7 +87,7 @@ class SimpleRnnParams(BuilderParams, builder="simple_rnn"):
 class DeepRnnParams(BuilderParams, builder="deep_rnn"):
     """Stacked SimpleRNN layers -> Dense(1) (Geron's deep RNN: two SimpleRNN(20))."""
 
-    units: list[PositiveInt] = Field(default=[20, 20], min_length=1)
+    units: list[PositiveInt] = Field(min_length=1)
 
     def build(self, input_shape: Shape) -> keras.Model:
         keras, layers, parts = _keras()
@@ -102,9 +102,9 @@ class DeepRnnParams(BuilderParams, builder="deep_rnn"):
 class GruParams(BuilderParams, builder="gru"):
     """GRU(units) -> Dense(1), optionally with input and recurrent dropout (Chollet, DLwP)."""
 
-    units: PositiveInt = 32
-    dropout: DropoutRate = 0.0
-    recurrent_dropout: DropoutRate = 0.0
+    units: PositiveInt
+    dropout: DropoutRate
+    recurrent_dropout: DropoutRate
 
     def build(self, input_shape: Shape) -> keras.Model:
         keras, layers, parts = _keras()
@@ -118,9 +118,9 @@ class GruParams(BuilderParams, builder="gru"):
 class StackedGruParams(BuilderParams, builder="stacked_gru"):
     """GRU layers, each returning sequences to the next -> Dense(1) (DLwP 6.3: GRU(32) -> GRU(64))."""
 
-    units: list[PositiveInt] = Field(default=[32, 64], min_length=2)
-    dropout: DropoutRate = 0.1
-    recurrent_dropout: DropoutRate = 0.5
+    units: list[PositiveInt] = Field(min_length=2)
+    dropout: DropoutRate
+    recurrent_dropout: DropoutRate
 
     def build(self, input_shape: Shape) -> keras.Model:
         keras, layers, parts = _keras()
@@ -141,10 +141,10 @@ class LstmParams(BuilderParams, builder="lstm"):
     """LSTM(units) -> Dropout(output_dropout) -> Dense(1) (DLwP 2nd ed. 10.2-10.4:
     LSTM(32, recurrent_dropout=0.25), Dropout(0.5))."""
 
-    units: PositiveInt = 32
-    dropout: DropoutRate = 0.0
-    recurrent_dropout: DropoutRate = 0.0
-    output_dropout: DropoutRate = 0.0
+    units: PositiveInt
+    dropout: DropoutRate
+    recurrent_dropout: DropoutRate
+    output_dropout: DropoutRate
 
     def build(self, input_shape: Shape) -> keras.Model:
         keras, layers, parts = _keras()
@@ -160,10 +160,10 @@ class LstmParams(BuilderParams, builder="lstm"):
 class BidirectionalParams(BuilderParams, builder="bidirectional"):
     """Bidirectional(GRU or LSTM) -> Dense(1) (Chollet, DLwP 6.3; TensorFlow course)."""
 
-    cell: Literal["gru", "lstm"] = "gru"
-    units: PositiveInt = 32
-    dropout: DropoutRate = 0.0
-    recurrent_dropout: DropoutRate = 0.0
+    cell: Literal["gru", "lstm"]
+    units: PositiveInt
+    dropout: DropoutRate
+    recurrent_dropout: DropoutRate
 
     def build(self, input_shape: Shape) -> keras.Model:
         keras, layers, parts = _keras()
@@ -179,10 +179,10 @@ class Conv1dParams(BuilderParams, builder="conv1d"):
     """[Conv1D(filters, kernel, relu) -> MaxPooling1D(pool)] x (blocks - 1) -> Conv1D ->
     GlobalMaxPooling1D -> Dense(1) (Chollet, DLwP 6.4)."""
 
-    filters: PositiveInt = 32
-    kernel_size: PositiveInt = 5
-    pool_size: PositiveInt = 3
-    blocks: PositiveInt = 3
+    filters: PositiveInt
+    kernel_size: PositiveInt
+    pool_size: PositiveInt
+    blocks: PositiveInt
 
     def build(self, input_shape: Shape) -> keras.Model:
         keras, layers, parts = _keras()
@@ -198,13 +198,13 @@ class Conv1dGruParams(BuilderParams, builder="conv1d_gru"):
     """Conv1D -> MaxPooling1D -> Conv1D -> GRU -> Dense(1) (DLwP 1st ed. 6.4, with its own step of
     3 rows)."""
 
-    filters: PositiveInt = 32
-    kernel_size: PositiveInt = 5
-    pool_size: PositiveInt = 3
-    conv_blocks: PositiveInt = 2
-    gru_units: PositiveInt = 32
-    dropout: DropoutRate = 0.1
-    recurrent_dropout: DropoutRate = 0.5
+    filters: PositiveInt
+    kernel_size: PositiveInt
+    pool_size: PositiveInt
+    conv_blocks: PositiveInt
+    gru_units: PositiveInt
+    dropout: DropoutRate
+    recurrent_dropout: DropoutRate
 
     def build(self, input_shape: Shape) -> keras.Model:
         keras, layers, parts = _keras()
@@ -223,9 +223,9 @@ class CausalCnnParams(BuilderParams, builder="causal_cnn"):
     """Causal Conv1D layers with doubling dilation (WaveNet style) -> last timestep -> Dense(1)
     (Geron, ch. 15)."""
 
-    filters: PositiveInt = 32
-    kernel_size: PositiveInt = 2
-    dilation_rates: list[PositiveInt] = Field(default=[1, 2, 4, 8, 16, 32, 64, 128], min_length=1)
+    filters: PositiveInt
+    kernel_size: PositiveInt
+    dilation_rates: list[PositiveInt] = Field(min_length=1)
 
     def build(self, input_shape: Shape) -> keras.Model:
         keras, layers, parts = _keras()
@@ -250,9 +250,9 @@ class Seq2SeqParams(BuilderParams, builder="seq2seq"):
     """
 
     target_kind: ClassVar[Literal["point", "sequence"]] = "sequence"
-    units: PositiveInt = 32
-    layers: PositiveInt = 1
-    horizons: PositiveInt = 24
+    units: PositiveInt
+    layers: PositiveInt
+    horizons: PositiveInt
 
     def build(self, input_shape: Shape) -> keras.Model:
         keras, layers, _ = _keras()
