@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -13,7 +15,16 @@ from jena_forecast.leaderboard import best_model, leaderboard
 from stages import leaderboard as leaderboard_stage
 from stages import report as report_stage
 
-NAIVE = {"val": {"mae_degc": 2.0}, "test": {"mae_degc": 2.2}}
+WINDOWS = {"val": 400, "test": 410}
+NAIVE = {
+    split: {
+        "mae_degc": mae,
+        "naive_mae_degc": mae,
+        "skill_vs_naive": 0.0,
+        "windows": WINDOWS[split],
+    }
+    for split, mae in (("val", 2.0), ("test", 2.2))
+}
 
 
 def skill(mae: float, split: str) -> float:
@@ -23,8 +34,14 @@ def skill(mae: float, split: str) -> float:
 
 def record(val_mae: float, test_mae: float, parameters: int = 10) -> dict:
     return {
-        "val": {"mae_degc": val_mae, "skill_vs_naive": skill(val_mae, "val")},
-        "test": {"mae_degc": test_mae, "skill_vs_naive": skill(test_mae, "test")},
+        split: {
+            "mae_degc": mae,
+            "skill_vs_naive": skill(mae, split),
+            "naive_mae_degc": NAIVE[split]["mae_degc"],
+            "windows": WINDOWS[split],
+        }
+        for split, mae in (("val", val_mae), ("test", test_mae))
+    } | {
         "epochs": 5,
         "parameters": parameters,
         "train_seconds": 1.5,
@@ -140,14 +157,17 @@ def test_report_names_a_missing_predictions_file(tmp_path):
 
 
 def study(val_mean: float, val_std: float, test_mean: float, test_std: float) -> dict:
-    return {
-        "seeds": [1, 2, 3],
+    splits = {
         "val": {"mae_degc_mean": val_mean, "mae_degc_std": val_std},
         "test": {
             "mae_degc_mean": test_mean,
             "mae_degc_std": test_std,
             "skill_vs_naive_mean": skill(test_mean, "test"),
         },
+    }
+    return {"seeds": [1, 2, 3]} | {
+        split: {**scores, "naive_mae_degc": NAIVE[split]["mae_degc"], "windows": WINDOWS[split]}
+        for split, scores in splits.items()
     }
 
 
@@ -290,15 +310,53 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
         shown_skill(1.5, "test"),
     ]
     assert "| " + " | ".join([*hist_gbr, "-", "-", "1.5"]) + " |" in markdown
-    # Rows scored on different data keep their own protocol and features in the table.
+    # A record scored on other data (a stale stage) is refused, naming it; nothing is rewritten.
+    before = (tmp_path / "leaderboard.tsv").read_bytes()
     write_json(paths["gru"], {**record(1.5, 1.6), **data, "features": "time_signals"})
-    mixed = leaderboard_stage.run(
-        naive_path=tmp_path / "naive.json",
-        metrics_paths=paths,
-        leaderboard_path=tmp_path / "leaderboard.tsv",
-    )
-    markdown = report.summary_markdown(mixed, "hist_gbr", {})
-    assert "Features of every row" not in markdown and "| time_signals |" in markdown
+    with pytest.raises(
+        PipelineError, match="gru: features 'time_signals', the naive baseline's is 'none'"
+    ):
+        leaderboard_stage.run(
+            naive_path=tmp_path / "naive.json",
+            metrics_paths=paths,
+            leaderboard_path=tmp_path / "leaderboard.tsv",
+        )
+    assert (tmp_path / "leaderboard.tsv").read_bytes() == before
+
+
+def stale(rec: dict, split: str, **changes: object) -> dict:
+    return {**rec, split: {**rec[split], **changes}}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda r: stale(r, "test", windows=409),
+            "gru: 409 test windows, the naive baseline has 410",
+        ),
+        (
+            lambda r: stale(r, "val", naive_mae_degc=2.1),
+            "gru: val naive MAE 2.1, the naive baseline's is 2.0",
+        ),
+        (
+            lambda r: stale(r, "test", skill_vs_naive=0.2),
+            "gru: test skill 0.2 does not follow from its MAE 1.6 and naive MAE 2.2 (0.272727)",
+        ),
+        (lambda r: {**r, "protocol": "dlwp1 lookback=1440 step=6 delay=144"}, "gru: protocol"),
+    ],
+)
+def test_a_stale_or_inconsistent_record_is_refused(change, message):
+    good = record(1.5, 1.6)
+    leaderboard(NAIVE, {"gru": good})  # consistent: accepted
+    with pytest.raises(PipelineError, match=re.escape(message)):
+        leaderboard(NAIVE, {"gru": change(good), "lstm": record(1.4, 1.7)})
+
+
+def test_a_seed_study_of_other_windows_is_refused():
+    studied = study(1.35, 0.05, 1.65, 0.07)
+    with pytest.raises(PipelineError, match=re.escape("gru (seed study): 1 val windows")):
+        leaderboard(NAIVE, {"gru": record(1.5, 1.6)}, {"gru": stale(studied, "val", windows=1)})
 
 
 def test_a_classical_model_a_seed_study_and_the_ensemble_share_one_table(tmp_path):

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jena_forecast.errors import PipelineError
+
 NAIVE = "naive"
 SEED_COLUMNS = [
     "val_mae_degc_mean",
@@ -79,6 +81,61 @@ def _interval_columns(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+SKILL_TOLERANCE = 2e-6  # records round MAE and skill to 6 decimals
+
+
+def check_consistent(
+    naive: dict[str, Any],
+    models: dict[str, dict[str, Any]],
+    seed_studies: dict[str, dict[str, Any]],
+) -> None:
+    """Refuse records that were not scored on the naive baseline's windows and data, or whose skill
+    does not follow from their MAEs: a stage left stale by a change of data, split, windows or
+    features would otherwise be ranked beside fresh ones.
+
+    Every record (and seed study) must have the naive record's ``protocol`` and ``features``, and
+    per split its window count and naive MAE; a single run's ``skill_vs_naive`` must equal
+    ``1 - mae_degc / naive_mae_degc``.
+    """
+    problems = []
+    records = [(name, record, "mae_degc") for name, record in models.items()]
+    records += [
+        (f"{name} (seed study)", study, "mae_degc_mean") for name, study in seed_studies.items()
+    ]
+    for name, record, mae_key in records:
+        for key in ("protocol", "features"):
+            if record.get(key) != naive.get(key):
+                problems.append(
+                    f"{name}: {key} {record.get(key)!r}, the naive baseline's is {naive.get(key)!r}"
+                )
+        for split in ("val", "test"):
+            scores, reference = record[split], naive[split]
+            if scores.get("windows") != reference["windows"]:
+                problems.append(
+                    f"{name}: {scores.get('windows')} {split} windows, the naive baseline has "
+                    f"{reference['windows']}"
+                )
+            naive_mae = scores.get("naive_mae_degc")
+            if naive_mae is None or abs(naive_mae - reference["mae_degc"]) > SKILL_TOLERANCE:
+                problems.append(
+                    f"{name}: {split} naive MAE {naive_mae}, the naive baseline's is "
+                    f"{reference['mae_degc']}"
+                )
+            elif mae_key == "mae_degc":
+                skill = 1.0 - scores["mae_degc"] / naive_mae
+                if abs(scores["skill_vs_naive"] - skill) > SKILL_TOLERANCE:
+                    problems.append(
+                        f"{name}: {split} skill {scores['skill_vs_naive']} does not follow from "
+                        f"its MAE {scores['mae_degc']} and naive MAE {naive_mae} ({skill:.6f})"
+                    )
+    if problems:
+        listing = "\n".join(f"  - {problem}" for problem in problems)
+        raise PipelineError(
+            f"{len(problems)} inconsistent record(s), refused; rerun their stages "
+            f"(dvc repro):\n{listing}"
+        )
+
+
 def _optional_int(record: dict[str, Any], key: str) -> int | None:
     value = record.get(key)
     return None if value is None else int(value)
@@ -102,9 +159,11 @@ def leaderboard(
     on, empty for a record written before they were recorded. A classical model whose fit no
     seed enters (``seed_dependent`` false) gets its single run as the mean over seeds and std 0.
     The interval columns describe the widest conformal prediction interval of the record (empty
-    without one).
+    without one). Records that were not scored on the naive baseline's windows and data, or whose
+    skill does not follow from their MAEs, are refused (``check_consistent``).
     """
     seed_studies = seed_studies or {}
+    check_consistent(naive, models, seed_studies)
     rows = [
         {
             "model": NAIVE,
