@@ -38,7 +38,7 @@ def run(
 
 
 def main() -> str:
-    metrics = call_with_paths(run)
+    _, metrics = call_with_paths(run)
     return f"naive MAE val {metrics['val']['mae_degc']:.3f} degC, test {metrics['test']['mae_degc']:.3f} degC"
 
 

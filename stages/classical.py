@@ -134,9 +134,10 @@ def run(
 
 
 def main() -> str:
-    metrics = call_with_paths(run)
+    (name,), metrics = call_with_paths(run)
     val, test = metrics["val"], metrics["test"]
     return (
+        f"{name}: "
         f"{metrics['estimator']} fitted in {metrics['train_seconds']:.1f} s, "
         f"MAE val {val['mae_degc']:.3f} degC (naive {val['naive_mae_degc']:.3f}), "
         f"test {test['mae_degc']:.3f} degC (naive {test['naive_mae_degc']:.3f}), "

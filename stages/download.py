@@ -26,7 +26,7 @@ def run(
 
 
 def main() -> str:
-    record = call_with_paths(run)
+    _, record = call_with_paths(run)
     pinned = "pinned" if record["zip_sha256_pinned"] else "not pinned"
     return (
         f"{record['member']} ({record['member_bytes']:,} bytes) from {record['source']}, "

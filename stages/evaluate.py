@@ -72,9 +72,10 @@ def run(
 
 
 def main() -> str:
-    metrics = call_with_paths(run)
+    (name,), metrics = call_with_paths(run)
     val, test = metrics["val"], metrics["test"]
     return (
+        f"{name}: "
         f"MAE val {val['mae_degc']:.3f} degC (naive {val['naive_mae_degc']:.3f}), "
         f"test {test['mae_degc']:.3f} degC (naive {test['naive_mae_degc']:.3f}), "
         f"skill val {val['skill_vs_naive']:+.1%} test {test['skill_vs_naive']:+.1%}"

@@ -34,7 +34,7 @@ def run(
 
 
 def main() -> str:
-    summary = call_with_paths(run)
+    _, summary = call_with_paths(run)
     added = ", ".join(summary["added"]) or "none"
     dropped = ", ".join(summary["dropped"]) or "none"
     return (

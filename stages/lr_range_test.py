@@ -41,7 +41,7 @@ def run(
 
 
 def main() -> str:
-    result = call_with_paths(run)
+    _, result = call_with_paths(run)
     return (
         f"{result['model']}: {result['steps_run']} steps, lowest smoothed loss at "
         f"{result['min_loss_learning_rate']:.2e}, suggested learning rate {result['suggested_learning_rate']:.2e}"

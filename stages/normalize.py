@@ -37,7 +37,7 @@ def run(
 
 
 def main() -> str:
-    split = call_with_paths(run)
+    _, split = call_with_paths(run)
     ranges = ", ".join(
         f"{name} [{split[name][0]}, {split[name][1]})" for name in ("train", "val", "test")
     )

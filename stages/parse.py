@@ -27,7 +27,7 @@ def run(
 
 
 def main() -> str:
-    report = call_with_paths(run)
+    _, report = call_with_paths(run)
     return (
         f"{report['rows_read']:,} rows read, {report['rows_kept']:,} kept on the grid, "
         f"{report['duplicate_rows_dropped']} duplicates dropped, {report['missing_rows']} missing rows "

@@ -63,9 +63,10 @@ def run(
 
 
 def main() -> str:
-    record = call_with_paths(run)
+    (name,), record = call_with_paths(run)
     val, test = record["val"], record["test"]
     return (
+        f"{name}: "
         f"seeds {record['seeds']}: MAE val {val['mae_degc_mean']:.3f} ± {val['mae_degc_std']:.3f} degC, "
         f"test {test['mae_degc_mean']:.3f} ± {test['mae_degc_std']:.3f} degC (sample std)"
     )

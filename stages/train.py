@@ -64,8 +64,9 @@ def run(
 
 
 def main() -> str:
-    summary = call_with_paths(run)
+    (name,), summary = call_with_paths(run)
     return (
+        f"{name}: "
         f"{summary['epochs']} epochs in {summary['train_seconds']:.1f} s, best val loss "
         f"{summary['best_val_loss']:.4f} at epoch {summary['best_epoch']}"
     )

@@ -46,7 +46,7 @@ def run(
 
 
 def main() -> str:
-    summary = call_with_paths(run)
+    _, summary = call_with_paths(run)
     counts = ", ".join(f"{split} {count:,}" for split, count in summary["windows"].items())
     return f"{summary['timesteps']} timesteps x {summary['features']} features; windows: {counts}"
 

@@ -142,20 +142,15 @@ def test_a_queued_sweep_runs_on_two_workers_and_every_experiment_has_metrics(pro
 
 # README sections whose `dvc exp run` lines change only params the tiny project has (the
 # Performance section's name models it leaves out).
-README_EXPERIMENT_SECTIONS = ("## Experiments", "## Protocols, features and classical baselines")
+DOCUMENTED = ("README.md", "docs/experiments.md", "docs/protocols.md", "docs/models.md")
 
 
 def readme_experiment_commands() -> list[str]:
-    """The `dvc exp run` lines of the README's experiment sections, comments removed."""
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    sections = []
-    for title in README_EXPERIMENT_SECTIONS:
-        start = readme.index(f"\n{title}\n")
-        end = readme.find("\n## ", start + 1)
-        sections.append(readme[start : end if end >= 0 else len(readme)])
-    blocks = re.findall(r"```sh\n(.*?)```", "".join(sections), flags=re.S)
+    """The `dvc exp run` lines of the shell blocks of the README and the guides, comments removed."""
+    text = "".join((PROJECT_ROOT / name).read_text() for name in DOCUMENTED)
+    blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
     lines = [re.sub(r"\s+#\s.*$", "", line) for block in blocks for line in block.splitlines()]
-    return [line for line in lines if line.startswith("dvc exp run ")]
+    return [line.strip() for line in lines if line.startswith("dvc exp run ")]
 
 
 def test_the_readme_experiment_commands_are_accepted_by_dvc(project_copy):

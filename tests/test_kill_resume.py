@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, with_defaults
 from dvc_project import stage_command
 from synthetic import SyntheticJena
 
@@ -46,7 +46,7 @@ def tiny_project(root: Path) -> Path:
     shutil.copytree(
         PROJECT_ROOT / "stages", root / "stages", ignore=shutil.ignore_patterns("__pycache__")
     )
-    (root / "params.yaml").write_text(yaml.safe_dump(PARAMS))
+    (root / "params.yaml").write_text(yaml.safe_dump(with_defaults(PARAMS)))
     config = load_params(root / "params.yaml")
     csv_path = SyntheticJena(rows=700).write_csv(root / "jena.csv")
     data = root / "data"
@@ -191,7 +191,7 @@ def test_same_data_params_and_seed_give_identical_metrics(tmp_path):
     assert first["val"]["mae_degc"] > 0 and first["epochs"] == 8
     (tmp_path / "third").mkdir()
     params = {**PARAMS, "seed": 8}
-    (tmp_path / "third" / "params.yaml").write_text(yaml.safe_dump(params))
+    (tmp_path / "third" / "params.yaml").write_text(yaml.safe_dump(with_defaults(params)))
     shutil.copytree(tmp_path / "first" / "data", tmp_path / "third" / "data")
     for derived in ("models", "data/checkpoints"):
         shutil.rmtree(tmp_path / "third" / derived, ignore_errors=True)

@@ -293,7 +293,7 @@ def test_ensemble_averages_the_top_models_by_validation_mae(reproduced_project):
     for record in (ensemble, study):
         assert (record["protocol"], record["features"]) == (PROTOCOL, "none")
     shown = run(["dvc", "metrics", "show"], project).stdout
-    assert "metrics/ensemble.json" in shown and "metrics/seeds/linear.json" in shown
+    assert "metrics/scores/ensemble.json" in shown and "metrics/scores/linear.seeds.json" in shown
 
     # The ensemble's seed study: the same members, each seed's; linear brings its seeds@ forecasts,
     # a classical member its single fit, any other deep member is trained from each seed.
@@ -365,7 +365,7 @@ def test_changing_one_model_reruns_its_stages_and_metrics_diff_reports_it(projec
 
 def test_bad_params_stop_a_stage_with_one_line_and_exit_code_2(project_copy):
     project = project_copy
-    edit_params(project, split={"preset": "dlwp1"})
+    edit_params(project, **{"split.preset": "dlwp1"})
     before = (project / "data" / "processed" / "split.json").read_text()
     result = run(stage_command(project / "dvc.yaml", "normalize"), project, check=False)
     assert result.returncode == 2
@@ -438,5 +438,5 @@ def test_features_are_params_and_every_score_says_which_it_used(project_copy):
     ridge = json.loads((project / "metrics" / "models" / "ridge.json").read_text())
     assert ridge["features"] == "time_signals+temperature_diffs=6"
     assert ridge["protocol"] == PROTOCOL
-    shown = run(["dvc", "metrics", "show"], project).stdout
-    assert "time_signals+temperature_diffs=6" in shown
+    shown = run(["dvc", "metrics", "show", "metrics/models/ridge.json"], project).stdout
+    assert "time_signals+temperature_diffs=6" in shown  # a full record, by name

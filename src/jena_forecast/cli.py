@@ -7,6 +7,8 @@ is the only place a path is written::
 
     python -m stages.evaluate gru --array-path data/processed/normalized.npy ...
     -> run(load_params(), "gru", array_path=Path("data/processed/normalized.npy"), ...)
+
+Per-model path patterns (``metrics/models/{name}.json``) are expanded by ``per_model``.
 """
 
 from __future__ import annotations
@@ -58,8 +60,11 @@ def per_model(pattern: Path, names: Sequence[str]) -> dict[str, Path]:
     return {name: Path(str(pattern).replace("{name}", name)) for name in names}
 
 
-def call_with_paths(run: Callable[..., T], argv: Sequence[str] | None = None) -> T:
-    """Call a stage's ``run(config, [name,] *, paths...)`` with ``params.yaml`` and the command line.
+def call_with_paths(
+    run: Callable[..., T], argv: Sequence[str] | None = None
+) -> tuple[list[str], T]:
+    """Call a stage's ``run(config, [name,] *, paths...)`` with ``params.yaml`` and the command line;
+    return the positional arguments (a model's name) and what ``run`` returned.
 
     Every positional parameter after ``config`` is a positional argument; every keyword-only
     parameter is an ``--option PATH`` of the same name, required unless it has a default.
@@ -71,11 +76,13 @@ def call_with_paths(run: Callable[..., T], argv: Sequence[str] | None = None) ->
     optional = [p.name for p in keywords if p.default is not p.empty]
     args = path_arguments(f"python -m {run.__module__}", required, positional, optional, argv)
     values: dict[str, Any] = vars(args)
-    return run(
+    given = [values[name] for name in positional]
+    result = run(
         load_params(),
-        *(values[name] for name in positional),
+        *given,
         **{p.name: values[p.name] for p in keywords if values[p.name] is not None},
     )
+    return given, result
 
 
 def run_stage(name: str, main: Callable[[], str]) -> None:
