@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.atomic import write_json
+from jena_forecast.atomic import read_json, write_json
 from jena_forecast.cli import call_with_paths, run_stage
 from jena_forecast.config import PipelineConfig
+from jena_forecast.data.normalize import column_stats
 from jena_forecast.data.windows import naive_forecast
-from jena_forecast.evaluate import headline, split_metrics
+from jena_forecast.evaluate import headline
 from jena_forecast.files import load_windows, window_spec
+from jena_forecast.forecasts import save_forecasts
+from jena_forecast.scoring import score_forecasts
 
 
 def run(
@@ -21,17 +24,16 @@ def run(
     anchors_path: Path,
     metrics_path: Path,
     scores_path: Path,
+    forecasts_path: Path,
 ) -> dict[str, Any]:
-    """Score the naive forecast (temperature now) on the val and test windows."""
+    """Score the naive forecast (temperature now) on the val and test windows, and keep it
+    (``forecasts_path``) like every model's."""
     spec, scale = window_spec(config, scaler_path)
+    mean, _ = column_stats(read_json(scaler_path), config.windows.target_column, str(scaler_path))
     data, anchors = load_windows(array_path, anchors_path)
-    metrics: dict[str, Any] = {
-        name: split_metrics(
-            naive_forecast(data, anchors[name], spec), data, anchors[name], spec, scale
-        )
-        for name in ("val", "test")
-    }
-    metrics.update(config.data_record())
+    naive = {split: naive_forecast(data, anchors[split], spec) for split in ("val", "test")}
+    metrics, forecasts = score_forecasts(config, naive, data, anchors, spec, scale, mean)
+    save_forecasts(forecasts_path, forecasts)
     write_json(metrics_path, metrics)
     write_json(scores_path, headline(metrics))
     return metrics

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jena_forecast.artifacts import save_arrays
 from jena_forecast.atomic import read_json, write_json, write_text
 from jena_forecast.cli import call_with_paths, run_stage
 from jena_forecast.config import PipelineConfig
@@ -21,16 +20,16 @@ from jena_forecast.evaluate import (
     forecast_table,
     headline,
     horizon_metrics,
-    split_metrics,
 )
 from jena_forecast.files import (
     FORECAST_DAYS,
     load_windows,
-    prediction_intervals,
     read_table,
     tsv,
     window_spec,
 )
+from jena_forecast.forecasts import save_forecasts
+from jena_forecast.scoring import score_forecasts
 
 
 def run(
@@ -45,14 +44,14 @@ def run(
     scores_path: Path,
     horizons_path: Path,
     predictions_path: Path,
-    forecasts_path: Path | None = None,
+    forecasts_path: Path,
 ) -> dict[str, Any]:
     """Fit classical model ``name`` on the training windows, score it like a deep model.
 
     The same windows (anchors), targets and naive forecasts as every other model; the metrics file
     has the deep models' shape, with the estimator's own choices (``alpha``, ``iterations``) beside.
-    With ``forecasts_path``, the normalized 24 h forecasts of every val and test window are saved
-    there (arrays ``val`` and ``test``), for the ensemble.
+    Its 24 h forecast of every val and test window is saved at ``forecasts_path`` (see
+    ``jena_forecast.forecasts``), for the ensemble and for later comparisons.
     """
     from jena_forecast.classical.estimators import fit_classical
     from jena_forecast.classical.window_features import window_features
@@ -94,13 +93,10 @@ def run(
         (design["val"][0], design["val"][1]),
         spec.span_rows,
     )
-    metrics: dict[str, Any] = {}
-    forecasts: dict[str, np.ndarray] = {}
-    for split in ("val", "test"):
-        x, _, naive = design[split]
-        forecasts[split] = fit.forecast(x, naive)
-        metrics[split] = split_metrics(forecasts[split], data, anchors[split], spec, scale)
-    metrics["intervals"] = prediction_intervals(config, forecasts, data, anchors, spec, scale)
+    forecasts = {
+        split: fit.forecast(design[split][0], design[split][2]) for split in ("val", "test")
+    }
+    metrics, kept = score_forecasts(config, forecasts, data, anchors, spec, scale, mean)
     rows = horizon_metrics(
         forecasts["test"],
         data,
@@ -123,11 +119,9 @@ def run(
             "feature_seconds": round(feature_seconds, 2),
             "train_seconds": round(fit.train_seconds, 2),
             **fit.record,
-            **config.data_record(),
         }
     )
-    if forecasts_path is not None:
-        save_arrays(forecasts_path, {split: forecasts[split] for split in ("val", "test")})
+    save_forecasts(forecasts_path, kept)
     write_json(metrics_path, metrics)
     write_json(scores_path, headline(metrics))
     return metrics

@@ -8,44 +8,33 @@ from typing import Any
 
 import numpy as np
 
-from jena_forecast.artifacts import load_arrays
 from jena_forecast.atomic import read_json, write_json
 from jena_forecast.cli import path_arguments, per_model, run_stage
 from jena_forecast.config import PipelineConfig, load_params
 from jena_forecast.data.normalize import column_stats
-from jena_forecast.data.windows import WindowSpec
-from jena_forecast.evaluate import delay_forecast, headline, scores
-from jena_forecast.files import (
-    load_windows,
-    prediction_intervals,
-    window_spec,
-    write_forecasts,
-)
+from jena_forecast.errors import PipelineError
+from jena_forecast.evaluate import headline
+from jena_forecast.files import load_windows, window_spec, write_forecasts
+from jena_forecast.forecasts import save_forecasts
+from jena_forecast.scoring import score_forecasts
 
 
 def _member_forecasts(
-    name: str,
-    config: PipelineConfig,
-    model_paths: dict[str, Path],
-    forecast_paths: dict[str, Path],
-    data: np.ndarray,
-    anchors: dict[str, np.ndarray],
-    base_spec: WindowSpec,
+    name: str, config: PipelineConfig, path: Path, anchors: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """A member's normalized 24 h forecasts of the val and test windows, (windows, 1) each: a deep
-    model predicts them, a classical model's were saved by its stage."""
-    from jena_forecast.ensemble import check_saved_forecasts
-    from jena_forecast.training.predict import load_model, predict_paths
+    """A member's normalized 24 h forecasts of the val and test windows, as its evaluate@ or
+    classical@ stage saved them; refused when they are of other windows than this run's."""
+    from jena_forecast.forecasts import SPLITS, load_forecasts
 
-    if name in forecast_paths:
-        saved = load_arrays(forecast_paths[name], ("val", "test"))
-        windows = {split: len(split_anchors) for split, split_anchors in anchors.items()}
-        check_saved_forecasts(forecast_paths[name], saved, windows, f"classical@{name}")
-        return saved
-    paths = predict_paths(
-        load_model(model_paths[name]), config.model(name), data, anchors, base_spec
-    )
-    return {split: delay_forecast(member_paths) for split, member_paths in paths.items()}
+    saved = load_forecasts(path)
+    stage = f"classical@{name}" if name in config.classical else f"evaluate@{name}"
+    for split in SPLITS:
+        if not np.array_equal(saved.anchors[split], anchors[split]):
+            raise PipelineError(
+                f"{path}: forecasts of {saved.anchors[split].size} {split} windows other than "
+                f"this run's {anchors[split].size}; rerun {stage}"
+            )
+    return saved.predicted
 
 
 def run(
@@ -56,48 +45,40 @@ def run(
     anchors_path: Path,
     table_path: Path,
     metrics_paths: dict[str, Path],
-    model_paths: dict[str, Path],
+    forecast_paths: dict[str, Path],
     ensemble_path: Path,
+    ensemble_forecasts_path: Path,
     scores_path: Path,
     predictions_path: Path,
-    forecast_paths: dict[str, Path] | None = None,
 ) -> dict[str, Any]:
     """Average the 24 h forecasts of the ensemble's members; score it like a model.
 
     Members are ``ensemble.members``, or the ``ensemble.top_k`` models of ``metrics_paths`` with the
-    lowest validation MAE. A deep member (``model_paths``) predicts with its own window sampling
-    (``step_rows``), its forecast read as the evaluate stage reads it (a sequence model's last path
-    point); a classical member's forecasts are read from ``forecast_paths``.
+    lowest validation MAE; their forecasts are read from ``forecast_paths`` (what each member's
+    evaluate@ or classical@ stage saved). The ensemble's own are saved at
+    ``ensemble_forecasts_path``.
     """
     from jena_forecast.ensemble import average_forecasts, ensemble_record, select_members
 
-    forecast_paths = forecast_paths or {}
     records = {name: read_json(path) for name, path in metrics_paths.items()}
     members = select_members(config.ensemble, records)
-    base_spec, scale = window_spec(config, scaler_path)
+    spec, scale = window_spec(config, scaler_path)
     mean, _ = column_stats(read_json(scaler_path), config.windows.target_column, str(scaler_path))
     data, anchors = load_windows(array_path, anchors_path)
     forecasts: dict[str, list[np.ndarray]] = {"val": [], "test": []}
     for name in members:
-        member = _member_forecasts(
-            name, config, model_paths, forecast_paths, data, anchors, base_spec
-        )
+        member = _member_forecasts(name, config, forecast_paths[name], anchors)
         for split in forecasts:
             forecasts[split].append(member[split])
     averaged = {split: average_forecasts(values) for split, values in forecasts.items()}
-    record = ensemble_record(members, records, scores(averaged, data, anchors, base_spec, scale))
-    record["intervals"] = prediction_intervals(config, averaged, data, anchors, base_spec, scale)
-    record.update(config.data_record())
+    metrics, kept = score_forecasts(config, averaged, data, anchors, spec, scale, mean)
+    split_scores = {split: metrics.pop(split) for split in ("val", "test")}
+    record = ensemble_record(members, records, split_scores) | metrics
+    test_paths = averaged["test"].reshape(-1, 1)  # one point per window: the 24 h forecast
     write_forecasts(
-        predictions_path,
-        table_path,
-        averaged["test"],
-        data,
-        anchors["test"],
-        base_spec,
-        mean,
-        scale,
+        predictions_path, table_path, test_paths, data, anchors["test"], spec, mean, scale
     )
+    save_forecasts(ensemble_forecasts_path, kept)
     write_json(ensemble_path, record)
     write_json(scores_path, headline(record))
     return record
@@ -113,26 +94,26 @@ def main() -> str:
             "anchors_path",
             "table_path",
             "metrics_paths",
-            "model_paths",
             "forecast_paths",
             "ensemble_path",
+            "ensemble_forecasts_path",
             "scores_path",
             "predictions_path",
         ],
     )
-    classical = list(config.classical) if config.ensemble.include_classical else []
+    candidates = [*config.models, *(config.classical if config.ensemble.include_classical else [])]
     record = run(
         config,
         array_path=args.array_path,
         scaler_path=args.scaler_path,
         anchors_path=args.anchors_path,
         table_path=args.table_path,
-        metrics_paths=per_model(args.metrics_paths, [*config.models, *classical]),
-        model_paths=per_model(args.model_paths, list(config.models)),
+        metrics_paths=per_model(args.metrics_paths, candidates),
+        forecast_paths=per_model(args.forecast_paths, candidates),
         ensemble_path=args.ensemble_path,
+        ensemble_forecasts_path=args.ensemble_forecasts_path,
         scores_path=args.scores_path,
         predictions_path=args.predictions_path,
-        forecast_paths=per_model(args.forecast_paths, classical),
     )
     val, test = record["val"], record["test"]
     return (

@@ -13,6 +13,7 @@ from jena_forecast.atomic import read_json, write_json
 from jena_forecast.cli import path_arguments, per_model, run_stage
 from jena_forecast.config import PipelineConfig, load_params
 from jena_forecast.files import load_windows, window_spec
+from jena_forecast.forecasts import data_fingerprint
 
 SeedForecasts = dict[int, dict[str, np.ndarray]]  # seed -> split -> (windows, 1) forecasts
 
@@ -88,7 +89,7 @@ def run(
         runs[seed] = scores(averaged, data, anchors, base_spec, scale)
     record = seed_study_record(runs)
     record.update(members=members, fixed_members=fixed, retrained_members=retrained)
-    record.update(config.data_record())
+    record.update(config.data_record(data_fingerprint(data)))
     write_json(metrics_path, record)
     write_json(scores_path, headline(record))
     return record

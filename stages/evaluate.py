@@ -12,14 +12,10 @@ from jena_forecast.cli import call_with_paths, run_stage
 from jena_forecast.config import PipelineConfig
 from jena_forecast.data.normalize import column_stats
 from jena_forecast.data.windows import horizon_offsets
-from jena_forecast.evaluate import delay_forecast, headline, horizon_metrics, scores
-from jena_forecast.files import (
-    load_windows,
-    prediction_intervals,
-    tsv,
-    window_spec,
-    write_forecasts,
-)
+from jena_forecast.evaluate import delay_forecast, headline, horizon_metrics
+from jena_forecast.files import load_windows, tsv, window_spec, write_forecasts
+from jena_forecast.forecasts import save_forecasts
+from jena_forecast.scoring import score_forecasts
 
 
 def run(
@@ -36,12 +32,14 @@ def run(
     horizons_path: Path,
     table_path: Path,
     predictions_path: Path,
+    forecasts_path: Path,
 ) -> dict[str, Any]:
     """Score model ``name`` against the naive baseline on the val and test windows.
 
     Also writes the test MAE per forecast horizon (one row for a point model, one per hour for a
     sequence model) next to the naive forecast's, and the model's forecasts in degC next to the
-    actual and naive ones for the first ``FORECAST_DAYS`` days of the test split.
+    actual and naive ones for the first ``FORECAST_DAYS`` days of the test split, and its 24 h
+    forecast of every val and test window (``forecasts_path``, see ``jena_forecast.forecasts``).
     """
     model_spec = config.model(name)
     base_spec, scale = window_spec(config, scaler_path)
@@ -52,20 +50,19 @@ def run(
 
     spec = model_window_spec(base_spec, model_spec)
     paths = predict_paths(load_model(model_path), model_spec, data, anchors, base_spec)
-    metrics: dict[str, Any] = scores(paths, data, anchors, spec, scale)
+    point = {split: delay_forecast(split_paths) for split, split_paths in paths.items()}
+    metrics, forecasts = score_forecasts(config, point, data, anchors, spec, scale, mean)
     horizons = getattr(model_spec.builder_params, "horizons", None)
     offsets = horizon_offsets(spec, horizons) if horizons else np.array([spec.delay_rows])
     rows = horizon_metrics(
         paths["test"], data, anchors["test"], spec, offsets, scale, config.parse.interval_minutes
     )
     write_text(horizons_path, tsv(rows))
-    point = {split: delay_forecast(split_paths) for split, split_paths in paths.items()}
-    metrics["intervals"] = prediction_intervals(config, point, data, anchors, spec, scale)
     metrics.update(read_json(summary_path))
-    metrics.update(config.data_record())
     write_forecasts(
         predictions_path, table_path, paths["test"], data, anchors["test"], spec, mean, scale
     )
+    save_forecasts(forecasts_path, forecasts)
     write_json(metrics_path, metrics)
     write_json(scores_path, headline(metrics))
     return metrics

@@ -13,6 +13,7 @@ from jena_forecast.config import PipelineConfig
 from jena_forecast.errors import PipelineError
 from jena_forecast.evaluate import headline
 from jena_forecast.files import load_windows, window_spec
+from jena_forecast.forecasts import data_fingerprint
 
 
 def run(
@@ -53,7 +54,7 @@ def run(
             {forecast_key(split, seed): values for split, values in seed_forecasts.items()}
         )
     record = seed_study_record(runs)
-    record.update(config.data_record())
+    record.update(config.data_record(data_fingerprint(data)))
     save_arrays(forecasts_path, forecasts)
     write_json(metrics_path, record)
     write_json(scores_path, headline(record))

@@ -17,6 +17,7 @@ from jena_forecast.classical.window_features import window_features
 from jena_forecast.config import parse_params
 from jena_forecast.data.windows import WindowSpec, split_anchors
 from jena_forecast.errors import PipelineError
+from jena_forecast.forecasts import load_forecasts
 from stages import baseline as baseline_stage
 from stages import classical as classical_stage
 
@@ -246,6 +247,7 @@ def test_classical_stage_scores_the_same_windows_as_the_naive_baseline(tmp_path,
         anchors_path=files["anchors.npz"],
         metrics_path=tmp_path / "naive.json",
         scores_path=tmp_path / "scores.json",
+        forecasts_path=tmp_path / "naive.npz",
     )
     metrics = classical_stage.run(
         config,
@@ -258,13 +260,28 @@ def test_classical_stage_scores_the_same_windows_as_the_naive_baseline(tmp_path,
         horizons_path=tmp_path / "horizons.tsv",
         predictions_path=tmp_path / "predictions.csv",
         scores_path=tmp_path / "scores.json",
+        forecasts_path=tmp_path / "model.npz",
     )
     assert json.loads((tmp_path / "model.json").read_text()) == metrics
+    kept, naive_kept = (
+        load_forecasts(tmp_path / "model.npz"),
+        load_forecasts(tmp_path / "naive.npz"),
+    )
+    assert kept.data == naive_kept.data == metrics["data"] == naive["data"]
+    assert metrics["data"].startswith(f"rows={np.load(files['normalized.npy']).shape[0]} ")
     for split in ("val", "test"):
         assert metrics[split]["naive_mae_degc"] == naive[split]["mae_degc"]
         assert metrics[split]["windows"] == naive[split]["windows"] > 0
         # A daily sine 2 hours ahead is learnable from the time of day: far better than naive.
         assert metrics[split]["skill_vs_naive"] > 0.5
+        # the kept forecasts give back the recorded MAEs, and naive's are the baseline's
+        mae = kept.abs_errors(split).mean() * kept.target_scale
+        assert mae == pytest.approx(metrics[split]["mae_degc"], abs=1e-6)
+        assert np.array_equal(kept.naive[split], naive_kept.predicted[split])
+        assert np.array_equal(kept.anchors[split], naive_kept.anchors[split])
+        # beats naive on every block of windows: the 95% interval of its skill is above zero
+        assert 0 < metrics[split]["skill_low"] <= metrics[split]["skill_vs_naive"]
+        assert metrics[split]["verdict_vs_naive"] == "better"
     assert metrics["protocol"] == naive["protocol"] == "dlwp2 lookback=36 step=6 delay=12"
     assert metrics["features"] == naive["features"] == "none"
     assert metrics["estimator"] == entry["estimator"]
@@ -276,7 +293,7 @@ def test_classical_stage_scores_the_same_windows_as_the_naive_baseline(tmp_path,
         interval = metrics["intervals"][key]
         assert interval["level"] == level
         assert interval["half_width_degc"] > 0
-        assert interval["val_coverage"] >= level  # calibrated on val: at least the level there
+        assert interval["val_coverage"] == pytest.approx(level, abs=0.1)
         assert 0.0 <= interval["test_coverage"] <= 1.0
     assert (
         metrics["intervals"]["p90"]["half_width_degc"]
@@ -315,6 +332,7 @@ def test_test_rows_change_no_fit_choice_and_no_validation_score(tmp_path):
             ("scores", "s.json"),
             ("horizons", "h.tsv"),
             ("predictions", "p.csv"),
+            ("forecasts", "f.npz"),
         ]
     }
     before = classical_stage.run(config, "ridge", **paths)
@@ -323,6 +341,6 @@ def test_test_rows_change_no_fit_choice_and_no_validation_score(tmp_path):
     save_array(tmp_path / "normalized.npy", shuffled)
     after = classical_stage.run(config, "ridge", **paths)
     assert after["val"] == before["val"] and after["alpha"] == before["alpha"]
-    for key, interval in before["intervals"].items():  # widths come from val alone
-        assert after["intervals"][key]["half_width_degc"] == interval["half_width_degc"]
+    for key, interval in before["intervals"].items():  # test errors never reach back into val
+        assert after["intervals"][key]["val_coverage"] == interval["val_coverage"]
     assert after["test"] != before["test"]

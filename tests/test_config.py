@@ -435,9 +435,10 @@ def test_protocol_names_the_split_and_the_window_geometry():
     raw["features"] = {"temperature_diffs": [6]}
     config = parse_params(with_defaults(raw))
     assert config.protocol() == "dlwp1 lookback=720 step=12 delay=36"
-    assert config.data_record() == {
+    assert config.data_record("rows=1200 sha256=0123456789ab") == {
         "protocol": "dlwp1 lookback=720 step=12 delay=36",
         "features": "temperature_diffs=6",
+        "data": "rows=1200 sha256=0123456789ab",
     }
     raw = with_windows(1440, 6, 72)
     raw["split"] = {"preset": "custom", "train_end": 0.6, "val_end": 300000}

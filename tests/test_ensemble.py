@@ -13,6 +13,7 @@ from jena_forecast.data.normalize import column_stats
 from jena_forecast.ensemble import average_forecasts, ensemble_record, select_members
 from jena_forecast.errors import PipelineError
 from jena_forecast.files import window_spec
+from jena_forecast.forecasts import data_fingerprint, load_forecasts
 from stages import ensemble as ensemble_stage
 from stages import ensemble_seeds as ensemble_seeds_stage
 
@@ -101,11 +102,13 @@ def test_record_has_a_model_shape_and_adds_up_the_members():
 
 @pytest.mark.slow
 def test_ensemble_stage_averages_each_members_own_forecast(tmp_path):
-    """Three untrained models: a point model, one with its own step_rows, a sequence model."""
+    """Three untrained models, a point model, one with its own step_rows and a sequence model,
+    evaluated by their stage: the ensemble averages the forecasts those stages kept."""
     from jena_forecast.data.windows import assemble_inputs
     from jena_forecast.evaluate import split_metrics
     from jena_forecast.models.registry import build_model
     from jena_forecast.training.fit import make_reproducible, model_window_spec
+    from stages import evaluate as evaluate_stage
 
     names = ("linear", "conv1d_gru", "seq2seq")
     tiny = tiny_artifacts(tmp_path, names, ensemble={"top_k": 3})
@@ -116,12 +119,27 @@ def test_ensemble_stage_averages_each_members_own_forecast(tmp_path):
     anchors = dict(np.load(tiny.anchors))
     make_reproducible(0)
     expected: dict[str, list[np.ndarray]] = {"val": [], "test": []}
-    for position, name in enumerate(names):
+    write_json(tmp_path / "train.json", {"train_seconds": 1.0})
+    for name in names:
         spec = config.models[name]
         window = model_window_spec(base_spec, spec)
         model = build_model(spec.builder, (window.timesteps, data.shape[1]), spec.builder_params)
         model.save(tmp_path / f"{name}.keras")
-        write_json(tmp_path / f"{name}.json", record(1.0 + position, 0.0))
+        evaluate_stage.run(
+            config,
+            name,
+            array_path=tiny.normalized,
+            scaler_path=tiny.scaler,
+            anchors_path=tiny.anchors,
+            model_path=tmp_path / f"{name}.keras",
+            summary_path=tmp_path / "train.json",
+            metrics_path=tmp_path / f"{name}.json",
+            scores_path=tmp_path / f"{name}.scores.json",
+            horizons_path=tmp_path / f"{name}.tsv",
+            table_path=tiny.table,
+            predictions_path=tmp_path / f"{name}.csv",
+            forecasts_path=tmp_path / f"{name}.npz",
+        )
         for split in expected:
             raw = model.predict(assemble_inputs(data, anchors[split], window), verbose=0)
             # A sequence model's 24 h forecast: its last timestep's last horizon.
@@ -133,19 +151,22 @@ def test_ensemble_stage_averages_each_members_own_forecast(tmp_path):
         anchors_path=tiny.anchors,
         table_path=tiny.table,
         metrics_paths={name: tmp_path / f"{name}.json" for name in names},
-        model_paths={name: tmp_path / f"{name}.keras" for name in names},
+        forecast_paths={name: tmp_path / f"{name}.npz" for name in names},
         ensemble_path=tmp_path / "ensemble.json",
+        ensemble_forecasts_path=tmp_path / "ensemble.npz",
         predictions_path=tmp_path / "ensemble.csv",
         scores_path=tmp_path / "scores.json",
     )
     assert written == read_json(tmp_path / "ensemble.json")
-    assert written["members"] == list(names)
+    assert sorted(written["members"]) == sorted(names)
+    kept = load_forecasts(tmp_path / "ensemble.npz")
     for split, forecasts in expected.items():
         mean = np.mean(np.stack(forecasts).astype(np.float64), axis=0)
         scores = split_metrics(mean, data, anchors[split], base_spec, scale)
         assert written[split]["mae_norm"] == pytest.approx(scores["mae_norm"], abs=2e-6)
         assert written[split]["naive_mae_degc"] == scores["naive_mae_degc"]
         assert written[split]["windows"] == len(anchors[split])
+        assert kept.predicted[split] == pytest.approx(mean, abs=2e-6)
     table = pd.read_csv(tmp_path / "ensemble.csv")
     assert list(table.columns) == ["timestamp", "actual_degc", "predicted_degc", "naive_degc"]
     assert len(table) == len(anchors["test"])  # the tiny test split is shorter than two weeks
@@ -156,24 +177,22 @@ def test_ensemble_stage_averages_each_members_own_forecast(tmp_path):
     )
 
 
-def test_a_classical_member_brings_its_saved_forecasts(tmp_path):
-    """A point model predicts; a classical member's forecasts are read from its saved file."""
-    from jena_forecast.artifacts import save_arrays
-    from jena_forecast.data.windows import assemble_inputs
-    from jena_forecast.models.registry import build_model
-    from jena_forecast.training.fit import make_reproducible
+def test_members_bring_the_forecasts_their_stages_kept(tmp_path):
+    """A deep and a classical member: their kept forecasts are averaged; forecasts of other windows
+    are refused, naming the stage to rerun."""
+    from jena_forecast.evaluate import split_metrics
+    from jena_forecast.forecasts import forecasts_of, save_forecasts
 
     tiny = tiny_artifacts(tmp_path, ("linear",), ensemble={"members": ["linear", "ridge"]})
     config = tiny.config
-    base_spec, scale = window_spec(config, tiny.scaler)
+    spec, scale = window_spec(config, tiny.scaler)
     data = np.load(tiny.normalized)
     anchors = dict(np.load(tiny.anchors))
-    make_reproducible(0)
-    spec = config.models["linear"]
-    model = build_model(spec.builder, (base_spec.timesteps, data.shape[1]), spec.builder_params)
-    model.save(tmp_path / "linear.keras")
-    saved = {split: np.full((len(anchors[split]), 1), 0.25) for split in ("val", "test")}
-    save_arrays(tmp_path / "ridge.npz", saved)
+    member_values = {"linear": -0.5, "ridge": 0.25}
+    for name, value in member_values.items():
+        predicted = {split: np.full(len(anchors[split]), value) for split in ("val", "test")}
+        kept = forecasts_of(predicted, data, anchors, spec, 9.0, scale, config.protocol())
+        save_forecasts(tmp_path / f"{name}.npz", kept)
     write_json(tmp_path / "linear.json", record(1.0, 1.0))
     write_json(
         tmp_path / "ridge.json",
@@ -187,11 +206,11 @@ def test_a_classical_member_brings_its_saved_forecasts(tmp_path):
             scaler_path=tiny.scaler,
             anchors_path=tiny.anchors,
             table_path=tiny.table,
-            metrics_paths={name: tmp_path / f"{name}.json" for name in ("linear", "ridge")},
-            model_paths={"linear": tmp_path / "linear.keras"},
+            metrics_paths={name: tmp_path / f"{name}.json" for name in member_values},
+            forecast_paths={name: tmp_path / f"{name}.npz" for name in member_values},
             ensemble_path=tmp_path / "ensemble.json",
+            ensemble_forecasts_path=tmp_path / "ensemble.npz",
             predictions_path=tmp_path / "ensemble.csv",
-            forecast_paths={"ridge": tmp_path / "ridge.npz"},
             scores_path=tmp_path / "scores.json",
         )
 
@@ -203,18 +222,23 @@ def test_a_classical_member_brings_its_saved_forecasts(tmp_path):
         linear_record["parameters"],
         linear_record["epochs"],
     )
-    from jena_forecast.evaluate import split_metrics
-
     for split in ("val", "test"):
-        linear = model.predict(assemble_inputs(data, anchors[split], base_spec), verbose=0)
-        mean = (linear.astype(np.float64) + 0.25) / 2
-        expected = split_metrics(mean, data, anchors[split], base_spec, scale)
-        assert written[split]["mae_norm"] == pytest.approx(expected["mae_norm"], abs=2e-6)
+        mean = np.full(len(anchors[split]), (-0.5 + 0.25) / 2)
+        expected = split_metrics(mean, data, anchors[split], spec, scale)
+        assert written[split]["mae_norm"] == expected["mae_norm"]
+        assert written[split]["skill_low"] <= written[split]["skill_vs_naive"]
     assert set(written["intervals"]) == {"p80", "p90"}
-    save_arrays(tmp_path / "ridge.npz", {"val": saved["val"][:-1], "test": saved["test"]})
-    with pytest.raises(
-        PipelineError, match=r"ridge.npz: \d+ val forecasts for \d+ windows; rerun classical@ridge"
-    ):
+    assert written["data"] == load_forecasts(tmp_path / "ensemble.npz").data
+    shorter = {
+        split: anchors[split][:-1] if split == "val" else anchors[split] for split in anchors
+    }
+    predicted = {split: np.zeros(len(shorter[split])) for split in ("val", "test")}
+    stale = forecasts_of(predicted, data, shorter, spec, 9.0, scale, config.protocol())
+    save_forecasts(tmp_path / "ridge.npz", stale)
+    with pytest.raises(PipelineError, match=r"ridge.npz: .* val windows .*; rerun classical@ridge"):
+        run()
+    save_forecasts(tmp_path / "linear.npz", stale)
+    with pytest.raises(PipelineError, match=r"linear.npz: .*; rerun evaluate@linear"):
         run()
 
 
@@ -268,7 +292,8 @@ def test_ensemble_seed_study_averages_each_seeds_member_forecasts(tmp_path):
         mean_mae, std_mae = mean_and_std(maes)
         assert record[split]["mae_degc_mean"] == pytest.approx(mean_mae, abs=1e-6)
         assert record[split]["mae_degc_std"] == pytest.approx(std_mae, abs=1e-6)
-    assert record["protocol"] == tiny.config.data_record()["protocol"]
+    assert record["protocol"] == tiny.config.protocol()
+    assert record["data"] == data_fingerprint(data)
 
     save_arrays(tmp_path / "linear_seeds.npz", {**studied, "val_seed_5": studied["val_seed_5"][1:]})
     with pytest.raises(

@@ -157,3 +157,16 @@ def test_forecast_table_is_in_degc_at_the_target_times_of_the_first_days():
     errors = (table["predicted_degc"] - table["actual_degc"]).abs()
     assert errors.to_numpy() == pytest.approx(np.full(144, 1.0), abs=1e-3)
     assert len(forecast_stretch(timestamps, anchors[:0], SPEC, days=1)) == 0
+
+
+def test_the_data_fingerprint_names_the_rows_and_changes_with_any_value():
+    from jena_forecast.forecasts import data_fingerprint
+
+    data = np.arange(24, dtype=np.float32).reshape(12, 2)
+    first = data_fingerprint(data)
+    assert first.startswith("rows=12 sha256=") and len(first.split("sha256=")[1]) == 12
+    assert data_fingerprint(data.copy()) == first
+    changed = data.copy()
+    changed[5, 1] += 0.5
+    assert data_fingerprint(changed) != first
+    assert data_fingerprint(data[:11]).startswith("rows=11 ")

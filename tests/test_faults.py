@@ -168,6 +168,7 @@ def run_stages(project: Path) -> dict[str, bytes]:
         anchors_path=anchors,
         metrics_path=project / "metrics" / "naive.json",
         scores_path=(project / "metrics" / "naive.json").with_name("scores.json"),
+        forecasts_path=project / "data" / "forecasts" / "naive.npz",
     )
     return {
         str(p.relative_to(project)): p.read_bytes()
@@ -180,7 +181,7 @@ def test_a_kill_at_any_rename_leaves_only_complete_outputs(tmp_path, monkeypatch
     (tmp_path / "clean").mkdir()
     SyntheticJena(rows=400).write_zip(tmp_path / "clean" / "mirror.zip")
     complete = run_stages(tmp_path / "clean")
-    assert len(complete) == 11  # download .. baseline: 11 outputs
+    assert len(complete) == 12  # download .. baseline: 12 outputs
     real_replace = os.replace
     for kill_at in range(1, len(complete) + 1):
         project = tmp_path / f"killed-{kill_at}"

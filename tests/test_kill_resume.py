@@ -179,6 +179,7 @@ def train_and_evaluate_in_process(project: Path) -> dict:
         table_path=project / "data/interim/jena.parquet",
         predictions_path=project / "predictions.csv",
         scores_path=project / "scores.json",
+        forecasts_path=project / "forecasts.npz",
     )
     result.pop("train_seconds")
     return result

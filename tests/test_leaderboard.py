@@ -6,15 +6,18 @@ import re
 
 import pandas as pd
 import pytest
+from conftest import PROJECT_PARAMS
 
 from jena_forecast import report
 from jena_forecast.atomic import write_json
+from jena_forecast.config import parse_params
 from jena_forecast.errors import PipelineError
 from jena_forecast.files import read_tsv
 from jena_forecast.leaderboard import best_model, leaderboard
 from stages import leaderboard as leaderboard_stage
 from stages import report as report_stage
 
+CONFIG = parse_params(PROJECT_PARAMS)
 WINDOWS = {"val": 400, "test": 410}
 NAIVE = {
     split: {
@@ -99,6 +102,7 @@ def test_report_writes_markdown_and_two_charts(tmp_path):
     write_json(metrics["dense"], record(1.8, 1.9))
     write_json(tmp_path / "naive.json", NAIVE)
     board = leaderboard_stage.run(
+        CONFIG,
         naive_path=tmp_path / "naive.json",
         metrics_paths=metrics,
         leaderboard_path=tmp_path / "leaderboard.tsv",
@@ -128,10 +132,10 @@ def test_report_writes_markdown_and_two_charts(tmp_path):
     assert written["best_model"] == "gru"
     summary = (tmp_path / "reports" / "summary.md").read_text()
     assert (
-        f"Best model on the validation split: **gru**, test MAE {1.6:.3f} degC "
+        f"Ranked first on the validation split: **gru**, test MAE {1.6:.3f} degC "
         f"(skill vs naive {shown_skill(1.6, 'test')})" in summary
     )
-    gru = ["1", "gru", *shown(1.5, 1.6), shown_skill(1.5, "val"), shown_skill(1.6, "test")]
+    gru = ["1", "gru", *shown(1.5, 1.6), shown_skill(1.6, "test"), "", ""]
     assert "| " + " | ".join([*gru, "10", "5", "1.5"]) + " |" in summary
     assert "| rows_read | 10 |" in summary
     for png in (report.LEADERBOARD_PNG, report.FORECAST_PNG):
@@ -142,6 +146,7 @@ def test_report_names_a_missing_predictions_file(tmp_path):
     write_json(tmp_path / "naive.json", NAIVE)
     write_json(tmp_path / "gru.json", record(1.5, 1.6))
     leaderboard_stage.run(
+        CONFIG,
         naive_path=tmp_path / "naive.json",
         metrics_paths={"gru": tmp_path / "gru.json"},
         leaderboard_path=tmp_path / "lb.tsv",
@@ -202,24 +207,28 @@ def test_report_shows_mean_and_std_over_seeds_and_the_ensemble_members(tmp_path)
     write_json(tmp_path / "gru.seeds.json", study(1.55, 0.05, 1.65, 0.07))
     write_json(tmp_path / "naive.json", NAIVE)
     leaderboard_stage.run(
+        CONFIG,
         naive_path=tmp_path / "naive.json",
         metrics_paths=metrics,
         leaderboard_path=tmp_path / "leaderboard.tsv",
         seed_paths={"gru": tmp_path / "gru.seeds.json"},
     )
-    header, *rows = (tmp_path / "leaderboard.tsv").read_text().splitlines()
-    assert header.split("\t")[6:11] == [
-        "val_mae_degc_mean",
-        "val_mae_degc_std",
-        "test_mae_degc_mean",
-        "test_mae_degc_std",
-        "seeds",
+    header, *lines = (tmp_path / "leaderboard.tsv").read_text().splitlines()
+    rows = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines]
+    # Ranked by val MAE over seeds where there are seeds: ensemble 1.2, gru 1.55, lstm 1.8, naive 2.0.
+    assert [row["model"] for row in rows] == ["ensemble", "gru", "lstm", "naive"]
+    seed_columns = ["val_mae_degc_mean", "val_mae_degc_std", "test_mae_degc_mean"]
+    seed_columns += ["test_mae_degc_std", "seeds", "ranked_val_mae_degc"]
+    assert [rows[1][column] for column in seed_columns] == [
+        "1.55",
+        "0.05",
+        "1.65",
+        "0.07",
+        "3",
+        "1.55",
     ]
-    # By val MAE: ensemble 1.2, gru 1.5, lstm 1.8, naive 2.0.
-    gru = [1.5, 1.6, skill(1.5, "val"), skill(1.6, "test"), 1.55, 0.05, 1.65, 0.07, 3]
-    assert rows[1].split("\t")[1:11] == ["gru", *map(str, gru)]
-    naive = [NAIVE["val"]["mae_degc"], NAIVE["test"]["mae_degc"], 0.0, 0.0]
-    assert rows[3].split("\t")[1:11] == ["naive", *map(str, naive), "", "", "", "", "0"]
+    assert [rows[1][column] for column in ("val_mae_degc", "test_mae_degc")] == ["1.5", "1.6"]
+    assert [rows[3][column] for column in seed_columns] == ["", "", "", "", "0", "2.0"]
     pd.DataFrame(
         {
             "timestamp": ["2015-01-01T00:00:00"],
@@ -238,16 +247,13 @@ def test_report_shows_mean_and_std_over_seeds_and_the_ensemble_members(tmp_path)
     )
     assert written["best_model"] == "ensemble"
     summary = (tmp_path / "reports" / "summary.md").read_text()
-    assert f"Best model on the validation split: **ensemble**, test MAE {1.4:.3f} degC" in summary
-    assert (
-        "| val_mae_degc_over_seeds | test_mae_degc_over_seeds | test_skill_over_seeds |" in summary
-    )
-    gru = ["2", "gru", *shown(1.5, 1.6), shown_skill(1.5, "val"), shown_skill(1.6, "test")]
-    over_seeds = [f"{1.55:.3f} ± {0.05:.3f}", f"{1.65:.3f} ± {0.07:.3f}", shown_skill(1.65, "test")]
-    assert "| " + " | ".join([*gru, *over_seeds, "10"]) + " |" in summary
-    ensemble = ["1", "ensemble", *shown(1.2, 1.4)]
-    ensemble += [shown_skill(1.2, "val"), shown_skill(1.4, "test")]
-    assert "| " + " | ".join([*ensemble, "", "", "", "10"]) + " |" in summary
+    assert f"Ranked first on the validation split: **ensemble**, test MAE {1.4:.3f} degC" in summary
+    assert "| tied_with_best | test_mae_degc_over_seeds | parameters |" in summary
+    gru = ["2", "gru", f"{1.55:.3f} ± {0.05:.3f} (3 seeds)", *shown(1.6)]
+    gru += [shown_skill(1.6, "test"), "", "", f"{1.65:.3f} ± {0.07:.3f}", "10"]
+    assert "| " + " | ".join(gru) + " |" in summary
+    ensemble = ["1", "ensemble", *shown(1.2, 1.4), shown_skill(1.4, "test"), "", "", "", "10"]
+    assert "| " + " | ".join(ensemble) + " |" in summary
     assert "`ensemble` averages the 24 h forecasts of gru, lstm." in summary
 
 
@@ -261,40 +267,31 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
     write_json(paths["hist_gbr"], boosted)
     write_json(paths["gru"], {**record(1.5, 1.6), **data})
     table = leaderboard_stage.run(
+        CONFIG,
         naive_path=tmp_path / "naive.json",
         metrics_paths=paths,
         leaderboard_path=tmp_path / "leaderboard.tsv",
     )
-    lines = (tmp_path / "leaderboard.tsv").read_text().splitlines()
-    assert lines[0].split("\t")[-5:] == [
+    header, *lines = (tmp_path / "leaderboard.tsv").read_text().splitlines()
+    assert header.split("\t")[-6:] == [
         "protocol",
         "features",
+        "data",
         "interval_level",
         "interval_half_width_degc",
         "interval_test_coverage",
     ]
-    assert lines[1].split("\t") == [
-        "1",
-        "hist_gbr",
-        str(1.4),
-        str(1.5),
-        str(skill(1.4, "val")),
-        str(skill(1.5, "test")),
-        "",
-        "",
-        "",
-        "",
-        "0",
-        "",
-        "",
-        "",
-        "1.5",
-        "dlwp2 lookback=1440 step=6 delay=144",
-        "none",
-        "",
-        "",
-        "",
-    ]
+    row = dict(zip(header.split("\t"), lines[0].split("\t"), strict=True))
+    assert {key: row[key] for key in ("rank", "model", "val_mae_degc", "test_mae_degc")} == {
+        "rank": "1",
+        "model": "hist_gbr",
+        "val_mae_degc": str(1.4),
+        "test_mae_degc": str(1.5),
+    }
+    # no parameters, epochs, seed study, uncertainty or prediction interval in its record
+    blank = ["parameters", "epochs", "val_mae_degc_mean", "test_mae_low", "test_mcs_p"]
+    assert [row[key] for key in [*blank, "interval_level"]] == [""] * 6
+    assert (row["protocol"], row["features"]) == (data["protocol"], "none")
     assert set(table["protocol"]) == {data["protocol"]} and set(table["features"]) == {"none"}
     reread = read_tsv(tmp_path / "leaderboard.tsv")
     assert pd.isna(reread.loc[0, "parameters"]) and reread.loc[1, "parameters"] == 10
@@ -302,13 +299,7 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
     markdown = report.summary_markdown(reread, "hist_gbr", {})
     assert "Protocol of every row: `dlwp2 lookback=1440 step=6 delay=144`" in markdown
     assert "Features of every row: `none`" in markdown
-    hist_gbr = [
-        "1",
-        "hist_gbr",
-        *shown(1.4, 1.5),
-        shown_skill(1.4, "val"),
-        shown_skill(1.5, "test"),
-    ]
+    hist_gbr = ["1", "hist_gbr", *shown(1.4, 1.5), shown_skill(1.5, "test"), "", ""]
     assert "| " + " | ".join([*hist_gbr, "-", "-", "1.5"]) + " |" in markdown
     # A record scored on other data (a stale stage) is refused, naming it; nothing is rewritten.
     before = (tmp_path / "leaderboard.tsv").read_bytes()
@@ -317,6 +308,7 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
         PipelineError, match="gru: features 'time_signals', the naive baseline's is 'none'"
     ):
         leaderboard_stage.run(
+            CONFIG,
             naive_path=tmp_path / "naive.json",
             metrics_paths=paths,
             leaderboard_path=tmp_path / "leaderboard.tsv",
@@ -374,6 +366,7 @@ def test_a_classical_model_a_seed_study_and_the_ensemble_share_one_table(tmp_pat
     write_json(paths["ensemble"], {**record(1.5, 1.6), **data, "members": ["gru"]})
     write_json(tmp_path / "gru.seeds.json", {**study(1.62, 0.04, 1.72, 0.06), **data})
     leaderboard_stage.run(
+        CONFIG,
         naive_path=tmp_path / "naive.json",
         metrics_paths=paths,
         leaderboard_path=tmp_path / "leaderboard.tsv",
@@ -385,17 +378,11 @@ def test_a_classical_model_a_seed_study_and_the_ensemble_share_one_table(tmp_pat
     assert pd.isna(reread.loc[0, "epochs"]) and set(reread["features"]) == {"time_signals"}
     markdown = report.summary_markdown(reread, "hist_gbr", {}, ensemble_members=["gru"])
     assert "Features of every row: `time_signals`" in markdown
-    hist_gbr = [
-        "1",
-        "hist_gbr",
-        *shown(1.4, 1.5),
-        shown_skill(1.4, "val"),
-        shown_skill(1.5, "test"),
-    ]
-    assert "| " + " | ".join([*hist_gbr, "", "", "", "-", "-", "1.5"]) + " |" in markdown
-    gru = ["3", "gru", *shown(1.6, 1.7), shown_skill(1.6, "val"), shown_skill(1.7, "test")]
-    over_seeds = [f"{1.62:.3f} ± {0.04:.3f}", f"{1.72:.3f} ± {0.06:.3f}"]
-    assert "| " + " | ".join([*gru, *over_seeds]) + " |" in markdown
+    hist_gbr = ["1", "hist_gbr", *shown(1.4, 1.5), shown_skill(1.5, "test"), "", "", ""]
+    assert "| " + " | ".join([*hist_gbr, "-", "-", "1.5"]) + " |" in markdown
+    gru = ["3", "gru", f"{1.62:.3f} ± {0.04:.3f} (3 seeds)", *shown(1.7)]
+    gru += [shown_skill(1.7, "test"), "", "", f"{1.72:.3f} ± {0.06:.3f}"]
+    assert "| " + " | ".join(gru) + " |" in markdown
 
 
 def test_a_seed_free_classical_fit_has_its_run_as_the_mean_and_the_widest_interval_shows(tmp_path):
@@ -410,6 +397,7 @@ def test_a_seed_free_classical_fit_has_its_run_as_the_mean_and_the_widest_interv
     write_json(paths["ridge"], ridge)
     write_json(paths["hist_gbr"], seeded)
     table = leaderboard_stage.run(
+        CONFIG,
         naive_path=tmp_path / "naive.json",
         metrics_paths=paths,
         leaderboard_path=tmp_path / "leaderboard.tsv",
@@ -443,6 +431,7 @@ def test_report_headline_gives_the_best_models_seed_mean_and_skill_and_intervals
     write_json(paths["ridge"], {**record(1.4, 1.5), "seed_dependent": False})
     write_json(tmp_path / "gru.seeds.json", study(1.35, 0.05, 1.65, 0.07))
     table = leaderboard_stage.run(
+        CONFIG,
         naive_path=tmp_path / "naive.json",
         metrics_paths=paths,
         leaderboard_path=tmp_path / "lb.tsv",
@@ -456,10 +445,10 @@ def test_report_headline_gives_the_best_models_seed_mean_and_skill_and_intervals
         in markdown
     )
     # ridge: no seed enters its fit, so its single run is shown with no spread
-    assert f"| {1.4:.3f} ± {0:.3f} | {1.5:.3f} ± {0:.3f} |" in markdown
+    assert f"| {1.500:.3f} ± {0:.3f} | 10 |" in markdown
     p90 = intervals["p90"]
     assert (
         f"| {p90['level']:.0%}: ±{p90['half_width_degc']:.2f} "
         f"({p90['test_coverage']:.1%} of test) |" in markdown
     )
-    assert "single run ± 0" in markdown and "split conformal" in markdown
+    assert "single run ± 0" in markdown and "`prediction_interval`" in markdown

@@ -125,6 +125,7 @@ def test_a_residual_model_trains_and_is_scored_by_the_stages(tmp_path):
             table_path=tiny.table,
             predictions_path=tmp_path / "predictions.csv",
             scores_path=tmp_path / "scores.json",
+            forecasts_path=tmp_path / "forecasts.npz",
         )
 
     # By hand: inputs every 6th row of the 72 up to the anchor, target 12 rows on, T (degC) column 1.

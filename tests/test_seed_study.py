@@ -124,6 +124,7 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
         table_path=tiny.table,
         predictions_path=tmp_path / "predictions.csv",
         scores_path=tmp_path / "scores.json",
+        forecasts_path=tmp_path / "linear.forecasts.npz",
     )
     for split in ("val", "test"):
         assert first["runs"]["seed_1337"][split]["mae_degc"] == evaluated[split]["mae_degc"]

@@ -304,9 +304,15 @@ class EnsembleConfig(_Frozen):
 
 
 class IntervalsConfig(_Frozen):
-    """Prediction intervals: the coverage levels to calibrate on the validation split."""
+    """Prediction intervals (``jena_forecast.intervals``): the coverage levels, and how widths are
+    calibrated: ``split`` conformal from the validation errors, or ``adaptive`` conformal inference
+    run online through val and test with step ``adaptation_rate`` over the latest
+    ``calibration_days`` of known errors."""
 
     levels: tuple[float, ...]
+    method: Literal["adaptive", "split"]
+    adaptation_rate: float = Field(ge=0.0, lt=1.0)
+    calibration_days: PositiveFloat
 
     @field_validator("levels")
     @classmethod
@@ -318,6 +324,18 @@ class IntervalsConfig(_Frozen):
         if len(set(levels)) != len(levels):
             raise ValueError("must not name a level twice")
         return tuple(sorted(levels))
+
+
+class SignificanceConfig(_Frozen):
+    """The uncertainty of every score and comparison (``jena_forecast.significance``): a circular
+    block bootstrap over windows, and the model confidence set that finds the models tied with
+    the best."""
+
+    block_days: PositiveFloat
+    replications: int = Field(ge=100)
+    level: float = Field(gt=0.0, lt=1.0)
+    seed: int
+    tie_size: float = Field(gt=0.0, lt=1.0)
 
 
 class PipelineConfig(_Frozen):
@@ -336,6 +354,7 @@ class PipelineConfig(_Frozen):
     seed_study: SeedStudyConfig
     ensemble: EnsembleConfig
     intervals: IntervalsConfig
+    significance: SignificanceConfig
 
     def protocol(self) -> str:
         """Which windows a score belongs to: the split and the window geometry.
@@ -348,9 +367,10 @@ class PipelineConfig(_Frozen):
             f"step={windows.step_rows} delay={windows.delay_rows}"
         )
 
-    def data_record(self) -> dict[str, str]:
-        """What every metrics file says about the data behind its numbers."""
-        return {"protocol": self.protocol(), "features": self.features.describe()}
+    def data_record(self, data: str) -> dict[str, str]:
+        """What every metrics file says about the data behind its numbers: the split and window
+        geometry, the feature switches, and ``data`` (``forecasts.data_fingerprint``)."""
+        return {"protocol": self.protocol(), "features": self.features.describe(), "data": data}
 
     def model(self, name: str) -> ModelSpec:
         """The spec of model ``name``, or a PipelineError listing the known names."""
@@ -638,6 +658,7 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
         "seed_study": SeedStudyConfig,
         "ensemble": EnsembleConfig,
         "intervals": IntervalsConfig,
+        "significance": SignificanceConfig,
     }
     known = set(sections) | {"seed", "models", "classical"}
     for key in sorted(set(raw) - known):

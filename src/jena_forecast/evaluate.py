@@ -141,18 +141,18 @@ def forecast_table(
 def headline(record: dict[str, Any]) -> dict[str, float]:
     """The few numbers people compare across revisions, from a model's or a seed study's record.
 
-    A single run gives its val/test MAE (degC) and skill vs naive; a seed study gives their means
-    over seeds and the test MAE's sample std. ``dvc metrics show`` prints one row per such file.
+    A single run gives its val/test MAE (degC), skill vs naive and the 95% interval of its test
+    skill (when the record has one); a seed study gives the means over seeds and the test MAE's
+    sample std. ``dvc metrics show`` prints one row per such file.
     """
-    if "mae_degc_mean" in record["val"]:
-        scores = {
-            f"{split}_{name}": record[split][f"{key}_mean"]
-            for split in ("val", "test")
-            for name, key in (("mae_degc", "mae_degc"), ("skill", "skill_vs_naive"))
-        }
-        return {**scores, "test_mae_std": record["test"]["mae_degc_std"]}
-    return {
-        f"{split}_{name}": record[split][key]
+    suffix = "_mean" if "mae_degc_mean" in record["val"] else ""
+    scores = {
+        f"{split}_{name}": record[split][f"{key}{suffix}"]
         for split in ("val", "test")
         for name, key in (("mae_degc", "mae_degc"), ("skill", "skill_vs_naive"))
     }
+    if suffix:
+        return scores | {"test_mae_std": record["test"]["mae_degc_std"]}
+    test = record["test"]
+    interval = {"test_skill_low": test.get("skill_low"), "test_skill_high": test.get("skill_high")}
+    return scores | {key: value for key, value in interval.items() if value is not None}

@@ -18,7 +18,7 @@ from jena_forecast.data.normalize import SPLIT_NAMES, column_stats
 from jena_forecast.data.windows import WindowSpec, assemble_targets
 from jena_forecast.errors import PipelineError
 from jena_forecast.evaluate import delay_forecast, forecast_stretch, forecast_table
-from jena_forecast.intervals import interval_record
+from jena_forecast.intervals import adaptive_calibration, interval_record
 
 FORECAST_DAYS = 14.0  # the stretch of the test split whose forecasts are saved for plots
 
@@ -135,12 +135,17 @@ def prediction_intervals(
     spec: WindowSpec,
     scale: float,
 ) -> dict[str, Any]:
-    """Conformal intervals of the 24 h forecasts at ``intervals.levels``: widths from ``val``,
-    coverage on ``val`` and ``test`` (see ``jena_forecast.intervals``)."""
+    """Conformal intervals of the 24 h forecasts at ``intervals.levels`` by ``intervals.method``
+    (``split``: widths from ``val``; ``adaptive``: online through ``val`` then ``test``, each error
+    used once known, ``spec.delay_rows`` after its anchor), coverage on ``val`` and ``test`` (see
+    ``jena_forecast.intervals``)."""
     splits = ("val", "test")
     return interval_record(
         {split: forecasts_norm[split] for split in splits},
         {split: assemble_targets(data, anchors[split], spec) for split in splits},
         config.intervals.levels,
         scale,
+        adaptive_calibration(
+            config.intervals, anchors, spec.delay_rows, config.parse.interval_minutes
+        ),
     )

@@ -1,4 +1,10 @@
-"""Every model's val/test scores in one tidy table, best validation MAE first."""
+"""Every model's val/test scores in one tidy table, ranked on what survives selection.
+
+The rank follows the validation MAE over seeds where a model has a seed study (a single run is
+one draw of a noisy quantity, and the best single run is flattered by the choice), the run from
+params' ``seed`` otherwise. Models that the model confidence set cannot tell apart from the best
+on validation share rank 1; ``test_tied_with_best`` says the same of the test split.
+"""
 
 from __future__ import annotations
 
@@ -19,13 +25,27 @@ SEED_COLUMNS = [
 ]
 SEED_SKILL_COLUMN = "test_skill_vs_naive_mean"  # skill of the mean test MAE over the seeds
 INTERVAL_COLUMNS = ["interval_level", "interval_half_width_degc", "interval_test_coverage"]
+# The 95% intervals of the test scores and the test against naive (significance.split_uncertainty).
+UNCERTAINTY_COLUMNS = {
+    "test_mae_low": "mae_degc_low",
+    "test_mae_high": "mae_degc_high",
+    "test_skill_low": "skill_low",
+    "test_skill_high": "skill_high",
+    "test_p_vs_naive": "p_value_vs_naive",
+    "test_verdict_vs_naive": "verdict_vs_naive",
+}
+TIE_COLUMNS = ["val_tied_with_best", "test_tied_with_best", "val_mcs_p", "test_mcs_p"]
+RANKED_COLUMN = "ranked_val_mae_degc"  # what the rank follows: the seed mean, or the single run
 COLUMNS = [
     "rank",
     "model",
+    RANKED_COLUMN,
     "val_mae_degc",
     "test_mae_degc",
     "val_skill_vs_naive",
     "test_skill_vs_naive",
+    *UNCERTAINTY_COLUMNS,
+    *TIE_COLUMNS,
     *SEED_COLUMNS,
     SEED_SKILL_COLUMN,
     "parameters",
@@ -33,6 +53,7 @@ COLUMNS = [
     "train_seconds",
     "protocol",
     "features",
+    "data",
     *INTERVAL_COLUMNS,
 ]
 
@@ -69,16 +90,21 @@ def _seed_independent_columns(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _interval_columns(record: dict[str, Any]) -> dict[str, Any]:
-    """The widest prediction interval of a record: its level, half-width and test coverage."""
+    """The widest prediction interval of a record (its level, half-width and test coverage), and
+    per level its test coverage with the 95% interval (``p80_test_coverage``, ``_low``, ``_high``)."""
     intervals = record.get("intervals") or {}
     if not intervals:
         return {column: np.nan for column in INTERVAL_COLUMNS}
     widest = max(intervals.values(), key=lambda interval: interval["level"])
-    return {
+    columns = {
         "interval_level": widest["level"],
         "interval_half_width_degc": widest["half_width_degc"],
         "interval_test_coverage": widest["test_coverage"],
     }
+    for key, interval in sorted(intervals.items(), key=lambda item: item[1]["level"]):
+        for name in ("test_coverage", "test_coverage_low", "test_coverage_high"):
+            columns[f"{key}_{name}"] = interval.get(name, np.nan)
+    return columns
 
 
 SKILL_TOLERANCE = 2e-6  # records round MAE and skill to 6 decimals
@@ -93,7 +119,8 @@ def check_consistent(
     does not follow from their MAEs: a stage left stale by a change of data, split, windows or
     features would otherwise be ranked beside fresh ones.
 
-    Every record (and seed study) must have the naive record's ``protocol`` and ``features``, and
+    Every record (and seed study) must have the naive record's ``protocol``, ``features`` and
+    ``data``, and
     per split its window count and naive MAE; a single run's ``skill_vs_naive`` must equal
     ``1 - mae_degc / naive_mae_degc``.
     """
@@ -103,7 +130,7 @@ def check_consistent(
         (f"{name} (seed study)", study, "mae_degc_mean") for name, study in seed_studies.items()
     ]
     for name, record, mae_key in records:
-        for key in ("protocol", "features"):
+        for key in ("protocol", "features", "data"):
             if record.get(key) != naive.get(key):
                 problems.append(
                     f"{name}: {key} {record.get(key)!r}, the naive baseline's is {naive.get(key)!r}"
@@ -141,74 +168,97 @@ def _optional_int(record: dict[str, Any], key: str) -> int | None:
     return None if value is None else int(value)
 
 
+def _uncertainty_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """The test split's 95% intervals and test against naive; empty for a record without them."""
+    test = record["test"]
+    return {column: test.get(key, np.nan) for column, key in UNCERTAINTY_COLUMNS.items()}
+
+
+def _row(name: str, record: dict[str, Any], seed_columns: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model": name,
+        "val_mae_degc": record["val"]["mae_degc"],
+        "test_mae_degc": record["test"]["mae_degc"],
+        "val_skill_vs_naive": record["val"]["skill_vs_naive"],
+        "test_skill_vs_naive": record["test"]["skill_vs_naive"],
+        **_uncertainty_columns(record),
+        **seed_columns,
+        "parameters": _optional_int(record, "parameters"),
+        "epochs": _optional_int(record, "epochs"),
+        "train_seconds": float(record.get("train_seconds", 0.0)),
+        "protocol": record.get("protocol", ""),
+        "features": record.get("features", ""),
+        "data": record.get("data", ""),
+        **_interval_columns(record),
+    }
+
+
 def leaderboard(
     naive: dict[str, Any],
     models: dict[str, dict[str, Any]],
     seed_studies: dict[str, dict[str, Any]] | None = None,
+    mcs_p: dict[str, dict[str, float]] | None = None,
+    tie_size: float = 0.1,
 ) -> pd.DataFrame:
     """One row per model and one for the naive baseline (no parameters, no training).
 
     ``naive`` is the baseline's metrics record, ``models`` each model's metrics record by name (the
     deep and classical models' and the ensemble's), ``seed_studies`` the seed-study record of the
-    models that have one. Rows are sorted by validation MAE of the run from params' ``seed`` (ties
-    by name); ``rank`` 1 is the best. A model's seed-study columns hold the mean and sample
-    standard deviation of its MAE over the study's seeds, and ``test_skill_vs_naive_mean`` the
-    study's mean test skill against naive. ``parameters`` and ``epochs`` are empty
-    for a model without them (gradient boosting has neither); ``protocol`` (split and window
-    geometry) and ``features`` (the features stage's switches) say which data each row was scored
-    on, empty for a record written before they were recorded. A classical model whose fit no
-    seed enters (``seed_dependent`` false) gets its single run as the mean over seeds and std 0.
-    The interval columns describe the widest conformal prediction interval of the record (empty
-    without one). Records that were not scored on the naive baseline's windows and data, or whose
-    skill does not follow from their MAEs, are refused (``check_consistent``).
+    models that have one, ``mcs_p`` per split (``val``, ``test``) each row's model confidence set
+    p-value (``significance.tied_with_best``).
+
+    Rows are sorted by ``ranked_val_mae_degc``: the validation MAE's mean over seeds where there is
+    one, the run from params' ``seed`` otherwise (ties by name). ``rank`` 1 is the best and every
+    model whose validation p-value is at least ``tie_size`` (tied with the best); the others keep
+    their place in the order. ``val_tied_with_best`` and ``test_tied_with_best`` mark the model
+    confidence set of each split. The ``test_*_low``/``_high`` columns are the 95% block-bootstrap
+    intervals of test MAE and skill, ``test_p_vs_naive`` and ``test_verdict_vs_naive`` the
+    Diebold-Mariano p-value and the verdict of the paired interval against naive.
+
+    A model's seed-study columns hold the mean and sample standard deviation of its MAE over the
+    study's seeds, and ``test_skill_vs_naive_mean`` the study's mean test skill against naive. A
+    classical model whose fit no seed enters (``seed_dependent`` false) gets its single run as the
+    mean over seeds and std 0. ``parameters`` and ``epochs`` are empty for a model without them;
+    ``protocol``, ``features`` and ``data`` say which windows and data each row was scored on. The
+    interval columns describe the widest conformal prediction interval of the record; the
+    ``p<level>_test_coverage*`` columns that follow give every level's test coverage with its 95%
+    interval. Records that
+    were not scored on the naive baseline's windows and data, or whose skill does not follow from
+    their MAEs, are refused (``check_consistent``).
     """
     seed_studies = seed_studies or {}
     check_consistent(naive, models, seed_studies)
-    rows = [
-        {
-            "model": NAIVE,
-            "val_mae_degc": naive["val"]["mae_degc"],
-            "test_mae_degc": naive["test"]["mae_degc"],
-            "val_skill_vs_naive": 0.0,
-            "test_skill_vs_naive": 0.0,
-            **_seed_columns(None),
-            "parameters": 0,
-            "epochs": 0,
-            "train_seconds": 0.0,
-            "protocol": naive.get("protocol", ""),
-            "features": naive.get("features", ""),
-            **_interval_columns(naive),
-        }
-    ]
+    naive_row = _row(NAIVE, naive, _seed_columns(None))
+    naive_row.update(parameters=0, epochs=0, train_seconds=0.0)
+    naive_row.update(val_skill_vs_naive=0.0, test_skill_vs_naive=0.0)
+    rows = [naive_row]
     for name, record in models.items():
-        rows.append(
-            {
-                "model": name,
-                "val_mae_degc": record["val"]["mae_degc"],
-                "test_mae_degc": record["test"]["mae_degc"],
-                "val_skill_vs_naive": record["val"]["skill_vs_naive"],
-                "test_skill_vs_naive": record["test"]["skill_vs_naive"],
-                **(
-                    _seed_independent_columns(record)
-                    if record.get("seed_dependent") is False and name not in seed_studies
-                    else _seed_columns(seed_studies.get(name))
-                ),
-                "parameters": _optional_int(record, "parameters"),
-                "epochs": _optional_int(record, "epochs"),
-                "train_seconds": float(record["train_seconds"]),
-                "protocol": record.get("protocol", ""),
-                "features": record.get("features", ""),
-                **_interval_columns(record),
-            }
+        seed_columns = (
+            _seed_independent_columns(record)
+            if record.get("seed_dependent") is False and name not in seed_studies
+            else _seed_columns(seed_studies.get(name))
         )
-    table = pd.DataFrame(rows).sort_values(["val_mae_degc", "model"], kind="stable")
+        rows.append(_row(name, record, seed_columns))
+    table = pd.DataFrame(rows)
+    table[RANKED_COLUMN] = table["val_mae_degc_mean"].fillna(table["val_mae_degc"])
+    for split in ("val", "test"):
+        p_values = (mcs_p or {}).get(split, {})
+        table[f"{split}_mcs_p"] = table["model"].map(p_values).astype(float)
+        table[f"{split}_tied_with_best"] = table[f"{split}_mcs_p"].map(
+            lambda p: "" if pd.isna(p) else ("yes" if p >= tie_size else "no")
+        )
+    table = table.sort_values([RANKED_COLUMN, "model"], kind="stable").reset_index(drop=True)
+    place = pd.Series(range(1, len(table) + 1))
+    tied = (table["val_tied_with_best"] == "yes") | (place == 1)
+    table.insert(0, "rank", place.where(~tied, 1))
     table["parameters"] = table["parameters"].astype("Int64")
     table["epochs"] = table["epochs"].astype("Int64")
-    table.insert(0, "rank", range(1, len(table) + 1))
-    return table[COLUMNS].reset_index(drop=True)
+    per_level = [column for column in table.columns if column not in COLUMNS]
+    return table[COLUMNS + per_level]
 
 
 def best_model(table: pd.DataFrame) -> str:
-    """The trained model with the lowest validation MAE (naive only if nothing else is there)."""
+    """The trained model ranked first: lowest validation MAE over seeds, or of its single run
+    (naive only if nothing else is there)."""
     trained = table[table["model"] != NAIVE]
     return str((trained if len(trained) else table)["model"].iloc[0])

@@ -15,12 +15,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from jena_forecast.atomic import atomic_path  # noqa: E402
 from jena_forecast.ensemble import ENSEMBLE  # noqa: E402
-from jena_forecast.leaderboard import (  # noqa: E402
-    INTERVAL_COLUMNS,
-    NAIVE,
-    SEED_COLUMNS,
-    SEED_SKILL_COLUMN,
-)
+from jena_forecast.leaderboard import NAIVE, RANKED_COLUMN, SEED_SKILL_COLUMN  # noqa: E402
 
 LEADERBOARD_PNG = "leaderboard.png"
 FORECAST_PNG = "forecast.png"
@@ -73,7 +68,7 @@ def _markdown_table(table: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
-SHARED_COLUMNS = ("protocol", "features")
+SHARED_COLUMNS = ("protocol", "features", "data")
 
 
 def _shared(table: pd.DataFrame) -> dict[str, str]:
@@ -90,66 +85,97 @@ def _has_seed_study(table: pd.DataFrame) -> bool:
     return "test_mae_degc_mean" in table.columns and bool(table["test_mae_degc_mean"].notna().any())
 
 
-def _mean_and_std(table: pd.DataFrame, split: str) -> pd.Series:
-    """``mean ± std`` of a split's MAE over the seeds, blank for a model without one."""
-    return pd.Series(
-        [
-            "" if pd.isna(mean) else f"{mean:.3f} ± {std:.3f}"
-            for mean, std in zip(
-                table[f"{split}_mae_degc_mean"], table[f"{split}_mae_degc_std"], strict=True
-            )
-        ],
-        index=table.index,
+def _present(row: pd.Series, *columns: str) -> bool:
+    return all(column in row.index and not pd.isna(row[column]) for column in columns)
+
+
+def _ranked_text(row: pd.Series) -> str:
+    """The validation MAE the rank follows: ``mean ± std (n seeds)``, or the single run."""
+    if _present(row, "seeds") and row["seeds"] > 0:
+        return (
+            f"{row['val_mae_degc_mean']:.3f} ± {row['val_mae_degc_std']:.3f} "
+            f"({int(row['seeds'])} seeds)"
+        )
+    return f"{row[RANKED_COLUMN] if _present(row, RANKED_COLUMN) else row['val_mae_degc']:.3f}"
+
+
+def _test_mae_text(row: pd.Series) -> str:
+    text = f"{row['test_mae_degc']:.3f}"
+    if _present(row, "test_mae_low", "test_mae_high"):
+        text += f" [{row['test_mae_low']:.2f}, {row['test_mae_high']:.2f}]"
+    return text
+
+
+def _test_skill_text(row: pd.Series) -> str:
+    text = f"{row['test_skill_vs_naive']:+.1%}"
+    if row["model"] != NAIVE and _present(row, "test_skill_low", "test_skill_high"):
+        text += f" [{row['test_skill_low']:+.1%}, {row['test_skill_high']:+.1%}]"
+    return text
+
+
+def _verdict_text(row: pd.Series) -> str:
+    if row["model"] == NAIVE or not _present(row, "test_verdict_vs_naive"):
+        return ""
+    p_value = f" (p {row['test_p_vs_naive']:.3g})" if _present(row, "test_p_vs_naive") else ""
+    return f"{row['test_verdict_vs_naive']}{p_value}"
+
+
+def _tied_text(row: pd.Series) -> str:
+    return ", ".join(
+        split for split in ("val", "test") if row.get(f"{split}_tied_with_best") == "yes"
     )
 
 
-def _interval_text(table: pd.DataFrame) -> pd.Series:
-    """``±w (p% of test)`` for the widest prediction interval of each row, blank without one."""
-    return pd.Series(
-        [
-            "" if pd.isna(level) else f"{level:.0%}: ±{half_width:.2f} ({coverage:.1%} of test)"
-            for level, half_width, coverage in zip(
-                table["interval_level"],
-                table["interval_half_width_degc"],
-                table["interval_test_coverage"],
-                strict=True,
-            )
-        ],
-        index=table.index,
+def _seed_mean_text(row: pd.Series, split: str) -> str:
+    if not _present(row, f"{split}_mae_degc_mean"):
+        return ""
+    return f"{row[f'{split}_mae_degc_mean']:.3f} ± {row[f'{split}_mae_degc_std']:.3f}"
+
+
+def _interval_text(row: pd.Series) -> str:
+    """``90%: ±w (p% of test)`` for the widest prediction interval of a row, blank without one."""
+    if not _present(row, "interval_level", "interval_half_width_degc", "interval_test_coverage"):
+        return ""
+    key = f"p{round(row['interval_level'] * 100, 4):g}"
+    low, high = f"{key}_test_coverage_low", f"{key}_test_coverage_high"
+    spread = f" [{row[low]:.1%}, {row[high]:.1%}]" if _present(row, low, high) else ""
+    return (
+        f"{row['interval_level']:.0%}: ±{row['interval_half_width_degc']:.2f} "
+        f"({row['interval_test_coverage']:.1%}{spread} of test)"
     )
+
+
+def _optional_count(value: Any) -> str:
+    return "-" if pd.isna(value) else str(value)
 
 
 def _readable(table: pd.DataFrame) -> pd.DataFrame:
-    """MAE to 3 decimals, skill as a signed percentage, "-" where a model has no such number; the
-    seed study as ``mean ± std`` columns when a model has one (none otherwise); protocol and
-    features shown once above the table when every row shares them."""
-    shown = table.drop(columns=list(_shared(table)))
-    seed_columns = [
-        column for column in [*SEED_COLUMNS, SEED_SKILL_COLUMN] if column in shown.columns
-    ]
-    if _has_seed_study(table):
-        at = shown.columns.get_loc(seed_columns[0])
-        if SEED_SKILL_COLUMN in table.columns:
-            skill = table[SEED_SKILL_COLUMN].map(
-                lambda value: "" if pd.isna(value) else f"{value:+.1%}"
-            )
-            shown.insert(at, "test_skill_over_seeds", skill)
-        shown.insert(at, "test_mae_degc_over_seeds", _mean_and_std(table, "test"))
-        shown.insert(at, "val_mae_degc_over_seeds", _mean_and_std(table, "val"))
-    shown = shown.drop(columns=seed_columns)
-    interval_columns = [column for column in INTERVAL_COLUMNS if column in shown.columns]
-    if interval_columns:
-        if table["interval_level"].notna().any():
-            shown["prediction_interval"] = _interval_text(table)
-        shown = shown.drop(columns=interval_columns)
-    for column in ("val_mae_degc", "test_mae_degc"):
-        shown[column] = shown[column].map(lambda value: f"{value:.3f}")
-    for column in ("val_skill_vs_naive", "test_skill_vs_naive"):
-        shown[column] = shown[column].map(lambda value: f"{value:+.1%}")
-    for column in ("parameters", "epochs"):
-        if column in shown.columns:
-            shown[column] = shown[column].map(lambda value: "-" if pd.isna(value) else str(value))
-    return shown
+    """One line per model as people read it: MAE to 3 decimals with its 95% interval, skill as a
+    signed percentage, the verdict against naive, the splits on which it is tied with the best,
+    the seed study's mean ± std, "-" where a model has no such number; protocol, features and
+    data shown once above the table when every row shares them."""
+    rows = []
+    for _, row in table.iterrows():
+        shown = {
+            "rank": str(row["rank"]),
+            "model": row["model"],
+            "val_mae_degc": _ranked_text(row),
+            "test_mae_degc (95%)": _test_mae_text(row),
+            "test_skill (95%)": _test_skill_text(row),
+            "vs_naive": _verdict_text(row),
+            "tied_with_best": _tied_text(row),
+        }
+        if _has_seed_study(table):
+            shown["test_mae_degc_over_seeds"] = _seed_mean_text(row, "test")
+        shown |= {
+            "parameters": _optional_count(row.get("parameters")),
+            "epochs": _optional_count(row.get("epochs")),
+            "train_seconds": str(row.get("train_seconds", "")),
+        }
+        if "interval_level" in table.columns and table["interval_level"].notna().any():
+            shown["prediction_interval"] = _interval_text(row)
+        rows.append(shown)
+    return pd.DataFrame(rows)
 
 
 def _over_seeds(table: pd.DataFrame, row: pd.Series) -> str:
@@ -164,26 +190,50 @@ def _over_seeds(table: pd.DataFrame, row: pd.Series) -> str:
     )
 
 
+def _groups(table: pd.DataFrame) -> list[str]:
+    """The headline's sentences on the tie groups and on which models beat naive beyond noise."""
+    sentences = []
+    for split, name in (("val", "validation"), ("test", "test")):
+        column = f"{split}_tied_with_best"
+        if column in table.columns and (table[column] == "yes").any():
+            tied = ", ".join(table.loc[table[column] == "yes", "model"])
+            sentences.append(f"Tied with the best on {name} (model confidence set): {tied}.")
+    if "test_verdict_vs_naive" in table.columns and table["test_verdict_vs_naive"].notna().any():
+        better = table.loc[table["test_verdict_vs_naive"] == "better", "model"]
+        sentences.append(
+            "Better than naive on test beyond the noise (95% block-bootstrap interval of the "
+            f"paired difference): {', '.join(better) or 'none'}."
+        )
+    return sentences
+
+
 def summary_markdown(
     table: pd.DataFrame,
     best: str,
     quality: dict[str, Any],
     ensemble_members: list[str] | None = None,
 ) -> str:
-    """The summary page: leaderboard, the best model's forecast chart and the data-quality report."""
+    """The summary page: the groups tied with the best, the leaderboard, the best model's forecast
+    chart and the data-quality report."""
     best_row = table[table["model"] == best].iloc[0]
     quality_table = pd.DataFrame({"check": list(quality), "value": list(quality.values())})
-    notes = []
+    notes = [
+        "`val_mae_degc`: what the rank follows, the mean ± sample std over the seed study's seeds "
+        "where a model has one (stage `seeds`), its run from params' `seed` otherwise. Rank 1: "
+        "every model that the model confidence set cannot tell apart from the best on validation "
+        "(`tied_with_best` names the splits where that holds). `[low, high]`: 95% intervals of a "
+        "circular block bootstrap over windows (params `significance`); `vs_naive`: whether that "
+        "interval of the paired difference to naive excludes zero, and the Diebold-Mariano p-value."
+    ]
     if _has_seed_study(table):
         notes.append(
-            "`*_over_seeds`: mean ± sample standard deviation of the MAE over the seed study's "
-            "seeds (stage `seeds`); the other columns are the run from params' `seed`. A "
+            "`test_mae_degc_over_seeds`: mean ± sample std of the test MAE over the seeds. A "
             "classical fit that no seed enters shows its single run ± 0."
         )
     if "interval_level" in table.columns and table["interval_level"].notna().any():
         notes.append(
-            "`prediction_interval`: the forecast ± a half-width in degC set on the validation "
-            "errors (split conformal), and the share of test windows inside it."
+            "`prediction_interval`: the forecast ± a half-width in degC (params `intervals`), and "
+            "the share of test windows inside it."
         )
     if ensemble_members:
         notes.append(f"`{ENSEMBLE}` averages the 24 h forecasts of {', '.join(ensemble_members)}.")
@@ -191,11 +241,12 @@ def summary_markdown(
         "\n\n".join(
             [
                 "# Jena temperature forecast: summary",
-                f"Best model on the validation split: **{best}**, test MAE "
+                f"Ranked first on the validation split: **{best}**, test MAE "
                 f"{best_row['test_mae_degc']:.3f} degC (skill vs naive {best_row['test_skill_vs_naive']:+.1%})"
                 + _over_seeds(table, best_row)
                 + ".",
-                "## Leaderboard (24 h ahead, MAE in degC, sorted by validation MAE)",
+                *_groups(table),
+                "## Leaderboard (24 h ahead, MAE in degC, ranked by validation MAE)",
                 *[
                     f"{column.capitalize()} of every row: `{value}`"
                     for column, value in _shared(table).items()
