@@ -59,7 +59,9 @@ def run(
             path = classical_forecast_paths[name]
             saved = load_arrays(path, SPLITS)
             check_saved_forecasts(path, saved, windows, f"classical@{name}")
-            member_forecasts[name] = {seed: saved for seed in seeds}
+            # one 24 h forecast per window, shaped as the deep members' (windows, 1)
+            point = {split: values.reshape(-1, 1) for split, values in saved.items()}
+            member_forecasts[name] = {seed: point for seed in seeds}
             fixed.append(name)
         elif name in seed_forecast_paths:
             path = seed_forecast_paths[name]

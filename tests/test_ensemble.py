@@ -260,7 +260,8 @@ def test_ensemble_seed_study_averages_each_seeds_member_forecasts(tmp_path):
         for split in ("val", "test")
         for seed in seeds
     }
-    fixed = {split: rng.normal(size=(len(anchors[split]), 1)) for split in ("val", "test")}
+    # a classical stage keeps one value per window, (windows,), as jena_forecast.forecasts does
+    fixed = {split: rng.normal(size=len(anchors[split])) for split in ("val", "test")}
     save_arrays(tmp_path / "linear_seeds.npz", studied)
     save_arrays(tmp_path / "ridge.npz", fixed)
     write_json(tmp_path / "ensemble.json", {"members": ["linear", "ridge"]})
@@ -285,7 +286,7 @@ def test_ensemble_seed_study_averages_each_seeds_member_forecasts(tmp_path):
     for split in ("val", "test"):
         maes = []
         for seed in seeds:
-            mean = (studied[f"{split}_seed_{seed}"] + fixed[split]) / 2
+            mean = (studied[f"{split}_seed_{seed}"] + fixed[split].reshape(-1, 1)) / 2
             expected = split_metrics(mean, data, anchors[split], base_spec, scale)["mae_degc"]
             assert record["runs"][f"seed_{seed}"][split]["mae_degc"] == expected
             maes.append(expected)

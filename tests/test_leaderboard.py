@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import PROJECT_PARAMS
@@ -452,3 +453,62 @@ def test_report_headline_gives_the_best_models_seed_mean_and_skill_and_intervals
         f"({p90['test_coverage']:.1%} of test) |" in markdown
     )
     assert "single run ± 0" in markdown and "`prediction_interval`" in markdown
+
+
+def uncertain(rec: dict, verdict: str, p_value: float) -> dict:
+    """``rec`` with the test split's verdict against naive, as evaluate records it."""
+    return stale(rec, "test", verdict_vs_naive=verdict, p_value_vs_naive=p_value)
+
+
+def test_models_tied_with_the_best_share_rank_one_and_the_headline_names_the_groups():
+    models = {
+        "gru": uncertain(record(1.5, 1.6), "better", 0.001),
+        "lstm": uncertain(record(1.52, 1.7), "within the noise", 0.2),
+        "dense": uncertain(record(1.9, 2.1), "within the noise", 0.6),
+    }
+    mcs_p = {
+        "val": {"gru": 1.0, "lstm": 0.4, "dense": 0.02, "naive": 0.01},
+        "test": {"gru": 1.0, "lstm": 0.05, "dense": 0.01, "naive": 0.0},
+    }
+    table = leaderboard(NAIVE, models, mcs_p=mcs_p, tie_size=0.1)
+    assert list(table["model"]) == ["gru", "lstm", "dense", "naive"]
+    assert list(table["rank"]) == [1, 1, 3, 4]  # lstm is tied with gru on validation
+    assert list(table["test_tied_with_best"]) == ["yes", "no", "no", "no"]
+    markdown = report.summary_markdown(table, "gru", {})
+    assert "Cannot be told apart from the best on test (model confidence set): gru." in markdown
+    assert "on validation (model confidence set): gru, lstm." in markdown
+    assert "paired difference): gru." in markdown  # the only one better than naive beyond noise
+    assert "| better (p 0.001) | val, test |" in markdown
+
+
+def test_tie_groups_come_from_the_kept_forecasts_of_the_same_windows(tmp_path):
+    from jena_forecast.forecasts import Forecasts, save_forecasts
+
+    rng = np.random.default_rng(0)
+    windows = 4000
+    actual = {split: rng.normal(size=windows) for split in ("val", "test")}
+    noise = rng.normal(scale=0.3, size=windows)
+
+    def kept(error: np.ndarray, anchors_from: int = 0) -> Forecasts:
+        return Forecasts(
+            predicted={split: actual[split] + error for split in actual},
+            actual=actual,
+            naive={split: actual[split] + 1.0 for split in actual},
+            anchors={split: np.arange(anchors_from, anchors_from + windows) for split in actual},
+            target_mean=0.0,
+            target_scale=1.0,
+            data="rows=8000 sha256=0123456789ab",
+            protocol="p",
+        )
+
+    errors = {"good": noise, "twin": noise.copy(), "naive": np.ones(windows), "bad": noise + 2}
+    paths = {name: tmp_path / f"{name}.npz" for name in errors}
+    for name, error in errors.items():
+        save_forecasts(paths[name], kept(error))
+    p_values = leaderboard_stage.tie_p_values(CONFIG, paths)
+    for split in ("val", "test"):
+        assert p_values[split]["good"] == p_values[split]["twin"] == 1.0
+        assert p_values[split]["naive"] < 0.1 and p_values[split]["bad"] < 0.1
+    save_forecasts(paths["bad"], kept(noise, anchors_from=1))
+    with pytest.raises(PipelineError, match="not scored on the same windows"):
+        leaderboard_stage.tie_p_values(CONFIG, paths)

@@ -52,3 +52,19 @@ def test_optimizers_and_losses_from_config(name):
     assert type(optimizer).__name__.lower() == name
     assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.01)
     assert type(make_loss(section(TrainConfig, loss="huber"))).__name__ == "Huber"
+
+
+def test_a_sequence_model_stops_early_on_its_24_hour_forecast_alone():
+    from conftest import PROJECT_PARAMS
+
+    from jena_forecast.config import parse_params
+    from jena_forecast.training.fit import forecast_mae, monitored_quantity
+
+    config = parse_params(PROJECT_PARAMS)
+    assert monitored_quantity(config.model("seq2seq")) == "val_forecast_mae"
+    assert monitored_quantity(config.model("gru")) == "val_loss"
+    # (batch 2, timesteps 3, horizons 2): only [:, -1, -1] counts, errors 1 and 3
+    y_true = np.zeros((2, 3, 2), dtype="float32")
+    y_pred = np.full((2, 3, 2), 100.0, dtype="float32")
+    y_pred[:, -1, -1] = [1.0, -3.0]
+    assert float(forecast_mae(y_true, y_pred)) == 2.0

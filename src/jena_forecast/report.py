@@ -193,11 +193,13 @@ def _over_seeds(table: pd.DataFrame, row: pd.Series) -> str:
 def _groups(table: pd.DataFrame) -> list[str]:
     """The headline's sentences on the tie groups and on which models beat naive beyond noise."""
     sentences = []
-    for split, name in (("val", "validation"), ("test", "test")):
+    for split, name in (("test", "test"), ("val", "validation")):
         column = f"{split}_tied_with_best"
         if column in table.columns and (table[column] == "yes").any():
             tied = ", ".join(table.loc[table[column] == "yes", "model"])
-            sentences.append(f"Tied with the best on {name} (model confidence set): {tied}.")
+            sentences.append(
+                f"Cannot be told apart from the best on {name} (model confidence set): {tied}."
+            )
     if "test_verdict_vs_naive" in table.columns and table["test_verdict_vs_naive"].notna().any():
         better = table.loc[table["test_verdict_vs_naive"] == "better", "model"]
         sentences.append(

@@ -67,6 +67,23 @@ def make_optimizer(
     return keras.optimizers.SGD(learning_rate=learning_rate, momentum=config.momentum)
 
 
+FORECAST_METRIC = "forecast_mae"
+
+
+@keras.saving.register_keras_serializable(package="jena_forecast")
+def forecast_mae(y_true: Any, y_pred: Any) -> Any:
+    """MAE of a sequence model's 24 h forecast alone (its last horizon at its last timestep): the
+    quantity it is ranked by, where its loss averages every timestep and horizon."""
+    return keras.ops.mean(keras.ops.abs(y_true[:, -1, -1] - y_pred[:, -1, -1]))
+
+
+def monitored_quantity(spec: ModelSpec) -> str:
+    """What early stopping (and the plateau schedule) watch: the validation MAE of the 24 h
+    forecast for a sequence model, the validation loss of a point model (its loss is on that
+    forecast alone)."""
+    return f"val_{FORECAST_METRIC}" if spec.target_kind == "sequence" else "val_loss"
+
+
 def make_loss(config: TrainConfig) -> keras.losses.Loss:
     """The loss named by ``config.loss``; Huber uses delta 1.0 on normalized targets."""
     losses: dict[str, keras.losses.Loss] = {
@@ -96,15 +113,17 @@ class EpochLog(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         learning_rate = self.model.optimizer.learning_rate
-        self.rows.append(
-            {
-                "epoch": epoch + 1,
-                "loss": float(logs.get("loss", np.nan)),
-                "val_loss": float(logs.get("val_loss", np.nan)),
-                "learning_rate": float(keras.ops.convert_to_numpy(learning_rate)),
-                "seconds": round(time.perf_counter() - self._started, 3),
-            }
-        )
+        row = {
+            "epoch": epoch + 1,
+            "loss": float(logs.get("loss", np.nan)),
+            "val_loss": float(logs.get("val_loss", np.nan)),
+            "learning_rate": float(keras.ops.convert_to_numpy(learning_rate)),
+            "seconds": round(time.perf_counter() - self._started, 3),
+        }
+        monitored = f"val_{FORECAST_METRIC}"
+        if monitored in logs:
+            row[monitored] = float(logs[monitored])
+        self.rows.append(row)
         if self.live is not None:  # float32 learning rates: 7 significant digits
             self.live.log_metric(
                 "train/learning_rate", float(f"{self.rows[-1]['learning_rate']:.7g}")
@@ -136,6 +155,8 @@ def epoch_loggers(
         live.log_metric("train/epoch_seconds", row["seconds"])
         live.log_metric("train/loss", row["loss"])
         live.log_metric("eval/loss", row["val_loss"])
+        if f"val_{FORECAST_METRIC}" in row:
+            live.log_metric(f"eval/{FORECAST_METRIC}", row[f"val_{FORECAST_METRIC}"])
         live.next_step()
     epoch_log.live = live
     return epoch_log, [epoch_log, DVCLiveCallback(live=live)]
@@ -149,6 +170,7 @@ class TrainResult:
     history: list[dict[str, float]]
     best_epoch: int
     best_val_loss: float
+    monitor: str
     train_seconds: float
 
     def summary(self) -> dict[str, Any]:
@@ -157,6 +179,7 @@ class TrainResult:
             "epochs": len(self.history),
             "best_epoch": self.best_epoch,
             "best_val_loss": self.best_val_loss,
+            "early_stopping_monitor": self.monitor,
             "train_seconds": self.train_seconds,
             "parameters": int(self.model.count_params()),
         }
@@ -173,7 +196,7 @@ def train_model(
     checkpoint: TrainingCheckpoint | None = None,
     log_dir: Path | None = None,
 ) -> TrainResult:
-    """Build, compile and fit ``spec``'s model with early stopping on the validation loss.
+    """Build, compile and fit ``spec``'s model with early stopping on ``monitored_quantity``.
 
     With a ``checkpoint``, every epoch is saved there and a run killed mid-way continues from its
     last completed epoch to the same final weights (see ``training/resume.py``). With ``log_dir``,
@@ -210,15 +233,17 @@ def train_model(
             model.compile(
                 optimizer=make_optimizer(config, total_steps),
                 loss=make_loss(config),
+                metrics=[forecast_mae] if spec.target_kind == "sequence" else None,
                 jit_compile=config.jit_compile,
             )
         else:
             model = resumed.model  # its optimizer state and schedule travel with it
     val_batches = OrderedWindowBatches(data, val_anchors, window_spec, config.batch_size, targets)
     epoch_log, loggers = epoch_loggers(log_dir, resumed.history if resumed else None)
+    monitored = monitored_quantity(spec)
     early_stopping = ResumableEarlyStopping(
         restored=resumed.early_stopping if resumed else None,
-        monitor="val_loss",
+        monitor=monitored,
         patience=config.patience,
         restore_best_weights=True,
     )
@@ -226,7 +251,7 @@ def train_model(
     if config.lr_schedule == "plateau":
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
-                monitor="val_loss", factor=0.5, patience=1, min_lr=config.learning_rate / 100
+                monitor=monitored, factor=0.5, patience=1, min_lr=config.learning_rate / 100
             )
         )
     seconds_before = resumed.train_seconds if resumed else 0.0
@@ -252,11 +277,12 @@ def train_model(
         )
     train_seconds = seconds_before + time.perf_counter() - started
     val_losses = [row["val_loss"] for row in epoch_log.rows]
-    best = int(np.nanargmin(val_losses))
+    best = int(np.nanargmin([row.get(monitored, np.nan) for row in epoch_log.rows]))
     return TrainResult(
         model=model,
         history=epoch_log.rows,
         best_epoch=best + 1,
         best_val_loss=float(val_losses[best]),
+        monitor=monitored,
         train_seconds=round(train_seconds, 2),
     )
