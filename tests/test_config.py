@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -504,3 +505,22 @@ def test_ensemble_members_are_classical_models_only_with_include_classical():
     raw["ensemble"] = {"top_k": len(raw["models"]) + 1, "include_classical": False}
     with pytest.raises(PipelineError, match=rf"candidate models \({len(raw['models'])}\)"):
         parse_params(with_defaults(raw))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("level", 1.5, "significance.level"),
+        ("block_days", 0, "significance.block_days"),
+        ("replications", 10, "significance.replications"),
+        ("tie_size", 0.0, "significance.tie_size"),
+    ],
+)
+def test_significance_params_are_validated_naming_the_key(key, value, message):
+    raw = with_defaults({})
+    raw["significance"] = {**raw["significance"], key: value}
+    with pytest.raises(PipelineError, match=re.escape(message)):
+        parse_params(raw)
+    del raw["significance"][key]
+    with pytest.raises(PipelineError, match=re.escape(f"significance.{key}")):
+        parse_params(raw)

@@ -586,6 +586,10 @@ def cases() -> list[Case]:
              ["test_config.py::test_ensemble_members_are_classical_models_only_with_include_classical"]),
         Case("params", "a prediction-interval level outside (0, 1)", params("evaluate", "gru", **{"intervals.levels": [0.9, 1.5]}), REFUSED,
              ["test_intervals.py::test_bad_levels_are_refused_naming_the_param"]),
+        Case("params", "an adaptive-interval method that does not exist (`intervals.method: online`)", params("evaluate", "gru", **{"intervals.method": "online"}), REFUSED,
+             ["test_intervals.py::test_bad_interval_params_are_refused_naming_the_key"]),
+        Case("params", "a confidence level outside (0, 1) (`significance.level: 1.5`)", params("baseline", **{"significance.level": 1.5}), REFUSED,
+             ["test_config.py::test_significance_params_are_validated_naming_the_key"]),
         Case("params", "`residual` that is not true or false", params("train", "gru", **{"models.gru.residual": "yes"}), REFUSED,
              ["test_residual.py::test_residual_is_a_model_param_checked_at_the_boundary"]),
         # Outputs
