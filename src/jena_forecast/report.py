@@ -29,12 +29,29 @@ def save_figure(figure: Figure, path: Path) -> None:
 
 
 def leaderboard_figure(table: pd.DataFrame) -> Figure:
-    """Horizontal bars of validation and test MAE (degC) per model, best at the top."""
+    """Horizontal bars of validation and test MAE (degC) per model, best at the top, the test MAE's
+    95% interval as an error bar."""
     figure, axes = plt.subplots(figsize=(7, 0.5 * len(table) + 1.5))
     positions = range(len(table))[::-1]
     height = 0.4
     axes.barh([p + height / 2 for p in positions], table["val_mae_degc"], height, label="val")
-    axes.barh([p - height / 2 for p in positions], table["test_mae_degc"], height, label="test")
+    test_bars = [p - height / 2 for p in positions]
+    axes.barh(test_bars, table["test_mae_degc"], height, label="test")
+    if {"test_mae_low", "test_mae_high"} <= set(table.columns):
+        spread = [
+            (table["test_mae_degc"] - table["test_mae_low"]).fillna(0.0).clip(lower=0.0),
+            (table["test_mae_high"] - table["test_mae_degc"]).fillna(0.0).clip(lower=0.0),
+        ]
+        axes.errorbar(
+            table["test_mae_degc"],
+            test_bars,
+            xerr=spread,
+            fmt="none",
+            ecolor="black",
+            elinewidth=0.8,
+            capsize=2,
+            label="test, 95% interval",
+        )
     axes.set_yticks(list(positions), list(table["model"]))
     naive = table.loc[table["model"] == NAIVE, "val_mae_degc"]
     if len(naive):
