@@ -6,21 +6,48 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from jena_forecast.atomic import read_json, write_text
 from jena_forecast.cli import path_arguments, per_model, run_stage
 from jena_forecast.config import PipelineConfig, load_params
 from jena_forecast.ensemble import ENSEMBLE
+from jena_forecast.errors import PipelineError
+from jena_forecast.forecasts import SPLITS, Forecasts, seed_forecast_key
 from jena_forecast.leaderboard import NAIVE
 
 
+def _seed_mean_losses(path: Path, kept: Forecasts, seeds: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Per split, each window's absolute error averaged over a seed study's seeds: the loss whose
+    mean is the MAE over seeds the leaderboard ranks by."""
+    from jena_forecast.artifacts import load_arrays
+
+    keys = tuple(seed_forecast_key(split, seed) for split in SPLITS for seed in seeds)
+    saved = load_arrays(path, keys)
+    losses = {}
+    for split in SPLITS:
+        errors = [
+            np.abs(saved[seed_forecast_key(split, seed)].reshape(-1) - kept.actual[split])
+            for seed in seeds
+        ]
+        if any(error.shape != kept.actual[split].shape for error in errors):
+            raise PipelineError(
+                f"{path}: forecasts of other {split} windows; rerun its seeds stage"
+            )
+        losses[split] = np.mean(errors, axis=0)
+    return losses
+
+
 def tie_p_values(
-    config: PipelineConfig, forecast_paths: dict[str, Path]
+    config: PipelineConfig,
+    forecast_paths: dict[str, Path],
+    seed_forecast_paths: dict[str, Path] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Per split, each model's model confidence set p-value over the per-window absolute errors of
-    the forecasts at ``forecast_paths`` (naive's among them), all of the same windows."""
-    from jena_forecast.forecasts import SPLITS, check_same_windows, load_forecasts
+    """Per split, each model's model confidence set p-value over per-window absolute errors, of the
+    forecasts at ``forecast_paths`` (naive's among them), all of the same windows; a model with a
+    seed study (``seed_forecast_paths``) enters with its errors averaged over the seeds."""
+    from jena_forecast.forecasts import check_same_windows, load_forecasts
     from jena_forecast.scoring import bootstrap
     from jena_forecast.significance import tied_with_best
 
@@ -28,11 +55,18 @@ def tie_p_values(
     reference_name = next(iter(forecasts))
     for name, kept in forecasts.items():
         check_same_windows(forecasts[reference_name], kept, (reference_name, name))
+    losses = {
+        name: {split: kept.abs_errors(split) for split in SPLITS}
+        for name, kept in forecasts.items()
+    }
+    for name, path in (seed_forecast_paths or {}).items():
+        if name in forecasts:
+            losses[name] = _seed_mean_losses(path, forecasts[name], config.seed_study.seeds)
     windows = min(len(kept.anchors[split]) for kept in forecasts.values() for split in SPLITS)
     resampling = bootstrap(config, windows)
     return {
         split: tied_with_best(
-            {name: kept.abs_errors(split) for name, kept in forecasts.items()},
+            {name: by_split[split] for name, by_split in losses.items()},
             resampling,
             config.significance.tie_size,
         )
@@ -48,12 +82,14 @@ def run(
     leaderboard_path: Path,
     seed_paths: dict[str, Path] | None = None,
     forecast_paths: dict[str, Path] | None = None,
+    seed_forecast_paths: dict[str, Path] | None = None,
 ) -> pd.DataFrame:
     """Rank every model and the naive baseline; save the table as TSV.
 
     ``metrics_paths`` names each model's metrics (the ensemble's too), ``seed_paths`` the seed-study
     metrics of the models that have one, ``forecast_paths`` every row's saved forecasts (naive's
-    too), from which the tied-with-best columns come; without them those columns stay empty.
+    too), from which the tied-with-best columns come (a model's seed-study forecasts at
+    ``seed_forecast_paths`` stand for it there); without them those columns stay empty.
     """
     from jena_forecast.leaderboard import leaderboard as rank_models
 
@@ -61,7 +97,7 @@ def run(
         read_json(naive_path),
         {name: read_json(path) for name, path in metrics_paths.items()},
         {name: read_json(path) for name, path in (seed_paths or {}).items()},
-        tie_p_values(config, forecast_paths) if forecast_paths else None,
+        tie_p_values(config, forecast_paths, seed_forecast_paths) if forecast_paths else None,
         config.significance.tie_size,
     )
     write_text(leaderboard_path, table.to_csv(sep="\t", index=False, lineterminator="\n"))
@@ -79,6 +115,7 @@ def main() -> str:
             "seed_paths",
             "forecast_paths",
             "ensemble_forecasts_path",
+            "seed_forecast_paths",
             "leaderboard_path",
         ],
     )
@@ -91,6 +128,7 @@ def main() -> str:
         seed_paths=per_model(args.seed_paths, [*config.seed_study.models, ENSEMBLE]),
         forecast_paths=per_model(args.forecast_paths, [NAIVE, *names])
         | {ENSEMBLE: args.ensemble_forecasts_path},
+        seed_forecast_paths=per_model(args.seed_forecast_paths, list(config.seed_study.models)),
     )
     tied = ", ".join(table.loc[table["rank"] == 1, "model"])
     best = table.iloc[0]

@@ -509,6 +509,16 @@ def test_tie_groups_come_from_the_kept_forecasts_of_the_same_windows(tmp_path):
     for split in ("val", "test"):
         assert p_values[split]["good"] == p_values[split]["twin"] == 1.0
         assert p_values[split]["naive"] < 0.1 and p_values[split]["bad"] < 0.1
+    # A model with a seed study enters with its errors averaged over the seeds: good's seeds are
+    # all as bad as `bad`, so good leaves the group and its twin alone stays tied with the best.
+    seeds = {
+        f"{split}_seed_{seed}": actual[split] + noise + 2
+        for split in ("val", "test")
+        for seed in CONFIG.seed_study.seeds
+    }
+    np.savez(tmp_path / "good_seeds.npz", **seeds)
+    by_seed = leaderboard_stage.tie_p_values(CONFIG, paths, {"good": tmp_path / "good_seeds.npz"})
+    assert by_seed["test"]["twin"] == 1.0 and by_seed["test"]["good"] < 0.1
     save_forecasts(paths["bad"], kept(noise, anchors_from=1))
     with pytest.raises(PipelineError, match="not scored on the same windows"):
         leaderboard_stage.tie_p_values(CONFIG, paths)

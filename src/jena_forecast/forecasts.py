@@ -31,6 +31,12 @@ SERIES = ("", "_actual", "_naive", "_anchors")
 SCALARS = ("target_mean", "target_scale", "data", "protocol")
 
 
+def seed_forecast_key(split: str, seed: int) -> str:
+    """The name of one seed's forecasts of one split in a seed study's forecasts file
+    (``data/seed_forecasts/<model>.npz``): ``test_seed_7``."""
+    return f"{split}_seed_{seed}"
+
+
 def data_fingerprint(data: np.ndarray) -> str:
     """Which data a score belongs to: the row count and a short sha256 of the normalized array.
 

@@ -15,6 +15,7 @@ from jena_forecast.atomic import read_json, write_json
 from jena_forecast.config import ModelSpec
 from jena_forecast.data.windows import WindowSpec
 from jena_forecast.evaluate import delay_forecast, scores
+from jena_forecast.forecasts import seed_forecast_key
 
 SPLITS = ("val", "test")
 SCORES = ("mae_degc", "skill_vs_naive")
@@ -23,7 +24,7 @@ RUN_FIELDS = ("epochs", "best_epoch", "train_seconds")
 
 def forecast_key(split: str, seed: int) -> str:
     """The name of one seed's forecasts of one split in a seed study's forecasts file."""
-    return f"{split}_{run_key(seed)}"
+    return seed_forecast_key(split, seed)
 
 
 def mean_and_std(values: Sequence[float]) -> tuple[float, float]:
