@@ -68,3 +68,21 @@ def test_a_sequence_model_stops_early_on_its_24_hour_forecast_alone():
     y_pred = np.full((2, 3, 2), 100.0, dtype="float32")
     y_pred[:, -1, -1] = [1.0, -3.0]
     assert float(forecast_mae(y_true, y_pred)) == 2.0
+
+
+def test_a_sequence_model_trains_with_early_stopping_on_its_forecast_mae(tmp_path):
+    from conftest import tiny_artifacts
+
+    from jena_forecast.files import load_windows, window_spec
+    from jena_forecast.training.fit import train_model
+
+    tiny = tiny_artifacts(tmp_path, ("seq2seq",))
+    spec, _ = window_spec(tiny.config, tiny.scaler)
+    data, anchors = load_windows(tiny.normalized, tiny.anchors)
+    result = train_model(
+        tiny.config.model("seq2seq"), 1, data, anchors["train"], anchors["val"], spec, verbose=0
+    )
+    history = [row["val_forecast_mae"] for row in result.history]
+    assert len(history) == len(result.history) >= 1 and all(value > 0 for value in history)
+    assert result.summary()["early_stopping_monitor"] == "val_forecast_mae"
+    assert result.best_epoch == int(np.argmin(history)) + 1

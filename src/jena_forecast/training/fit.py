@@ -244,6 +244,7 @@ def train_model(
     early_stopping = ResumableEarlyStopping(
         restored=resumed.early_stopping if resumed else None,
         monitor=monitored,
+        mode="min",  # an error: lower is better (Keras cannot tell for a custom metric)
         patience=config.patience,
         restore_best_weights=True,
     )
@@ -251,7 +252,11 @@ def train_model(
     if config.lr_schedule == "plateau":
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
-                monitor=monitored, factor=0.5, patience=1, min_lr=config.learning_rate / 100
+                monitor=monitored,
+                mode="min",
+                factor=0.5,
+                patience=1,
+                min_lr=config.learning_rate / 100,
             )
         )
     seconds_before = resumed.train_seconds if resumed else 0.0
