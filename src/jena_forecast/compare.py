@@ -27,12 +27,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from jena_forecast.ensemble import ENSEMBLE
 from jena_forecast.errors import PipelineError
 from jena_forecast.forecasts import SPLITS, Forecasts, check_same_windows, read_forecasts
 from jena_forecast.significance import Bootstrap, paired_difference
 
 WORKSPACE = "workspace"
-ENSEMBLE = "ensemble"
 
 
 @dataclass(frozen=True)
