@@ -45,15 +45,18 @@ def run(
     horizons_path: Path,
     predictions_path: Path,
     forecasts_path: Path,
+    model_path: Path,
 ) -> dict[str, Any]:
     """Fit classical model ``name`` on the training windows, score it like a deep model.
 
     The same windows (anchors), targets and naive forecasts as every other model; the metrics file
     has the deep models' shape, with the estimator's own choices (``alpha``, ``iterations``) beside.
     Its 24 h forecast of every val and test window is saved at ``forecasts_path`` (see
-    ``jena_forecast.forecasts``), for the ensemble and for later comparisons.
+    ``jena_forecast.forecasts``), for the ensemble and for later comparisons; the fitted
+    estimator at ``model_path`` (``classical.persist``), for the forecaster and the backtest.
     """
     from jena_forecast.classical.estimators import fit_classical
+    from jena_forecast.classical.persist import save_estimator
     from jena_forecast.classical.window_features import window_features
 
     model_spec = config.classical_model(name)
@@ -122,6 +125,7 @@ def run(
         }
     )
     save_forecasts(forecasts_path, kept)
+    save_estimator(model_path, fit.estimator)
     write_json(metrics_path, metrics)
     write_json(scores_path, headline(metrics))
     return metrics

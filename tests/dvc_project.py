@@ -24,12 +24,14 @@ SEED_STUDY_SEEDS = (7, PROJECT_SEED, 11)
 # Both classical estimators, on hourly features that fit the tiny 12-hour windows.
 TINY_CLASSICAL = ("ridge", "hist_gbr")
 # What a change to models.dense reruns: its own stages, and the ensemble, its seed study, the
-# leaderboard and the report, which read every model's metrics (sorted, as stages_run compares).
+# leaderboard, the report and the packed forecaster, which read every model's metrics (sorted, as
+# stages_run compares).
 DENSE_CHANGE_STAGES = [
     "ensemble",
     "ensemble_seeds",
     "evaluate@dense",
     "leaderboard",
+    "package",
     "report",
     "train@dense",
 ]
@@ -79,15 +81,19 @@ def shrink_horizons(models: dict) -> None:
             entry["horizons"] = 4
 
 
-def stage_command(dvc_yaml: Path, stage: str, *args: str) -> list[str]:
+def stage_command(
+    dvc_yaml: Path, stage: str, *args: str, item: dict[str, str] | None = None
+) -> list[str]:
     """The command line ``dvc_yaml`` gives ``stage``, from ``python`` on, with its ``${paths.*}``
     filled in; a ``foreach`` stage's first argument (a name) stands for its ``${key}``/``${item}``
-    and any further ones are appended."""
+    and any further ones are appended; ``item`` fills ``${item.<field>}`` of a list of mappings."""
     pipeline = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))
     paths = next(entry["paths"] for entry in pipeline["vars"] if "paths" in entry)
     definition = pipeline["stages"][stage]
     cmd = definition.get("do", definition)["cmd"]
     cmd = re.sub(r"\$\{paths\.(\w+)\}", lambda match: str(paths[match.group(1)]), cmd)
+    for field, value in (item or {}).items():
+        cmd = cmd.replace(f"${{item.{field}}}", value)
     if args:
         cmd = cmd.replace("${key}", args[0]).replace("${item}", args[0])
     return [sys.executable, *cmd.split()[1:], *args[1:]]

@@ -155,8 +155,8 @@ def test_hist_gbr_is_seeded_and_early_stopped_on_training_windows_only():
     assert first.record["early_stopping_fit_windows"] == 600 - 120 - 19
     assert 1 <= first.record["iterations"] <= 60
     test_x, test_change = learnable(200, seed=2)
-    np.testing.assert_array_equal(first.predict_change(test_x), second.predict_change(test_x))
-    assert np.mean(np.abs(first.predict_change(test_x) - test_change)) < 0.5 * np.mean(
+    np.testing.assert_array_equal(first.estimator.predict(test_x), second.estimator.predict(test_x))
+    assert np.mean(np.abs(first.estimator.predict(test_x) - test_change)) < 0.5 * np.mean(
         np.abs(test_change)
     )
     # Held-out windows whose change no feature explains stop the boosting at once.
@@ -164,7 +164,9 @@ def test_hist_gbr_is_seeded_and_early_stopped_on_training_windows_only():
     for seed in (1, 2, 3):
         other = fit_hist_gbr(params, seed, x, change, anchors, span_rows=20)
         assert other.record == first.record
-        np.testing.assert_array_equal(other.predict_change(test_x), first.predict_change(test_x))
+        np.testing.assert_array_equal(
+            other.estimator.predict(test_x), first.estimator.predict(test_x)
+        )
     noise = change.copy()
     noise[480:] = np.random.default_rng(4).normal(size=120)
     assert fit_hist_gbr(params, 7, x, noise, anchors, span_rows=20).record["iterations"] <= 3
@@ -261,8 +263,17 @@ def test_classical_stage_scores_the_same_windows_as_the_naive_baseline(tmp_path,
         predictions_path=tmp_path / "predictions.csv",
         scores_path=tmp_path / "scores.json",
         forecasts_path=tmp_path / "model.npz",
+        model_path=tmp_path / "model.skops",
     )
     assert json.loads((tmp_path / "model.json").read_text()) == metrics
+    # the saved estimator forecasts exactly what was scored
+    from jena_forecast.classical.persist import load_estimator
+
+    saved = load_estimator(tmp_path / "model.skops")
+    assert (
+        type(saved).__name__
+        == {"ridge": "Pipeline", "hist_gbr": "HistGradientBoostingRegressor"}[entry["estimator"]]
+    )
     kept, naive_kept = (
         load_forecasts(tmp_path / "model.npz"),
         load_forecasts(tmp_path / "naive.npz"),
@@ -333,6 +344,7 @@ def test_test_rows_change_no_fit_choice_and_no_validation_score(tmp_path):
             ("horizons", "h.tsv"),
             ("predictions", "p.csv"),
             ("forecasts", "f.npz"),
+            ("model", "m.skops"),
         ]
     }
     before = classical_stage.run(config, "ridge", **paths)

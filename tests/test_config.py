@@ -524,3 +524,59 @@ def test_significance_params_are_validated_naming_the_key(key, value, message):
     del raw["significance"][key]
     with pytest.raises(PipelineError, match=re.escape(f"significance.{key}")):
         parse_params(raw)
+
+
+GOOD_EXPORT = {"name": "late_2010", "path": "data/backtest/late_2010.csv"}
+
+
+@pytest.mark.parametrize(
+    ("exports", "message"),
+    [
+        ([{**GOOD_EXPORT, "name": "late 2010"}], "backtest.exports.0.name: must be letters"),
+        ([{**GOOD_EXPORT, "path": "https://example.com/x.csv"}], "dvc import-url"),
+        ([{**GOOD_EXPORT, "path": "data/x.parquet"}], "must name a .csv file or a .zip"),
+        ([{**GOOD_EXPORT, "sha256": "abc"}], "backtest.exports.0.sha256: must be 64"),
+        ([GOOD_EXPORT, GOOD_EXPORT], "export names must be distinct"),
+        (
+            [{**GOOD_EXPORT, "parse": {"max_fill_rows": -1}}],
+            "backtest.exports.0.parse.max_fill_rows",
+        ),
+        (
+            [{**GOOD_EXPORT, "parse": {"delimiter": ";"}}],
+            "backtest.exports.0.parse.delimiter: unknown",
+        ),
+        ([{**GOOD_EXPORT, "url": "x"}], "backtest.exports.0.url: unknown param"),
+    ],
+)
+def test_backtest_exports_are_validated_naming_the_key(exports, message):
+    raw = with_defaults({})
+    raw["backtest"] = {"exports": exports}
+    with pytest.raises(PipelineError, match=re.escape(message)):
+        parse_params(raw)
+
+
+def test_a_backtest_export_takes_the_pipeline_parse_params_under_its_own():
+    raw = with_defaults({})
+    raw["backtest"] = {"exports": [{**GOOD_EXPORT, "parse": {"timestamp_format": "auto"}}]}
+    config = parse_params(raw)
+    export = config.backtest.export("late_2010")
+    parse = export.parse_config(config.parse)
+    assert parse.timestamp_format == "auto" and parse.max_fill_rows == config.parse.max_fill_rows
+    with pytest.raises(PipelineError, match="Known exports: late_2010"):
+        config.backtest.export("other")
+
+
+@pytest.mark.parametrize("model", ["best", "ensemble", "gru", "ridge"])
+def test_package_model_names_best_the_ensemble_or_any_model(model):
+    raw = project_params()
+    raw["package"] = {"model": model}
+    assert parse_params(raw).package.model == model
+
+
+def test_an_unknown_package_model_is_refused_with_the_choices():
+    raw = project_params()
+    raw["package"] = {"model": "gru_64"}
+    with pytest.raises(
+        PipelineError, match=r"package.model: 'gru_64' is not a model. Expected best"
+    ):
+        parse_params(raw)

@@ -112,6 +112,7 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
         "ensemble_seeds",
         "leaderboard",
         "report",
+        "package",
     }
     for stage in stages_run(repro_output):  # every stage ends with its one-line summary
         name, _, model = stage.partition("@")
@@ -321,6 +322,7 @@ def test_seed_study_of_more_models_is_one_experiment_away(project_copy):
     assert sorted(stages_run(result.stdout)) == [
         "ensemble_seeds",
         "leaderboard",
+        "package",
         "report",
         "seeds@dense",
     ]

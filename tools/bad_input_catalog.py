@@ -135,15 +135,20 @@ def files_here() -> set[Path]:
     return {path for path in Path(".").rglob("*") if path.is_file()}
 
 
-def run_stage(stage: str, *args: str) -> Run:
+def run_stage(stage: str, *args: str, item: dict[str, str] | None = None) -> Run:
     """Run ``stage`` here, as DVC would (its ``dvc.yaml`` command line), capturing its output and
     exit code. A stage that refuses its input must leave no file behind; one that does stops the
-    catalog.
+    catalog. ``item`` fills a ``foreach`` over mappings (``${item.name}``).
     """
+    module, *arguments = stage_command(ROOT / "dvc.yaml", stage, *args, item=item)[2:]
+    return run_module(stage, module, arguments)
+
+
+def run_module(name: str, module: str, arguments: list[str]) -> Run:
+    """Run ``python -m module arguments`` in this process, capturing its output and exit code."""
     before = files_here()
     stdout, stderr = io.StringIO(), io.StringIO()
     argv = sys.argv
-    module, *arguments = stage_command(ROOT / "dvc.yaml", stage, *args)[2:]
     sys.argv = [module, *arguments]
     code = 0
     try:
@@ -155,8 +160,8 @@ def run_stage(stage: str, *args: str) -> Run:
         sys.argv = argv
     left = sorted(str(path) for path in files_here() - before)
     if code and left:
-        raise SystemExit(f"{stage} refused its input but left files behind: {left}")
-    return Run(stage, code, stdout.getvalue(), stderr.getvalue())
+        raise SystemExit(f"{name} refused its input but left files behind: {left}")
+    return Run(name, code, stdout.getvalue(), stderr.getvalue())
 
 
 def run_until(*stages: str) -> Run:
@@ -446,6 +451,76 @@ def latin1_file() -> bytes:
     return LATIN1_UNITS.header_line() + b"\r\n" + body + b"\r\n"
 
 
+FORECASTER = Path("forecaster")
+EXPORT = Path("latest.csv")
+
+
+def forecast(source: SyntheticJena | Callable[[Path], Path], *options: str) -> Callable[[], Run]:
+    """Pack a tiny forecaster here, write the export and run the forecast command on it, with
+    ``--output forecast.json`` (which must not appear when the export is refused)."""
+    from tiny_forecaster import make_forecaster
+
+    from jena_forecast.forecaster import save_forecaster
+
+    def make() -> Run:
+        save_forecaster(make_forecaster(Path("source")), FORECASTER)
+        if isinstance(source, SyntheticJena):
+            source.write_csv(EXPORT)
+        else:
+            source(EXPORT)
+        arguments = ["--csv", str(EXPORT), "--forecaster", str(FORECASTER), *options]
+        if "--output" not in options:
+            arguments += ["--output", "forecast.json"]
+        return run_module("forecast", "jena_forecast.forecast", arguments)
+
+    return make
+
+
+def empty_last_temperatures(path: Path) -> Path:
+    """A 200-row export whose last 8 temperatures are empty: beyond ``max_fill_rows``, at the end."""
+    from tiny_forecaster import empty_last_temperatures as empty
+
+    return empty(SyntheticJena(rows=200).write_csv(path))
+
+
+def export_without(column: str) -> Callable[[Path], Path]:
+    def write(path: Path) -> Path:
+        names = [name for name in HEADER if name != column]
+        drop = HEADER.index(column)
+        rows = [
+            ",".join(cell for index, cell in enumerate(line.split(",")) if index != drop)
+            for line in SyntheticJena(rows=200).lines()
+        ]
+        path.write_text(csv_text(rows, names))
+        return path
+
+    return write
+
+
+def export_ignored_columns() -> str:
+    report = read_json("forecast.json")
+    return f"forecast.json: ignored_columns={report['ignored_columns']}"
+
+
+def backtest(rows: int, pinned: bool = False, **export: Any) -> Callable[[], Run]:
+    """The data stages on a clean file, then backtest@piece on a ``rows``-row export."""
+
+    def make() -> Run:
+        MIRROR.write_bytes(good_zip(600))
+        path = Path("data/backtest/piece.csv")
+        entry = {"name": "piece", "path": str(path), **export}
+        if pinned:
+            entry["sha256"] = "0" * 64
+        write_params(**{"backtest.exports": [entry]})
+        if "://" not in entry["path"]:  # a URL is refused with the params, before any stage
+            run_until("download", "parse", "features", "normalize", "windows")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        SyntheticJena(rows=rows).write_csv(path)
+        return run_stage("backtest", item={"name": "piece", "path": str(entry["path"])})
+
+    return make
+
+
 def cases() -> list[Case]:
     rows = lines()
     return [
@@ -592,6 +667,26 @@ def cases() -> list[Case]:
              ["test_config.py::test_significance_params_are_validated_naming_the_key"]),
         Case("params", "`residual` that is not true or false", params("train", "gru", **{"models.gru.residual": "yes"}), REFUSED,
              ["test_residual.py::test_residual_is_a_model_param_checked_at_the_boundary"]),
+        # Forecast
+        Case("forecast", "export shorter than one window (60 rows; windows of 72)", forecast(SyntheticJena(rows=60)), REFUSED,
+             ["test_forecast.py::test_bad_exports_get_one_line_naming_the_file_exit_2_and_no_output"]),
+        Case("forecast", "empty temperatures in the export's last 8 rows (beyond `parse.max_fill_rows: 6`)", forecast(empty_last_temperatures), REFUSED,
+             ["test_forecast.py::test_bad_exports_get_one_line_naming_the_file_exit_2_and_no_output", "test_forecast.py::test_missing_rows_name_their_timestamps_and_columns"]),
+        Case("forecast", "export without a column the model was trained on (`rh (%)`)", forecast(export_without("rh (%)")), REFUSED,
+             ["test_forecast.py::test_bad_exports_get_one_line_naming_the_file_exit_2_and_no_output"]),
+        Case("forecast", "newer export (21 columns, ISO timestamps), the model's timestamp format", forecast(SyntheticJenaNewer(rows=200)), REFUSED,
+             ["test_forecast.py::test_newer_exports_are_read_with_their_extra_columns_named_and_ignored"]),
+        Case("forecast", "newer export with `--timestamp-format auto`", forecast(SyntheticJenaNewer(rows=200), "--timestamp-format", "auto"), ACCEPTED,
+             ["test_forecast.py::test_newer_exports_are_read_with_their_extra_columns_named_and_ignored"], detail=export_ignored_columns, note="the 7 extra columns are named and ignored"),
+        Case("forecast", "`--output` that is neither `.json` nor `.csv`", forecast(SyntheticJena(rows=200), "--output", "forecast.xlsx"), REFUSED,
+             ["test_forecast.py::test_an_unknown_output_format_or_a_missing_forecaster_is_refused"]),
+        # Backtest
+        Case("backtest", "an export given as a URL (`backtest.exports[0].path: https://...`)", backtest(200, path="https://example.org/jena.csv"), REFUSED,
+             ["test_config.py::test_backtest_exports_are_validated_naming_the_key"]),
+        Case("backtest", "an export whose pinned `sha256` differs from the file's", backtest(200, pinned=True), REFUSED,
+             ["test_backtest.py::test_a_pinned_checksum_is_checked_and_a_changed_file_refused"]),
+        Case("backtest", "an export with no complete window (80 rows; windows span 84)", backtest(80), REFUSED,
+             ["test_backtest.py::test_an_export_with_no_complete_window_is_refused_naming_its_span"]),
         # Outputs
         Case("outputs", "disk full while writing an output (simulated: `ENOSPC`)", failing_write(errno.ENOSPC), REFUSED,
              ["test_faults.py::test_disk_full_names_the_file_keeps_the_old_one_and_leaves_no_temporary", "test_faults.py::test_disk_full_while_a_stage_writes_its_table"]),
@@ -667,7 +762,14 @@ def main() -> None:
         "The tests named are in `tests/`.",
         "",
     ]
-    groups = {"download": "Download", "CSV": "CSV", "params": "Params", "outputs": "Outputs"}
+    groups = {
+        "download": "Download",
+        "CSV": "CSV",
+        "params": "Params",
+        "forecast": "Forecast (`python -m jena_forecast.forecast`)",
+        "backtest": "Backtest",
+        "outputs": "Outputs",
+    }
     for group, title in groups.items():
         out += [
             f"## {title}",

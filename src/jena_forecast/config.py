@@ -338,6 +338,88 @@ class SignificanceConfig(_Frozen):
     tie_size: float = Field(gt=0.0, lt=1.0)
 
 
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+EXPORT_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+class BacktestExport(_Frozen):
+    """One more export of the station to score every model on: a file of this repository (a
+    ``.csv``, or a ``.zip`` holding one), its sha256 when pinned, and the ``parse`` params it
+    needs that differ from the pipeline's (e.g. ``timestamp_format: auto``)."""
+
+    name: str
+    path: str
+    sha256: str | None = None
+    parse: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_plain(cls, name: str) -> str:
+        if not EXPORT_NAME_PATTERN.fullmatch(name):
+            raise ValueError("must be letters, digits, '_' or '-' (it names the stage and files)")
+        return name
+
+    @field_validator("path")
+    @classmethod
+    def _path_is_local(cls, path: str) -> str:
+        if "://" in path:
+            raise ValueError(
+                "must be a file of this repository; bring a URL in with "
+                "'dvc import-url URL data/backtest/NAME.csv' and name that path"
+            )
+        if not path.endswith((".csv", ".zip")):
+            raise ValueError("must name a .csv file or a .zip holding one")
+        return path
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha256_is_hex(cls, value: str | None) -> str | None:
+        if value is not None and not SHA256_PATTERN.fullmatch(value.lower()):
+            raise ValueError("must be 64 hexadecimal digits, or null")
+        return None if value is None else value.lower()
+
+    def parse_config(self, base: ParseConfig) -> ParseConfig:
+        """The pipeline's ``parse`` params with this export's own on top."""
+        return ParseConfig(**{**base.model_dump(), **self.parse})
+
+
+class BacktestConfig(_Frozen):
+    """Other exports of the station that every model is scored on (``backtest@<name>`` stages)."""
+
+    exports: tuple[BacktestExport, ...]
+
+    @field_validator("exports", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return () if value is None else value
+
+    @field_validator("exports")
+    @classmethod
+    def _distinct_names(cls, exports: tuple[BacktestExport, ...]) -> tuple[BacktestExport, ...]:
+        names = [export.name for export in exports]
+        if len(set(names)) != len(names):
+            raise ValueError(f"export names must be distinct. Received: {names}")
+        return exports
+
+    def export(self, name: str) -> BacktestExport:
+        """The export named ``name``, or a PipelineError listing the known names."""
+        for export in self.exports:
+            if export.name == name:
+                return export
+        known = ", ".join(export.name for export in self.exports) or "(none)"
+        raise PipelineError(f"backtest export {name!r} is not in params. Known exports: {known}")
+
+
+BEST = "best"
+
+
+class PackageConfig(_Frozen):
+    """Which model the ``package`` stage packs as the forecaster artifact: ``best`` (the
+    leaderboard's first trained row), a network of ``models``, or ``ensemble``."""
+
+    model: str
+
+
 class PipelineConfig(_Frozen):
     """Every param of the pipeline, validated."""
 
@@ -355,6 +437,8 @@ class PipelineConfig(_Frozen):
     ensemble: EnsembleConfig
     intervals: IntervalsConfig
     significance: SignificanceConfig
+    backtest: BacktestConfig
+    package: PackageConfig
 
     def protocol(self) -> str:
         """Which windows a score belongs to: the split and the window geometry.
@@ -642,6 +726,30 @@ def _check_study_names(
             )
 
 
+def _check_backtest(
+    backtest: BacktestConfig, parse: ParseConfig | None, problems: list[str]
+) -> None:
+    """Each export's ``parse`` overrides must make valid ``parse`` params."""
+    if parse is None:
+        return
+    for index, export in enumerate(backtest.exports):
+        try:
+            export.parse_config(parse)
+        except ValidationError as error:
+            problems.extend(_format_errors(f"backtest.exports.{index}.parse", error))
+        except TypeError as error:
+            problems.append(f"backtest.exports.{index}.parse: {error}")
+
+
+def _check_package(package: PackageConfig, names: set[str], problems: list[str]) -> None:
+    """``package.model`` names ``best``, the ensemble or a model of ``models`` or ``classical``."""
+    if package.model not in {BEST, "ensemble", *names}:
+        problems.append(
+            f"package.model: {package.model!r} is not a model. Expected best, ensemble or one of: "
+            f"{', '.join(sorted(names))}"
+        )
+
+
 def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
     """Validate a params mapping; raise one PipelineError that lists every problem found."""
     if not isinstance(raw, dict):
@@ -659,6 +767,8 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
         "ensemble": EnsembleConfig,
         "intervals": IntervalsConfig,
         "significance": SignificanceConfig,
+        "backtest": BacktestConfig,
+        "package": PackageConfig,
     }
     known = set(sections) | {"seed", "models", "classical"}
     for key in sorted(set(raw) - known):
@@ -745,6 +855,18 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
             raw_classical if isinstance(raw_classical, dict) else {},
             problems,
         )
+    if isinstance(validated["backtest"], BacktestConfig):
+        parse_config = validated["parse"]
+        _check_backtest(
+            validated["backtest"],
+            parse_config if isinstance(parse_config, ParseConfig) else None,
+            problems,
+        )
+    if isinstance(validated["package"], PackageConfig) and isinstance(raw_models, dict):
+        named = {*map(str, raw_models)}
+        if isinstance(raw_classical, dict):
+            named |= {*map(str, raw_classical)}
+        _check_package(validated["package"], named, problems)
     if problems:
         listing = "\n".join(f"  - {problem}" for problem in problems)
         raise PipelineError(f"{source}: {len(problems)} invalid param(s):\n{listing}")

@@ -15,7 +15,6 @@ nothing is the naive baseline, not a constant.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +22,6 @@ import numpy as np
 
 from jena_forecast.classical.params import EstimatorParams, HistGbrParams, RidgeParams
 from jena_forecast.errors import PipelineError
-
-Predictor = Callable[[np.ndarray], np.ndarray]
 
 # HistGradientBoostingRegressor bins every feature from a random subsample of this many rows (its
 # binning default); with fewer training windows, and the held-out set given explicitly, no random
@@ -34,16 +31,23 @@ HIST_GBR_BINNING_SUBSAMPLE = 200_000
 
 @dataclass(frozen=True)
 class ClassicalFit:
-    """A fitted estimator: ``predict(features) -> change`` and what the fit chose and took."""
+    """A fitted scikit-learn estimator (``predict(features) -> change``, features in float64) and
+    what the fit chose and took. The estimator is what ``save_estimator`` keeps."""
 
-    predict_change: Predictor
+    estimator: Any
     train_seconds: float
     record: dict[str, Any] = field(default_factory=dict)
 
     def forecast(self, features: np.ndarray, naive: np.ndarray) -> np.ndarray:
         """Forecasts in normalized units: the naive value plus the predicted change, (windows, 1)."""
-        change = np.asarray(self.predict_change(features), dtype=np.float64).reshape(-1)
-        return (np.asarray(naive, dtype=np.float64).reshape(-1) + change)[:, None]
+        return forecast_change(self.estimator, features, naive)
+
+
+def forecast_change(estimator: Any, features: np.ndarray, naive: np.ndarray) -> np.ndarray:
+    """The naive value plus ``estimator``'s predicted change, normalized units, (windows, 1)."""
+    change = estimator.predict(np.asarray(features, dtype=np.float64))
+    change = np.asarray(change, dtype=np.float64).reshape(-1)
+    return (np.asarray(naive, dtype=np.float64).reshape(-1) + change)[:, None]
 
 
 def _mae(predicted: np.ndarray, actual: np.ndarray) -> float:
@@ -59,6 +63,7 @@ def fit_ridge(
 ) -> ClassicalFit:
     """Ridge on standardized features; the alpha with the lowest validation MAE (first on ties)."""
     from sklearn.linear_model import Ridge
+    from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
     started = time.perf_counter()
@@ -75,11 +80,8 @@ def fit_ridge(
     _, alpha, model = best
     seconds = time.perf_counter() - started
 
-    def predict(features: np.ndarray) -> np.ndarray:
-        return model.predict(scaler.transform(features.astype(np.float64)))
-
     return ClassicalFit(
-        predict,
+        Pipeline([("standardize", scaler), ("ridge", model)]),
         seconds,
         {"alpha": float(alpha), "parameters": int(model.coef_.size + 1), "seed_dependent": False},
     )
@@ -168,7 +170,7 @@ def fit_hist_gbr(
     model.fit(train_x, train_change)
     seconds = time.perf_counter() - started
     return ClassicalFit(
-        model.predict,
+        model,
         seconds,
         {
             "iterations": iterations,

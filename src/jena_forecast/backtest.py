@@ -1,0 +1,111 @@
+"""Every model scored on another export of the station: out of time, with the training slice's
+scaler, on every complete window of the file, next to naive on the same windows, with the same
+intervals as the pipeline's own splits (``significance.split_uncertainty``)."""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jena_forecast.config import BacktestExport, PipelineConfig
+from jena_forecast.data.download import extract_member, sha256_of
+from jena_forecast.data.windows import WindowSpec, window_anchors
+from jena_forecast.errors import PipelineError
+from jena_forecast.evaluate import split_metrics
+from jena_forecast.forecasts import data_fingerprint
+from jena_forecast.scoring import bootstrap
+from jena_forecast.significance import split_uncertainty
+from jena_forecast.station import StationRecord
+
+
+def check_sha256(path: Path, export: BacktestExport) -> str:
+    """The sha256 of the export's file; a PipelineError when it differs from the pinned one."""
+    observed = sha256_of(path)
+    if export.sha256 is not None and observed != export.sha256:
+        raise PipelineError(
+            f"{path}: sha256 {observed} differs from backtest export {export.name!r}'s pinned "
+            f"{export.sha256}; the file changed: pin the new checksum if the change is intended"
+        )
+    return observed
+
+
+@contextmanager
+def export_csv(path: Path) -> Iterator[Path]:
+    """The export's CSV: the file itself, or the one CSV inside a ``.zip`` (extracted to a
+    temporary file, removed afterwards)."""
+    if path.suffix != ".zip":
+        yield path
+        return
+    if not path.is_file():
+        raise PipelineError(f"{path}: file not found")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [name for name in archive.namelist() if name.endswith(".csv")]
+    except zipfile.BadZipFile as error:
+        raise PipelineError(f"{path}: not a zip archive: {error}") from error
+    if len(members) != 1:
+        raise PipelineError(f"{path}: expected one .csv member in the zip, found {members}")
+    with tempfile.TemporaryDirectory() as directory:
+        csv_path = Path(directory) / Path(members[0]).name
+        extract_member(path, members[0], csv_path, str(path))
+        yield csv_path
+
+
+def export_anchors(record: StationRecord, spec: WindowSpec) -> np.ndarray:
+    """Every complete window of the export (no missing value from lookback to target)."""
+    anchors = window_anchors(record.valid_rows, 0, len(record.timestamps), spec)
+    if not len(anchors):
+        raise PipelineError(
+            f"{record.source}: no complete window: a window spans {spec.span_rows} rows without a "
+            f"gap, the file has {len(record.timestamps)} rows "
+            f"({record.timestamps[0]} to {record.timestamps[-1]})"
+        )
+    return anchors
+
+
+def score_models(
+    config: PipelineConfig,
+    forecasts_norm: dict[str, np.ndarray],
+    data: np.ndarray,
+    anchors: np.ndarray,
+    spec: WindowSpec,
+    target_scale: float,
+) -> dict[str, dict[str, Any]]:
+    """Each model's MAE, naive's, skill and their uncertainty on the export's windows, and naive's
+    own row (skill 0)."""
+    actual = data[anchors + spec.delay_rows, spec.target_index].astype(np.float64)
+    naive = data[anchors, spec.target_index].astype(np.float64)
+    resampling = bootstrap(config, len(anchors))
+    rows: dict[str, dict[str, Any]] = {}
+    for name, predicted in {"naive": naive, **forecasts_norm}.items():
+        predicted = np.asarray(predicted, dtype=np.float64).reshape(-1)
+        rows[name] = split_metrics(
+            predicted[:, None], data, anchors, spec, target_scale
+        ) | split_uncertainty(
+            np.abs(predicted - actual), np.abs(naive - actual), resampling, target_scale
+        )
+    return rows
+
+
+def export_record(
+    export: BacktestExport, record: StationRecord, anchors: np.ndarray, sha256: str
+) -> dict[str, Any]:
+    """What the scores belong to: the file, its checksum, its span and its windows."""
+    return {
+        "name": export.name,
+        "path": export.path,
+        "sha256": sha256,
+        "first_timestamp": str(record.timestamps[0]),
+        "last_timestamp": str(record.timestamps[-1]),
+        "rows": len(record.timestamps),
+        "windows": int(len(anchors)),
+        "rows_still_missing": record.report.rows_still_missing,
+        "ignored_columns": list(record.ignored_columns),
+        "data": data_fingerprint(record.data),
+    }

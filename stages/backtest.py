@@ -1,0 +1,103 @@
+"""DVC stage backtest@<export>: every model, the ensemble and naive scored on another export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jena_forecast.atomic import read_json, write_json, write_text
+from jena_forecast.cli import call_with_paths, run_stage
+from jena_forecast.config import PipelineConfig
+from jena_forecast.data.normalize import column_stats
+from jena_forecast.data.windows import WindowSpec
+from jena_forecast.ensemble import ENSEMBLE, average_forecasts
+from jena_forecast.files import tsv
+
+
+def run(
+    config: PipelineConfig,
+    name: str,
+    *,
+    export_path: Path,
+    scaler_path: Path,
+    quality_path: Path,
+    model_dir: Path,
+    ensemble_path: Path,
+    metrics_path: Path,
+    table_path: Path,
+) -> dict[str, Any]:
+    """Score every model of params (networks and classical), the ensemble's members averaged and
+    naive on every complete window of backtest export ``name``, scaled with the training slice's
+    statistics; write the record (``metrics_path``) and a table ranked by MAE (``table_path``)."""
+    from jena_forecast.backtest import (
+        check_sha256,
+        export_anchors,
+        export_csv,
+        export_record,
+        score_models,
+    )
+    from jena_forecast.forecaster import member_forecast, member_of
+    from jena_forecast.station import read_export
+
+    export = config.backtest.export(name)
+    sha256 = check_sha256(export_path, export)
+    scaler = read_json(scaler_path)
+    target = config.windows.target_column
+    _, scale = column_stats(scaler, target, str(scaler_path))
+    columns = list(scaler["columns"])
+    spec = WindowSpec.from_config(config.windows, columns.index(target))
+    with export_csv(export_path) as csv_path:
+        record = read_export(
+            csv_path,
+            export.parse_config(config.parse),
+            config.features,
+            target,
+            list(read_json(quality_path)["columns"]),
+            scaler,
+        )
+    anchors = export_anchors(record, spec)
+    rows_per_hour = 60 // config.parse.interval_minutes
+    forecasts = {
+        model: member_forecast(
+            member_of(config, model, model_dir, spec),
+            record.data,
+            record.timestamps,
+            anchors,
+            spec,
+            columns,
+            rows_per_hour,
+        )
+        for model in [*config.models, *config.classical]
+    }
+    members = read_json(ensemble_path)["members"]
+    forecasts[ENSEMBLE] = average_forecasts([forecasts[member] for member in members])
+    scores = score_models(config, forecasts, record.data, anchors, spec, scale)
+    metrics = {
+        "export": export_record(export, record, anchors, sha256),
+        "protocol": config.protocol(),
+        "features": config.features.describe(),
+        "ensemble_members": list(members),
+        "models": scores,
+    }
+    ranked = sorted(scores, key=lambda model: (scores[model]["mae_degc"], model))
+    write_text(table_path, tsv([{"model": model, **scores[model]} for model in ranked]))
+    write_json(metrics_path, metrics)
+    return metrics
+
+
+def main() -> str:
+    (name,), metrics = call_with_paths(run)
+    scores = metrics["models"]
+    best = min((m for m in scores if m != "naive"), key=lambda m: scores[m]["mae_degc"])
+    better = sum(1 for m in scores if scores[m]["verdict_vs_naive"] == "better")
+    return (
+        f"{name}: {metrics['export']['windows']:,} windows "
+        f"({metrics['export']['first_timestamp']} to {metrics['export']['last_timestamp']}); "
+        f"naive MAE {scores['naive']['mae_degc']:.3f} degC, best {best} "
+        f"{scores[best]['mae_degc']:.3f} ({scores[best]['skill_vs_naive']:+.1%}); "
+        f"{better} of {len(scores) - 1} better than naive beyond the noise"
+    )
+
+
+if __name__ == "__main__":
+    run_stage("backtest", main)
