@@ -44,8 +44,7 @@ def run(
     scaler = read_json(scaler_path)
     target = config.windows.target_column
     _, scale = column_stats(scaler, target, str(scaler_path))
-    columns = list(scaler["columns"])
-    spec = WindowSpec.from_config(config.windows, columns.index(target))
+    spec = WindowSpec.from_config(config.windows, list(scaler["columns"]).index(target))
     with export_csv(export_path) as csv_path:
         record = read_export(
             csv_path,
@@ -64,7 +63,7 @@ def run(
             record.timestamps,
             anchors,
             spec,
-            columns,
+            scaler,
             rows_per_hour,
         )
         for model in [*config.models, *config.classical]

@@ -55,9 +55,9 @@ def run(
     ``jena_forecast.forecasts``), for the ensemble and for later comparisons; the fitted
     estimator at ``model_path`` (``classical.persist``), for the forecaster and the backtest.
     """
+    from jena_forecast.classical.design import classical_features
     from jena_forecast.classical.estimators import fit_classical
     from jena_forecast.classical.persist import save_estimator
-    from jena_forecast.classical.window_features import window_features
 
     model_spec = config.classical_model(name)
     spec, scale = window_spec(config, scaler_path)
@@ -71,10 +71,10 @@ def run(
             "rerun the pipeline from the parse stage"
         )
     started = time.perf_counter()
-    features = window_features(
+    features = classical_features(
         data,
         timestamps,
-        list(scaler_record["columns"]),
+        scaler_record,
         spec,
         model_spec.params,
         60 // config.parse.interval_minutes,

@@ -356,3 +356,76 @@ def test_test_rows_change_no_fit_choice_and_no_validation_score(tmp_path):
     for key, interval in before["intervals"].items():  # test errors never reach back into val
         assert after["intervals"][key]["val_coverage"] == interval["val_coverage"]
     assert after["test"] != before["test"]
+
+
+ANCHOR_SPEC = WindowSpec(lookback_rows=600, step_rows=6, delay_rows=144, target_index=0)
+WIND = ["T", "p", "wv (m/s)", "max. wv (m/s)", "wd (deg)"]
+
+
+def wind_scaler() -> dict:
+    """Training statistics that turn the normalized wind columns back into m/s and degrees."""
+    stats = {"T": (0.0, 1.0), "p": (0.0, 1.0), "wv (m/s)": (2.0, 1.0)}
+    stats |= {"max. wv (m/s)": (3.0, 2.0), "wd (deg)": (180.0, 90.0)}
+    return {"columns": {name: {"mean": m, "scale": s} for name, (m, s) in stats.items()}}
+
+
+def test_anchor_features_hold_known_values():
+    from jena_forecast.classical.design import classical_features
+
+    rows = 700
+    ramp = np.arange(rows, dtype=np.float64)
+    data = np.stack([ramp, 2.0 * ramp, np.zeros(rows), np.ones(rows), np.ones(rows)], axis=1)
+    params = EstimatorParams(
+        lag_hours=72, recent_hours=24, feature_set="anchor", tendency_columns=("p",)
+    )
+    features = classical_features(data, stamps(rows), wind_scaler(), ANCHOR_SPEC, params, 6)
+    row = dict(zip(features.names, features.at(np.array([650]))[0], strict=True))
+    assert (row["T now"], row["p now"], row["T 3 h ago"], row["T 72 h ago"]) == (
+        650,
+        1300,
+        632,
+        218,
+    )
+    assert (row["T change 24 h"], row["p change 3 h"]) == (144.0, 36.0)
+    assert row["T mean 6 h"] == pytest.approx(650 - 35 / 2)  # rows 615..650
+    assert (row["T min 24 h"], row["T max 24 h"]) == (507.0, 650.0)
+    # speed 2 m/s (normalized 0), maximum 5 m/s (normalized 1), from 270 degrees (normalized 1)
+    assert row["wind Wx"] == pytest.approx(0.0, abs=1e-6) and row["wind Wy"] == pytest.approx(-2.0)
+    assert row["wind max Wy"] == pytest.approx(-5.0)
+    # Row 650 is 2009-01-05 12:20: 740 minutes into the day, day of year 5 plus that.
+    assert row["hour sin 1"] == pytest.approx(np.sin(2 * np.pi * 740 / 1440), abs=1e-6)
+    day = 5 + 740 / 1440
+    assert row["day of year cos"] == pytest.approx(np.cos(2 * np.pi * day / 365.25), abs=1e-6)
+    assert len(features.names) == 5 + 7 + 2 * 3 + 3 + 2 + 4 + 4 + 2
+
+
+def test_anchor_features_use_no_row_after_the_anchor_and_refuse_unknown_columns():
+    from jena_forecast.classical.design import classical_features
+
+    rng = np.random.default_rng(3)
+    data = rng.normal(size=(700, 5))
+    params = EstimatorParams(
+        lag_hours=72, recent_hours=24, feature_set="anchor", tendency_columns=("p",)
+    )
+    features = classical_features(data, stamps(700), wind_scaler(), ANCHOR_SPEC, params, 6)
+    later = data.copy()
+    later[601:] += 50.0
+    changed = classical_features(later, stamps(700), wind_scaler(), ANCHOR_SPEC, params, 6)
+    np.testing.assert_array_equal(changed.values[:601], features.values[:601])
+    assert not np.isnan(features.values[432:]).any()  # 72 h of history is all a feature needs
+    unknown = EstimatorParams(
+        lag_hours=72, recent_hours=24, feature_set="anchor", tendency_columns=("rh (%)",)
+    )
+    with pytest.raises(PipelineError, match=r"tendency_columns: \['rh \(%\)'\] are not columns"):
+        classical_features(data, stamps(700), wind_scaler(), ANCHOR_SPEC, unknown, 6)
+    no_wind = {"columns": {name: {"mean": 0.0, "scale": 1.0} for name in "abcde"}}
+    bare = EstimatorParams(lag_hours=72, recent_hours=24, feature_set="anchor", tendency_columns=())
+    with pytest.raises(PipelineError, match="set wind_vector: false"):
+        classical_features(data, stamps(700), no_wind, ANCHOR_SPEC, bare, 6)
+    calm = EstimatorParams(
+        lag_hours=72, recent_hours=24, feature_set="anchor", tendency_columns=(), wind_vector=False
+    )
+    assert not any(
+        "wind" in name
+        for name in classical_features(data, stamps(700), no_wind, ANCHOR_SPEC, calm, 6).names
+    )

@@ -526,26 +526,27 @@ def test_significance_params_are_validated_naming_the_key(key, value, message):
         parse_params(raw)
 
 
-GOOD_EXPORT = {"name": "late_2010", "path": "data/backtest/late_2010.csv"}
+GOOD_EXPORT = {"path": "data/backtest/late_2010.csv"}
 
 
 @pytest.mark.parametrize(
     ("exports", "message"),
     [
-        ([{**GOOD_EXPORT, "name": "late 2010"}], "backtest.exports.0.name: must be letters"),
-        ([{**GOOD_EXPORT, "path": "https://example.com/x.csv"}], "dvc import-url"),
-        ([{**GOOD_EXPORT, "path": "data/x.parquet"}], "must name a .csv file or a .zip"),
-        ([{**GOOD_EXPORT, "sha256": "abc"}], "backtest.exports.0.sha256: must be 64"),
-        ([GOOD_EXPORT, GOOD_EXPORT], "export names must be distinct"),
+        ({"late 2010": GOOD_EXPORT}, "backtest.exports.late 2010.name: must be letters"),
+        ({"late": {"path": "https://example.com/x.csv"}}, "dvc import-url"),
+        ({"late": {"path": "data/x.parquet"}}, "must name a .csv file or a .zip"),
+        ({"late": {**GOOD_EXPORT, "sha256": "abc"}}, "backtest.exports.late.sha256: must be 64"),
         (
-            [{**GOOD_EXPORT, "parse": {"max_fill_rows": -1}}],
-            "backtest.exports.0.parse.max_fill_rows",
+            {"late": {**GOOD_EXPORT, "parse": {"max_fill_rows": -1}}},
+            "backtest.exports.late.parse.max_fill_rows",
         ),
         (
-            [{**GOOD_EXPORT, "parse": {"delimiter": ";"}}],
-            "backtest.exports.0.parse.delimiter: unknown",
+            {"late": {**GOOD_EXPORT, "parse": {"delimiter": ";"}}},
+            "backtest.exports.late.parse.delimiter: unknown",
         ),
-        ([{**GOOD_EXPORT, "url": "x"}], "backtest.exports.0.url: unknown param"),
+        ({"late": {**GOOD_EXPORT, "url": "x"}}, "backtest.exports.late.url: unknown param"),
+        ({"late": {}}, "backtest.exports.late.path: required param is missing"),
+        ([GOOD_EXPORT], "backtest.exports: Input should be a valid dictionary"),
     ],
 )
 def test_backtest_exports_are_validated_naming_the_key(exports, message):
@@ -557,9 +558,12 @@ def test_backtest_exports_are_validated_naming_the_key(exports, message):
 
 def test_a_backtest_export_takes_the_pipeline_parse_params_under_its_own():
     raw = with_defaults({})
-    raw["backtest"] = {"exports": [{**GOOD_EXPORT, "parse": {"timestamp_format": "auto"}}]}
+    raw["backtest"] = {
+        "exports": {"late_2010": {**GOOD_EXPORT, "parse": {"timestamp_format": "auto"}}}
+    }
     config = parse_params(raw)
     export = config.backtest.export("late_2010")
+    assert export.name == "late_2010"
     parse = export.parse_config(config.parse)
     assert parse.timestamp_format == "auto" and parse.max_fill_rows == config.parse.max_fill_rows
     with pytest.raises(PipelineError, match="Known exports: late_2010"):

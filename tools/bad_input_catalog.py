@@ -508,15 +508,15 @@ def backtest(rows: int, pinned: bool = False, **export: Any) -> Callable[[], Run
     def make() -> Run:
         MIRROR.write_bytes(good_zip(600))
         path = Path("data/backtest/piece.csv")
-        entry = {"name": "piece", "path": str(path), **export}
+        entry = {"path": str(path), **export}
         if pinned:
             entry["sha256"] = "0" * 64
-        write_params(**{"backtest.exports": [entry]})
+        write_params(**{"backtest.exports": {"piece": entry}})
         if "://" not in entry["path"]:  # a URL is refused with the params, before any stage
             run_until("download", "parse", "features", "normalize", "windows")
         path.parent.mkdir(parents=True, exist_ok=True)
         SyntheticJena(rows=rows).write_csv(path)
-        return run_stage("backtest", item={"name": "piece", "path": str(entry["path"])})
+        return run_stage("backtest", "piece", item={"path": str(entry["path"])})
 
     return make
 
@@ -681,7 +681,7 @@ def cases() -> list[Case]:
         Case("forecast", "`--output` that is neither `.json` nor `.csv`", forecast(SyntheticJena(rows=200), "--output", "forecast.xlsx"), REFUSED,
              ["test_forecast.py::test_an_unknown_output_format_or_a_missing_forecaster_is_refused"]),
         # Backtest
-        Case("backtest", "an export given as a URL (`backtest.exports[0].path: https://...`)", backtest(200, path="https://example.org/jena.csv"), REFUSED,
+        Case("backtest", "an export given as a URL (`backtest.exports.piece.path: https://...`)", backtest(200, path="https://example.org/jena.csv"), REFUSED,
              ["test_config.py::test_backtest_exports_are_validated_naming_the_key"]),
         Case("backtest", "an export whose pinned `sha256` differs from the file's", backtest(200, pinned=True), REFUSED,
              ["test_backtest.py::test_a_pinned_checksum_is_checked_and_a_changed_file_refused"]),

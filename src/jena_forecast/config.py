@@ -345,7 +345,8 @@ EXPORT_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 class BacktestExport(_Frozen):
     """One more export of the station to score every model on: a file of this repository (a
     ``.csv``, or a ``.zip`` holding one), its sha256 when pinned, and the ``parse`` params it
-    needs that differ from the pipeline's (e.g. ``timestamp_format: auto``)."""
+    needs that differ from the pipeline's (e.g. ``timestamp_format: auto``). ``name`` is its key
+    under ``backtest.exports``."""
 
     name: str
     path: str
@@ -384,29 +385,28 @@ class BacktestExport(_Frozen):
 
 
 class BacktestConfig(_Frozen):
-    """Other exports of the station that every model is scored on (``backtest@<name>`` stages)."""
+    """Other exports of the station that every model is scored on, by name (``backtest@<name>``
+    stages)."""
 
-    exports: tuple[BacktestExport, ...]
+    exports: dict[str, BacktestExport]
 
     @field_validator("exports", mode="before")
     @classmethod
-    def _none_is_empty(cls, value: Any) -> Any:
-        return () if value is None else value
-
-    @field_validator("exports")
-    @classmethod
-    def _distinct_names(cls, exports: tuple[BacktestExport, ...]) -> tuple[BacktestExport, ...]:
-        names = [export.name for export in exports]
-        if len(set(names)) != len(names):
-            raise ValueError(f"export names must be distinct. Received: {names}")
-        return exports
+    def _named_by_key(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            return {
+                key: {**entry, "name": key} if isinstance(entry, dict) else entry
+                for key, entry in value.items()
+            }
+        return value
 
     def export(self, name: str) -> BacktestExport:
         """The export named ``name``, or a PipelineError listing the known names."""
-        for export in self.exports:
-            if export.name == name:
-                return export
-        known = ", ".join(export.name for export in self.exports) or "(none)"
+        if name in self.exports:
+            return self.exports[name]
+        known = ", ".join(self.exports) or "(none)"
         raise PipelineError(f"backtest export {name!r} is not in params. Known exports: {known}")
 
 
@@ -732,13 +732,13 @@ def _check_backtest(
     """Each export's ``parse`` overrides must make valid ``parse`` params."""
     if parse is None:
         return
-    for index, export in enumerate(backtest.exports):
+    for name, export in backtest.exports.items():
         try:
             export.parse_config(parse)
         except ValidationError as error:
-            problems.extend(_format_errors(f"backtest.exports.{index}.parse", error))
+            problems.extend(_format_errors(f"backtest.exports.{name}.parse", error))
         except TypeError as error:
-            problems.append(f"backtest.exports.{index}.parse: {error}")
+            problems.append(f"backtest.exports.{name}.parse: {error}")
 
 
 def _check_package(package: PackageConfig, names: set[str], problems: list[str]) -> None:

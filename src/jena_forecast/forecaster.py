@@ -111,9 +111,10 @@ class Forecaster:
         self, member: Member, data: np.ndarray, timestamps: pd.DatetimeIndex, anchors: np.ndarray
     ) -> np.ndarray:
         """One member's normalized 24 h forecast of the windows at ``anchors``, (windows,)."""
-        columns = list(self.scaler["columns"])
         rows_per_hour = 60 // self.parse.interval_minutes
-        return member_forecast(member, data, timestamps, anchors, self.spec, columns, rows_per_hour)
+        return member_forecast(
+            member, data, timestamps, anchors, self.spec, self.scaler, rows_per_hour
+        )
 
     def naive(self, data: np.ndarray, anchors: np.ndarray) -> np.ndarray:
         """The naive forecast in degC of the window at each anchor: the target at the anchor."""
@@ -128,21 +129,21 @@ def member_forecast(
     timestamps: pd.DatetimeIndex,
     anchors: np.ndarray,
     spec: WindowSpec,
-    columns: list[str],
+    scaler: dict[str, Any],
     rows_per_hour: int,
 ) -> np.ndarray:
     """A member's normalized 24 h forecast of the windows at ``anchors`` of ``data`` (rows at
-    ``timestamps``, ``columns`` as scaled), float64, (windows,). A classical member forecasts the
+    ``timestamps``, scaled by ``scaler``, the training statistics), float64, (windows,). A classical member forecasts the
     naive value plus its predicted change, from the window features at each anchor."""
     anchors = np.asarray(anchors, dtype=np.int64)
     if member.kind == CLASSICAL:
+        from jena_forecast.classical.design import classical_features
         from jena_forecast.classical.estimators import forecast_change
         from jena_forecast.classical.params import ESTIMATOR_PARAMS
         from jena_forecast.classical.persist import load_estimator
-        from jena_forecast.classical.window_features import window_features
 
         params = ESTIMATOR_PARAMS[member.estimator](**member.params)
-        features = window_features(data, timestamps, columns, spec, params, rows_per_hour)
+        features = classical_features(data, timestamps, scaler, spec, params, rows_per_hour)
         naive = data[anchors, spec.target_index]
         estimator = load_estimator(member.model_path)
         return forecast_change(estimator, features.at(anchors), naive).reshape(-1)

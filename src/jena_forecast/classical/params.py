@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt
 
@@ -13,12 +13,21 @@ class EstimatorParams(BaseModel):
     ``lag_hours``: the target at every whole hour back from the anchor, 1 to ``lag_hours`` hours.
     ``recent_hours``: the mean, minimum and maximum of every column over the last ``recent_hours``
     hours of the window (and, always, over its whole lookback).
+
+    ``feature_set``: ``window`` (the above, ``classical.window_features``) or ``anchor`` (the state
+    at the anchor and its recent change, ``classical.anchor_features``: lags, tendencies of the
+    target and of ``tendency_columns``, means, the wind vector when ``wind_vector``, the clock),
+    where ``lag_hours`` bounds how far back a feature reaches and ``recent_hours`` is the span of
+    the target's minimum and maximum.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     lag_hours: PositiveInt
     recent_hours: PositiveInt
+    feature_set: Literal["window", "anchor"] = "window"
+    tendency_columns: tuple[str, ...] = ("p (mbar)", "Tdew (degC)", "rh (%)")
+    wind_vector: bool = True
 
 
 class RidgeParams(EstimatorParams):
