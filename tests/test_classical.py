@@ -429,3 +429,43 @@ def test_anchor_features_use_no_row_after_the_anchor_and_refuse_unknown_columns(
         "wind" in name
         for name in classical_features(data, stamps(700), no_wind, ANCHOR_SPEC, calm, 6).names
     )
+
+
+def test_damped_persistence_recovers_a_known_climatology_and_damping(tmp_path):
+    """A year of hourly-in-10-minute rows: a daily and yearly climatology plus an anomaly that keeps
+    a fraction phi of itself over 24 h. The fit finds the climatology and phi in every season and
+    hour; its forecast is the formula; its saved file forecasts the same."""
+    from jena_forecast.classical.damped_persistence import DampedPersistence, persistence_features
+    from jena_forecast.classical.persist import load_estimator, save_estimator
+
+    rows, delay = 2 * 52_560, 144  # two years of 10-minute rows
+    timestamps = pd.date_range("2009-01-01", periods=rows, freq="10min")
+    hour = np.asarray(timestamps.hour + timestamps.minute / 60.0)
+    day = np.asarray(timestamps.day_of_year) + hour / 24
+    climate = (
+        8 - 9 * np.cos(2 * np.pi * (day - 15) / 365.25) - 4 * np.cos(2 * np.pi * (hour - 3) / 24)
+    )
+    phi, rng = 0.6, np.random.default_rng(0)
+    anomaly = np.zeros(rows)
+    shocks = rng.normal(0, 2.0, rows)
+    for row in range(delay, rows):  # anomaly(t + 24 h) = phi * anomaly(t) + shock
+        anomaly[row] = phi * anomaly[row - delay] + shocks[row]
+    series = (climate + anomaly)[:, None].astype(np.float32)
+    spec = WindowSpec(lookback_rows=144, step_rows=6, delay_rows=delay, target_index=0)
+    features = persistence_features(series, timestamps, spec, 6)
+    anchors = np.arange(2 * delay, rows - delay)
+    x = features.at(anchors)
+    change = series[anchors + delay, 0] - series[anchors, 0]
+    model = DampedPersistence().fit(x, change)
+    assert model.damping_ == pytest.approx(np.full(96, phi), abs=0.08)
+    now = series[anchors, 0] - model._basis(x[:, 1], x[:, 2]) @ model.climatology_
+    np.testing.assert_allclose(now, anomaly[anchors], atol=0.25)  # the climatology, recovered
+    expected = climate[anchors + delay] + phi * anomaly[anchors]
+    forecast = series[anchors, 0] + model.predict(x)
+    assert np.mean(np.abs(forecast - expected)) < 0.25
+    record = model.record()
+    assert record["parameters"] == 25 + 96 and record["seed_dependent"] is False
+    save_estimator(tmp_path / "dp.skops", model)
+    np.testing.assert_array_equal(
+        load_estimator(tmp_path / "dp.skops").predict(x), model.predict(x)
+    )

@@ -1,4 +1,5 @@
-"""The features a classical model sees for every row: ``params.feature_set`` picks the family."""
+"""The features a classical model sees for every row: ``params.feature_set`` picks the family;
+damped persistence has its own."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from jena_forecast.classical.anchor_features import anchor_features
-from jena_forecast.classical.params import EstimatorParams
+from jena_forecast.classical.damped_persistence import persistence_features
+from jena_forecast.classical.params import DampedPersistenceParams, EstimatorParams
 from jena_forecast.classical.window_features import WindowFeatures, window_features
 from jena_forecast.data.windows import WindowSpec
 
@@ -24,6 +26,8 @@ def classical_features(
     """``window_features`` or ``anchor_features`` of the normalized ``data`` (its columns and
     their training statistics in ``scaler_record``), one row of features per row of data."""
     columns = list(scaler_record["columns"])
+    if isinstance(params, DampedPersistenceParams):
+        return persistence_features(data, timestamps, spec, rows_per_hour)
     if params.feature_set == "anchor":
         return anchor_features(
             data, timestamps, columns, spec, params, rows_per_hour, scaler_record

@@ -20,7 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from jena_forecast.classical.params import EstimatorParams, HistGbrParams, RidgeParams
+from jena_forecast.classical.params import (
+    DampedPersistenceParams,
+    EstimatorParams,
+    HistGbrParams,
+    RidgeParams,
+)
 from jena_forecast.errors import PipelineError
 
 # HistGradientBoostingRegressor bins every feature from a random subsample of this many rows (its
@@ -181,6 +186,18 @@ def fit_hist_gbr(
     )
 
 
+def fit_damped_persistence(
+    params: DampedPersistenceParams, train_x: np.ndarray, train_change: np.ndarray
+) -> ClassicalFit:
+    """Climatology and damping factors from the training windows only (``damped_persistence``)."""
+    from jena_forecast.classical.damped_persistence import DampedPersistence
+
+    started = time.perf_counter()
+    model = DampedPersistence(params.year_harmonics, params.day_harmonics, params.seasons)
+    model.fit(train_x, train_change)
+    return ClassicalFit(model, time.perf_counter() - started, model.record())
+
+
 def fit_classical(
     estimator: str,
     params: EstimatorParams,
@@ -198,4 +215,7 @@ def fit_classical(
     if estimator == "hist_gbr":
         assert isinstance(params, HistGbrParams)
         return fit_hist_gbr(params, seed, train_x, train_change, train_anchors, span_rows)
+    if estimator == "damped_persistence":
+        assert isinstance(params, DampedPersistenceParams)
+        return fit_damped_persistence(params, train_x, train_change)
     raise ValueError(f"unknown classical estimator {estimator!r}")

@@ -55,7 +55,26 @@ class HistGbrParams(EstimatorParams):
     n_iter_no_change: PositiveInt
 
 
+class DampedPersistenceParams(EstimatorParams):
+    """Damped persistence of the anomaly from a climatology (``classical.damped_persistence``).
+
+    The climatology of the target is a least-squares fit on the training windows of
+    ``year_harmonics`` day-of-year harmonics times ``day_harmonics`` hour-of-day harmonics; the
+    forecast is the climatology at the target time plus the anomaly now times a damping factor,
+    fitted per season (``seasons`` equal parts of the year, the first starting 1 December) and
+    hour of day on the training windows. Its features are its own (the window-feature params
+    do not apply).
+    """
+
+    lag_hours: PositiveInt = 1
+    recent_hours: PositiveInt = 1
+    year_harmonics: PositiveInt = 2
+    day_harmonics: PositiveInt = 2
+    seasons: PositiveInt = 4
+
+
 ESTIMATOR_PARAMS: dict[str, type[EstimatorParams]] = {
     "ridge": RidgeParams,
     "hist_gbr": HistGbrParams,
+    "damped_persistence": DampedPersistenceParams,
 }

@@ -1,5 +1,6 @@
 """Fitted classical estimators on disk, in skops's format: loading one runs no code from the file
-(unlike pickle or joblib), and only scikit-learn and NumPy types are accepted."""
+(unlike pickle or joblib), and only scikit-learn, NumPy and this package's own estimator types
+are accepted."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from jena_forecast.atomic import atomic_path
 from jena_forecast.errors import PipelineError
 
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "builtins.")
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "builtins.", "jena_forecast.classical.")
 
 
 def save_estimator(path: str | Path, estimator: Any) -> None:
@@ -33,5 +34,7 @@ def load_estimator(path: str | Path) -> Any:
         raise PipelineError(f"{path}: not a saved estimator: {error}") from error
     foreign = [name for name in types if not name.startswith(TRUSTED_PREFIXES)]
     if foreign:
-        raise PipelineError(f"{path}: holds types that are not scikit-learn's: {foreign}")
+        raise PipelineError(
+            f"{path}: holds types that are not scikit-learn's or this package's: {foreign}"
+        )
     return skops.io.load(path, trusted=types)
