@@ -193,7 +193,7 @@ def test_classical_params_are_validated_with_every_problem_reported():
     message = str(caught.value)
     for expected in [
         "classical.ridge.alphas",
-        "classical.mystery.estimator: unknown classical estimator. Expected one of: hist_gbr, ridge",
+        "classical.mystery.estimator: unknown classical estimator. Expected one of: damped_persistence, hist_gbr, ridge",
         "classical.far.max_iter",
         "classical.ridge: the name is already a model of params models",
     ]:
