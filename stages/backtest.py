@@ -8,10 +8,8 @@ from typing import Any
 from jena_forecast.atomic import read_json, write_json, write_text
 from jena_forecast.cli import call_with_paths, run_stage
 from jena_forecast.config import PipelineConfig
-from jena_forecast.data.normalize import column_stats
-from jena_forecast.data.windows import WindowSpec
 from jena_forecast.ensemble import ENSEMBLE, average_forecasts
-from jena_forecast.files import tsv
+from jena_forecast.files import tsv, window_spec
 
 
 def run(
@@ -43,8 +41,7 @@ def run(
     sha256 = check_sha256(export_path, export)
     scaler = read_json(scaler_path)
     target = config.windows.target_column
-    _, scale = column_stats(scaler, target, str(scaler_path))
-    spec = WindowSpec.from_config(config.windows, list(scaler["columns"]).index(target))
+    spec, scale = window_spec(config, scaler_path)
     with export_csv(export_path) as csv_path:
         record = read_export(
             csv_path,

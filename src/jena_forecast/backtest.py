@@ -15,7 +15,12 @@ import numpy as np
 
 from jena_forecast.config import BacktestExport, PipelineConfig
 from jena_forecast.data.download import extract_member, sha256_of
-from jena_forecast.data.windows import WindowSpec, window_anchors
+from jena_forecast.data.windows import (
+    WindowSpec,
+    assemble_targets,
+    naive_forecast,
+    window_anchors,
+)
 from jena_forecast.errors import PipelineError
 from jena_forecast.evaluate import split_metrics
 from jena_forecast.forecasts import data_fingerprint
@@ -79,8 +84,8 @@ def score_models(
 ) -> dict[str, dict[str, Any]]:
     """Each model's MAE, naive's, skill and their uncertainty on the export's windows, and naive's
     own row (skill 0)."""
-    actual = data[anchors + spec.delay_rows, spec.target_index].astype(np.float64)
-    naive = data[anchors, spec.target_index].astype(np.float64)
+    actual = assemble_targets(data, anchors, spec)[:, 0].astype(np.float64)
+    naive = naive_forecast(data, anchors, spec)[:, 0].astype(np.float64)
     resampling = bootstrap(config, len(anchors))
     rows: dict[str, dict[str, Any]] = {}
     for name, predicted in {"naive": naive, **forecasts_norm}.items():

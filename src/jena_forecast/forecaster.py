@@ -28,7 +28,7 @@ import pandas as pd
 
 from jena_forecast.atomic import atomic_dir, read_json, write_json
 from jena_forecast.config import FeaturesConfig, ParseConfig, PipelineConfig
-from jena_forecast.data.windows import InputGather, WindowSpec
+from jena_forecast.data.windows import InputGather, WindowSpec, naive_forecast
 from jena_forecast.ensemble import ENSEMBLE
 from jena_forecast.errors import PipelineError
 from jena_forecast.evaluate import delay_forecast, forecast_paths
@@ -119,7 +119,7 @@ class Forecaster:
     def naive(self, data: np.ndarray, anchors: np.ndarray) -> np.ndarray:
         """The naive forecast in degC of the window at each anchor: the target at the anchor."""
         mean, scale = self.target_stats
-        values = data[np.asarray(anchors, dtype=np.int64), self.spec.target_index]
+        values = naive_forecast(data, np.asarray(anchors, dtype=np.int64), self.spec)[:, 0]
         return values.astype(np.float64) * scale + mean
 
 
@@ -144,7 +144,7 @@ def member_forecast(
 
         params = ESTIMATOR_PARAMS[member.estimator](**member.params)
         features = classical_features(data, timestamps, scaler, spec, params, rows_per_hour)
-        naive = data[anchors, spec.target_index]
+        naive = naive_forecast(data, anchors, spec)[:, 0]
         estimator = load_estimator(member.model_path)
         return forecast_change(estimator, features.at(anchors), naive).reshape(-1)
     from jena_forecast.training.predict import load_model
@@ -323,16 +323,15 @@ def member_of(config: PipelineConfig, name: str, model_dir: Path, spec: WindowSp
 def pack(config: PipelineConfig, name: str, files: PipelineFiles) -> Forecaster:
     """The forecaster of leaderboard row ``name`` (a network or ``ensemble``) from the pipeline's
     trained models, scaler, data-quality report, metrics record and kept forecasts."""
-    from jena_forecast.data.normalize import column_stats
     from jena_forecast.forecasts import load_forecasts
 
     record = read_json(files.record(name))
     names = members_of(config, name, record if name == ENSEMBLE else None)
+    from jena_forecast.files import window_spec
+
     scaler = read_json(files.scaler)
-    columns = list(scaler["columns"])
     target = config.windows.target_column
-    column_stats(scaler, target, str(files.scaler))
-    spec = WindowSpec.from_config(config.windows, columns.index(target))
+    spec, _ = window_spec(config, files.scaler)
     members = [member_of(config, member, files.model_dir, spec) for member in names]
     forecasts = load_forecasts(files.kept_forecasts(name))
     return Forecaster(

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from jena_forecast.classical.params import EstimatorParams
-from jena_forecast.classical.window_features import WindowFeatures
+from jena_forecast.classical.window_features import WindowFeatures, lagged
 from jena_forecast.data.features import WIND_COLUMN_PATTERNS, wind_vector
 from jena_forecast.data.windows import WindowSpec
 from jena_forecast.errors import PipelineError
@@ -34,13 +34,6 @@ TENDENCY_HOURS = (3, 12, 24)
 MEAN_HOURS = (6, 24, 72)
 HOURS_PER_DAY = 24.0
 DAYS_PER_YEAR = 365.25
-
-
-def _back(column: np.ndarray, rows: int) -> np.ndarray:
-    """``column`` ``rows`` rows earlier (NaN before the first)."""
-    out = np.full(column.shape, np.nan)
-    out[rows:] = column[: column.shape[0] - rows]
-    return out
 
 
 def _wind(
@@ -98,14 +91,14 @@ def anchor_features(
     ]
     reach = params.lag_hours
     blocks += [
-        (f"{target_name} {hours} h ago", _back(target, hours * rows_per_hour))
+        (f"{target_name} {hours} h ago", lagged(target, hours * rows_per_hour))
         for hours in LAG_HOURS
         if hours <= reach
     ]
     for name in dict.fromkeys([target_name, *params.tendency_columns]):
         column = values[:, columns.index(name)]
         blocks += [
-            (f"{name} change {hours} h", column - _back(column, hours * rows_per_hour))
+            (f"{name} change {hours} h", column - lagged(column, hours * rows_per_hour))
             for hours in TENDENCY_HOURS
             if hours <= reach
         ]

@@ -39,7 +39,7 @@ class WindowFeatures:
         return self.values[np.asarray(anchors, dtype=np.int64)]
 
 
-def _lagged(column: np.ndarray, lag_rows: int) -> np.ndarray:
+def lagged(column: np.ndarray, lag_rows: int) -> np.ndarray:
     """``column`` shifted ``lag_rows`` rows later: row r holds row r - lag_rows (NaN before)."""
     lagged = np.full(column.shape, np.nan, dtype=np.float64)
     lagged[lag_rows:] = column[: column.shape[0] - lag_rows]
@@ -91,7 +91,7 @@ def window_features(
 
     put(values)
     for hours in range(1, params.lag_hours + 1):
-        put(_lagged(target, hours * rows_per_hour))
+        put(lagged(target, hours * rows_per_hour))
     frame = pd.DataFrame(values)
     for _, width in widths:
         rolling = frame.rolling(width, min_periods=width)
