@@ -38,8 +38,9 @@ def write_export(project: Path, last_row: int, path: Path) -> Path:
     return path
 
 
-def forecast(cwd: Path, *args: str) -> dict:
-    output = cwd / "forecast.json"
+def forecast(cwd: Path, output: Path, *args: str) -> dict:
+    """Run the forecast command in ``cwd``, its record written to ``output`` (outside the project:
+    the shared reproduced project must stay as it is)."""
     output.unlink(missing_ok=True)
     run([sys.executable, "-m", "jena_forecast.forecast", *args, "--output", str(output)], cwd)
     return json.loads(output.read_text())
@@ -56,10 +57,11 @@ def test_the_packed_forecaster_gives_the_pipelines_forecast_of_the_last_test_win
     kept = load_forecasts(kept_forecasts_path(project, best))
     anchor = int(kept.anchors["test"][-1])
     export = write_export(project, anchor, tmp_path / "latest.csv")
-    result = forecast(project, "--csv", str(export))  # the default: data/forecaster
+    result = forecast(project, tmp_path / "f.json", "--csv", str(export))  # data/forecaster
     expected = kept.predicted["test"][-1] * kept.target_scale + kept.target_mean
     assert result["model"] == best
     assert result["forecast_degc"] == pytest.approx(expected, abs=2e-3)
+    assert run(["git", "status", "--porcelain"], project).stdout == ""  # nothing left behind
     naive = kept.naive["test"][-1] * kept.target_scale + kept.target_mean
     assert result["naive_degc"] == pytest.approx(naive, abs=2e-3)
     for key, interval in manifest["intervals"].items():
@@ -70,7 +72,7 @@ def test_the_packed_forecaster_gives_the_pipelines_forecast_of_the_last_test_win
     # Any other model of the checkout, packed on the fly: its own kept forecast, a network's and
     # a classical model's alike.
     for name in ("gru", "ridge"):
-        mine = forecast(project, "--csv", str(export), "--model", name)
+        mine = forecast(project, tmp_path / "f.json", "--csv", str(export), "--model", name)
         own = load_forecasts(kept_forecasts_path(project, name))
         assert np.array_equal(own.anchors["test"], kept.anchors["test"])
         value = own.predicted["test"][-1] * own.target_scale + own.target_mean
@@ -98,8 +100,10 @@ def test_another_repository_fetches_the_forecaster_artifact_and_forecasts_with_i
         kept_forecasts_path(project, json.loads((packed / "forecaster.json").read_text())["model"])
     )
     export = write_export(project, int(kept.anchors["test"][-1]), consumer / "latest.csv")
-    theirs = forecast(consumer, "--forecaster", "forecaster", "--csv", "latest.csv")
-    ours = forecast(project, "--csv", str(export))
+    theirs = forecast(
+        consumer, tmp_path / "theirs.json", "--forecaster", "forecaster", "--csv", "latest.csv"
+    )
+    ours = forecast(project, tmp_path / "ours.json", "--csv", str(export))
     assert {k: v for k, v in theirs.items() if k != "source"} == {
         k: v for k, v in ours.items() if k != "source"
     }
