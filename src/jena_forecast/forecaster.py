@@ -37,7 +37,6 @@ from jena_forecast.intervals import adaptive_calibration, half_widths, level_key
 
 FORMAT = 1
 MANIFEST = "forecaster.json"
-PREDICT_BATCH_SIZE = 1024
 
 
 KERAS = "keras"
@@ -147,7 +146,7 @@ def member_forecast(
         naive = naive_forecast(data, anchors, spec)[:, 0]
         estimator = load_estimator(member.model_path)
         return forecast_change(estimator, features.at(anchors), naive).reshape(-1)
-    from jena_forecast.training.predict import load_model
+    from jena_forecast.training.predict import PREDICT_BATCH_SIZE, load_model
 
     model = load_model(member.model_path)
     gather = InputGather(data, spec.with_step(member.step_rows))
