@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from jena_forecast.classical.params import EstimatorParams
-from jena_forecast.classical.window_features import WindowFeatures, lagged
+from jena_forecast.classical.window_features import WindowFeatures, check_reach, lagged
 from jena_forecast.data.features import WIND_COLUMN_PATTERNS, wind_vector
 from jena_forecast.data.windows import WindowSpec
 from jena_forecast.errors import PipelineError
@@ -34,6 +34,13 @@ TENDENCY_HOURS = (3, 12, 24)
 MEAN_HOURS = (6, 24, 72)
 HOURS_PER_DAY = 24.0
 DAYS_PER_YEAR = 365.25
+
+
+def clock(timestamps: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """The hour of day (with its fraction) and the day of year (with the day's fraction)."""
+    hour = np.asarray(timestamps.hour + timestamps.minute / 60.0, dtype=np.float64)
+    day = np.asarray(timestamps.day_of_year, dtype=np.float64) + hour / HOURS_PER_DAY
+    return hour, day
 
 
 def _wind(
@@ -71,10 +78,7 @@ def anchor_features(
     """The anchor features of every row of ``data`` (rows, columns), float32; rows without the
     history a feature needs get NaN (valid windows never do, as ``lag_hours`` is within the
     lookback)."""
-    if data.shape[0] != len(timestamps):
-        raise ValueError(f"data has {data.shape[0]} rows, timestamps {len(timestamps)}")
-    if params.lag_hours * rows_per_hour >= spec.lookback_rows:
-        raise ValueError("lag_hours reaches beyond the lookback")
+    check_reach(data, timestamps, spec, params, rows_per_hour)
     if params.recent_hours > params.lag_hours:
         raise ValueError("recent_hours is longer than lag_hours")
     values = np.asarray(data, dtype=np.float64)
@@ -123,8 +127,7 @@ def anchor_features(
             )
         names, vector = wind
         blocks += [(f"wind {name}", vector[:, index]) for index, name in enumerate(names)]
-    hour = np.asarray(timestamps.hour + timestamps.minute / 60.0, dtype=np.float64)
-    day = np.asarray(timestamps.day_of_year, dtype=np.float64) + hour / HOURS_PER_DAY
+    hour, day = clock(timestamps)
     for harmonic in (1, 2):
         angle = 2 * np.pi * harmonic * hour / HOURS_PER_DAY
         blocks += [(f"hour sin {harmonic}", np.sin(angle)), (f"hour cos {harmonic}", np.cos(angle))]

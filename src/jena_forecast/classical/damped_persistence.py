@@ -19,20 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jena_forecast.classical.anchor_features import DAYS_PER_YEAR, HOURS_PER_DAY, clock
 from jena_forecast.classical.window_features import WindowFeatures
 from jena_forecast.data.windows import WindowSpec
 
 FEATURE_NAMES = ["target now", "hour", "day of year", "target hour", "target day of year"]
-HOURS_PER_DAY = 24.0
-DAYS_PER_YEAR = 365.25
 SEASON_START_DAY = 335.0  # 1 December (day 335 of a common year): winter is Dec-Feb
 MIN_GROUP_WINDOWS = 30  # a smaller season-and-hour group takes the factor of all windows
-
-
-def _clock(timestamps: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
-    hour = np.asarray(timestamps.hour + timestamps.minute / 60.0, dtype=np.float64)
-    day = np.asarray(timestamps.day_of_year, dtype=np.float64) + hour / HOURS_PER_DAY
-    return hour, day
 
 
 def persistence_features(
@@ -41,9 +34,9 @@ def persistence_features(
     """Per row: the target, and the hour and day of year of the row and of its target time."""
     if data.shape[0] != len(timestamps):
         raise ValueError(f"data has {data.shape[0]} rows, timestamps {len(timestamps)}")
-    hour, day = _clock(timestamps)
+    hour, day = clock(timestamps)
     later = timestamps + pd.Timedelta(hours=spec.delay_rows / rows_per_hour)
-    target_hour, target_day = _clock(pd.DatetimeIndex(later))
+    target_hour, target_day = clock(pd.DatetimeIndex(later))
     values = np.stack(
         [data[:, spec.target_index].astype(np.float64), hour, day, target_hour, target_day], axis=1
     )

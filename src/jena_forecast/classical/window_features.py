@@ -46,6 +46,20 @@ def lagged(column: np.ndarray, lag_rows: int) -> np.ndarray:
     return lagged
 
 
+def check_reach(
+    data: np.ndarray,
+    timestamps: pd.DatetimeIndex,
+    spec: WindowSpec,
+    params: EstimatorParams,
+    rows_per_hour: int,
+) -> None:
+    """One timestamp per row of ``data``, and ``lag_hours`` within the window's lookback."""
+    if data.shape[0] != len(timestamps):
+        raise ValueError(f"data has {data.shape[0]} rows, timestamps {len(timestamps)}")
+    if params.lag_hours * rows_per_hour >= spec.lookback_rows:
+        raise ValueError("lag_hours reaches beyond the lookback")
+
+
 def window_features(
     data: np.ndarray,
     timestamps: pd.DatetimeIndex,
@@ -59,10 +73,7 @@ def window_features(
     Rows too early for a full lookback, or whose lookback touches a missing value, get missing
     features; valid windows (see ``window_anchors``) never do.
     """
-    if data.shape[0] != len(timestamps):
-        raise ValueError(f"data has {data.shape[0]} rows, timestamps {len(timestamps)}")
-    if params.lag_hours * rows_per_hour >= spec.lookback_rows:
-        raise ValueError("lag_hours reaches beyond the lookback")
+    check_reach(data, timestamps, spec, params, rows_per_hour)
     if params.recent_hours * rows_per_hour > spec.lookback_rows:
         raise ValueError("recent_hours is longer than the lookback")
     values = np.asarray(data, dtype=np.float64)
