@@ -163,6 +163,8 @@ class TinyArtifacts:
 def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -> TinyArtifacts:
     """Run parse, normalize and windows on a 1,200-row synthetic record with 72-row windows.
 
+    The params it ran with are written to ``directory / "params.yaml"``.
+
     ``models`` picks entries of the project's params (seq2seq with 4 horizons); ``params`` sets
     top-level sections (``seed_study={...}``).
     """
@@ -187,6 +189,7 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
     for key, value in params.items():
         raw[key] = {**raw[key], **value} if isinstance(value, dict) else value
     config = parse_params(raw)
+    (directory / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     csv_path = SyntheticJena(rows=1200).write_csv(directory / "jena.csv")
     out = TinyArtifacts(
         config=config,

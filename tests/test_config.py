@@ -157,6 +157,14 @@ def test_train_config_is_frozen():
         ("train", {"steps_per_epoch": 0}, "train.steps_per_epoch: Input should be greater than 0"),
         ("train", {"learning_rate": 0}, "train.learning_rate: Input should be greater than 0"),
         ("train", {"patience": -1}, "train.patience: Input should be greater than or equal to 0"),
+        ("train", {"warmup_steps": -1}, "train.warmup_steps: Input should be greater than or"),
+        ("train", {"weight_decay": -0.1}, "train.weight_decay: Input should be greater than or"),
+        ("train", {"global_clipnorm": 0}, "train.global_clipnorm: Input should be greater than 0"),
+        (
+            "train",
+            {"lr_schedule": "plateau", "warmup_steps": 100},
+            "train: warmup_steps must be 0 with lr_schedule plateau (the plateau callback sets the rate itself); received warmup_steps=100",
+        ),
         (
             "train",
             {"strategy": "horovod"},

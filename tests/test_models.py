@@ -7,7 +7,12 @@ from jena_forecast.data.windows import WindowSpec, assemble_inputs, window_ancho
 from jena_forecast.models.catalog import BUILDER_PARAMS
 from jena_forecast.models.registry import build_model
 from jena_forecast.training.batches import target_assembler
-from jena_forecast.training.fit import make_loss, make_optimizer, make_reproducible
+from jena_forecast.training.fit import (
+    learning_rate_schedule,
+    make_loss,
+    make_optimizer,
+    make_reproducible,
+)
 from jena_forecast.training.predict import load_model
 
 SPEC = WindowSpec(lookback_rows=240, step_rows=2, delay_rows=24, target_index=0)
@@ -52,6 +57,34 @@ def test_optimizers_and_losses_from_config(name):
     assert type(optimizer).__name__.lower() == name
     assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.01)
     assert type(make_loss(section(TrainConfig, loss="huber"))).__name__ == "Huber"
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_warmup_ramps_the_rate_from_zero_then_holds_or_decays(schedule):
+    config = section(TrainConfig, learning_rate=0.01, lr_schedule=schedule, warmup_steps=10)
+    rate = learning_rate_schedule(config, total_steps=110)
+    at = {step: float(rate(step)) for step in (0, 5, 10, 60, 110)}
+    assert at[0] == 0.0
+    assert at[5] == pytest.approx(0.005)
+    assert at[10] == pytest.approx(0.01)
+    if schedule == "constant":
+        assert at[60] == at[110] == pytest.approx(0.01)
+    else:  # half-way through the 100 decay steps, then 0
+        assert at[60] == pytest.approx(0.005)
+        assert at[110] == pytest.approx(0.0, abs=1e-9)
+    no_warmup = learning_rate_schedule(section(TrainConfig, learning_rate=0.01), total_steps=110)
+    assert no_warmup == 0.01
+
+
+def test_weight_decay_and_gradient_clipping_reach_the_optimizer():
+    plain = make_optimizer(section(TrainConfig, optimizer="adam"))
+    assert plain.weight_decay is None
+    assert plain.global_clipnorm is None
+    tuned = make_optimizer(
+        section(TrainConfig, optimizer="adam", weight_decay=1e-4, global_clipnorm=1.0)
+    )
+    assert tuned.weight_decay == pytest.approx(1e-4)
+    assert tuned.global_clipnorm == pytest.approx(1.0)
 
 
 def test_a_sequence_model_stops_early_on_its_24_hour_forecast_alone():

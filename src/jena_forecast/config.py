@@ -220,11 +220,23 @@ class TrainConfig(_Frozen):
     steps_per_epoch: PositiveInt | None
     patience: NonNegativeInt
     lr_schedule: Literal["constant", "cosine", "plateau"]
+    warmup_steps: NonNegativeInt
+    weight_decay: float = Field(ge=0.0)
+    global_clipnorm: PositiveFloat | None
     shuffle: bool
     # How the model runs, not what it is: all three default to today's single-device float32 path.
     strategy: Literal["default", "mirrored", "multi_worker"]
     jit_compile: bool
     mixed_precision: bool
+
+    @model_validator(mode="after")
+    def _warmup_needs_a_schedule(self) -> TrainConfig:
+        if self.warmup_steps and self.lr_schedule == "plateau":
+            raise ValueError(
+                "warmup_steps must be 0 with lr_schedule plateau (the plateau callback sets the "
+                f"rate itself); received warmup_steps={self.warmup_steps}"
+            )
+        return self
 
 
 class ModelSpec(_Frozen):
@@ -488,6 +500,8 @@ def _format_errors(prefix: str, error: ValidationError) -> list[str]:
             problems.append(f"{where}: unknown param")
         elif item["type"] == "missing":
             problems.append(f"{where}{MISSING}")
+        elif not item["loc"]:  # a check across the section's fields names its own values
+            problems.append(f"{where}: {message}")
         else:
             problems.append(f"{where}: {message}. Received: {where}={item.get('input')!r}")
     return problems

@@ -53,18 +53,41 @@ def make_reproducible(seed: int, deterministic_ops: bool = True) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
+def learning_rate_schedule(
+    config: TrainConfig, total_steps: int | None = None
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """The rate of ``config``: constant, or with ``lr_schedule: cosine`` decaying to 0 by the
+    last of ``total_steps``; ``warmup_steps`` first ramp it up linearly from 0 (Goyal et al.)."""
+    rate, warmup = config.learning_rate, config.warmup_steps
+    if config.lr_schedule == "cosine" and total_steps:
+        if not warmup:
+            return keras.optimizers.schedules.CosineDecay(rate, total_steps)
+        return keras.optimizers.schedules.CosineDecay(
+            0.0, max(total_steps - warmup, 1), warmup_target=rate, warmup_steps=warmup
+        )
+    if warmup:  # alpha 1: the "decay" after the ramp stays at the full rate
+        return keras.optimizers.schedules.CosineDecay(
+            0.0, 1, alpha=1.0, warmup_target=rate, warmup_steps=warmup
+        )
+    return rate
+
+
 def make_optimizer(
     config: TrainConfig, total_steps: int | None = None
 ) -> keras.optimizers.Optimizer:
-    """The optimizer named by ``config.optimizer``; with ``lr_schedule: cosine`` its rate decays to 0."""
-    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = config.learning_rate
-    if config.lr_schedule == "cosine" and total_steps:
-        learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, total_steps)
+    """The optimizer named by ``config.optimizer`` at ``learning_rate_schedule``'s rate, with
+    decoupled weight decay (``weight_decay``, AdamW's for adam) and gradients clipped to a global
+    norm (``global_clipnorm``) where they are set."""
+    common: dict[str, Any] = {
+        "learning_rate": learning_rate_schedule(config, total_steps),
+        "weight_decay": config.weight_decay or None,
+        "global_clipnorm": config.global_clipnorm,
+    }
     if config.optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate=learning_rate)
+        return keras.optimizers.Adam(**common)
     if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=learning_rate)
-    return keras.optimizers.SGD(learning_rate=learning_rate, momentum=config.momentum)
+        return keras.optimizers.RMSprop(**common)
+    return keras.optimizers.SGD(momentum=config.momentum, **common)
 
 
 FORECAST_METRIC = "forecast_mae"

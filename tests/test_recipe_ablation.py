@@ -1,0 +1,98 @@
+"""tools/recipe_ablation.py: variants of a network trained from several seeds, compared on validation."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+
+import pytest
+from conftest import PROJECT_ROOT, tiny_artifacts
+
+SEEDS = [1, 2]
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        "recipe_ablation", PROJECT_ROOT / "tools" / "recipe_ablation.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return tiny_artifacts(tmp_path_factory.mktemp("ablation"), ("linear",))
+
+
+def test_each_variant_is_scored_over_seeds_like_the_seed_study(tiny, tmp_path):
+    from jena_forecast.files import load_windows, window_spec
+    from jena_forecast.seed_study import seed_run
+
+    tool = load_tool()
+    output = tmp_path / "ablation.json"
+    argv = [
+        "--model",
+        "linear",
+        "--seeds",
+        *map(str, SEEDS),
+        "--params",
+        str(tiny.table.parent / "params.yaml"),
+    ]
+    argv += ["--table", str(tiny.table), "--cache", str(tmp_path / "cache")]
+    residual = ["--variant", "residual", "models.linear.residual=true", "train.learning_rate=0.01"]
+    same_twice = ["--variant", "as is", "--variant", "as is again"]
+    tool.main([*argv, *same_twice, *residual, "--output", str(output)])
+    record = json.loads(output.read_text())
+    variants = record["variants"]
+    assert list(variants) == ["as is", "as is again", "residual"]
+    assert variants["residual"]["overrides"] == {
+        "models.linear.residual": True,
+        "train.learning_rate": 0.01,
+    }
+    # The same params and seeds train the same models: no difference to the reference.
+    for split in ("val", "test"):
+        again = variants["as is again"][split]
+        assert again["vs_reference_degc"] == 0.0
+        assert again["vs_reference"] == "within the noise"
+        assert again["mae_degc_per_seed"] == variants["as is"][split]["mae_degc_per_seed"]
+    # Each seed's MAE is the one the seed study's own scoring gives that seed.
+    spec, scale = window_spec(tiny.config, tiny.scaler)
+    data, anchors = load_windows(tiny.normalized, tiny.anchors)
+    for index, seed in enumerate(SEEDS):
+        run, _ = seed_run(tiny.config.model("linear"), seed, data, anchors, spec, scale)
+        for split in ("val", "test"):
+            kept = variants["as is"][split]["mae_degc_per_seed"][index]
+            assert kept == pytest.approx(run[split]["mae_degc"], abs=2e-6)
+    mean = sum(variants["residual"]["val"]["mae_degc_per_seed"]) / len(SEEDS)
+    assert variants["residual"]["val"]["mae_degc_mean"] == pytest.approx(mean, abs=1e-6)
+    assert (
+        variants["residual"]["val"]["mae_degc_per_seed"]
+        != variants["as is"]["val"]["mae_degc_per_seed"]
+    )
+    # A rerun takes every finished seed from the cache and prints the same figures.
+    tool.main([*argv, *residual, "--variant", "as is", "--output", str(tmp_path / "again.json")])
+    rerun = json.loads((tmp_path / "again.json").read_text())["variants"]
+    assert (
+        rerun["residual"]["val"]["mae_degc_per_seed"]
+        == variants["residual"]["val"]["mae_degc_per_seed"]
+    )
+
+
+def test_a_variant_of_other_windows_or_a_malformed_setting_is_refused(tiny, tmp_path):
+    tool = load_tool()
+    argv = ["--model", "linear", "--params", str(tiny.table.parent / "params.yaml")]
+    argv += ["--table", str(tiny.table), "--cache", "none", "--variant", "as is"]
+    with pytest.raises(
+        SystemExit, match="'shorter' forecasts other val windows than the reference"
+    ):
+        tool.main([*argv, "--variant", "shorter", "windows.delay_rows=6"])
+    with pytest.raises(SystemExit, match="variant 'bad': expected KEY=VALUE, received 'residual'"):
+        tool.main([*argv, "--variant", "bad", "residual"])
+    with pytest.raises(
+        SystemExit, match="models.linear.train.epochs: Input should be greater than 0"
+    ):
+        tool.main([*argv, "--variant", "broken", "models.linear.train.epochs=0"])
