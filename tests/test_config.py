@@ -433,9 +433,34 @@ def with_windows(lookback_rows: int, step_rows: int, delay_rows: int) -> dict:
     raw["windows"].update(lookback_rows=lookback_rows, step_rows=step_rows, delay_rows=delay_rows)
     for entry in raw["models"].values():
         entry.pop("step_rows", None)
+        entry.pop("lookback_rows", None)
         if "horizons" in entry:
             entry["horizons"] = delay_rows // 6
     return raw
+
+
+def test_a_models_own_lookback_is_the_latest_part_of_the_windows_in_its_step():
+    raw = project_params()
+    raw["models"]["gru"]["lookback_rows"] = 432
+    raw["models"]["conv1d_gru"]["lookback_rows"] = 432
+    config = parse_params(with_defaults(raw))
+    assert config.model("gru").lookback_rows == 432
+    assert config.model("lstm").lookback_rows is None
+    for name, value, message in [
+        ("gru", 1446, "models.gru.lookback_rows must be at most windows.lookback_rows"),
+        ("gru", 435, "step_rows=6"),
+        (
+            "conv1d_gru",
+            433,
+            "models.conv1d_gru.lookback_rows=433, windows.lookback_rows=1440, step_rows=3",
+        ),
+        ("gru", True, "models.gru.lookback_rows: must be a positive integer. Received: True"),
+        ("gru", 0, "models.gru.lookback_rows: must be a positive integer. Received: 0"),
+    ]:
+        raw = project_params()
+        raw["models"][name]["lookback_rows"] = value
+        with pytest.raises(PipelineError, match=re.escape(message)):
+            parse_params(with_defaults(raw))
 
 
 def test_protocol_names_the_split_and_the_window_geometry():

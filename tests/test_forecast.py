@@ -71,6 +71,30 @@ def test_the_forecast_is_the_loaded_network_applied_to_the_scaled_latest_window(
     assert got[0] == pytest.approx(expected, abs=1e-4)
 
 
+def test_a_network_with_its_own_shorter_lookback_sees_the_latest_rows_only(tmp_path):
+    save_forecaster(make_forecaster(tmp_path / "source", lookback_rows=36), tmp_path / "packed")
+    forecaster = load_forecaster(tmp_path / "packed")
+    assert forecaster.members[0].lookback_rows == 36
+    assert (
+        json.loads((tmp_path / "packed" / "forecaster.json").read_text())["members"][0][
+            "lookback_rows"
+        ]
+        == 36
+    )
+    csv = SyntheticJena(rows=200).write_csv(tmp_path / "latest.csv")
+    record = read_export(
+        csv, forecaster.parse, forecaster.features, "T (degC)", COLUMNS, forecaster.scaler
+    )
+    stats = forecaster.scaler["columns"]
+    mean = np.array([stats[c]["mean"] for c in COLUMNS])
+    scale = np.array([stats[c]["scale"] for c in COLUMNS])
+    window = ((SyntheticJena(rows=200).values()[-36:][5::6] - mean) / scale)[None]
+    model = keras.models.load_model(tmp_path / "packed" / "net.keras")
+    expected = float(model.predict(window.astype(np.float32), verbose=0)[0, 0])
+    got = forecaster.predict(record.data, record.timestamps, np.array([199]))
+    assert got[0] == pytest.approx(expected * scale[1] + mean[1], abs=1e-4)
+
+
 def test_a_classical_forecaster_round_trips_and_forecasts(tmp_path, capsys):
     source = make_forecaster(tmp_path / "source", CLASSICAL)
     save_forecaster(source, tmp_path / "packed")

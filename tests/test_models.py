@@ -119,3 +119,23 @@ def test_a_sequence_model_trains_with_early_stopping_on_its_forecast_mae(tmp_pat
     assert len(history) == len(result.history) >= 1 and all(value > 0 for value in history)
     assert result.summary()["early_stopping_monitor"] == "val_forecast_mae"
     assert result.best_epoch == int(np.argmin(history)) + 1
+
+
+def test_a_model_with_its_own_lookback_trains_and_predicts_on_the_latest_rows(tmp_path):
+    from conftest import tiny_artifacts
+
+    from jena_forecast.files import load_windows, window_spec
+    from jena_forecast.training.fit import train_model
+    from jena_forecast.training.predict import predict_paths
+
+    tiny = tiny_artifacts(tmp_path, ("seq2seq",))
+    spec, _ = window_spec(tiny.config, tiny.scaler)
+    data, anchors = load_windows(tiny.normalized, tiny.anchors)
+    short = tiny.config.model("seq2seq").model_copy(update={"lookback_rows": 36, "residual": True})
+    result = train_model(short, 1, data, anchors["train"], anchors["val"], spec, verbose=0)
+    assert result.model.input_shape == (None, 36 // spec.step_rows, data.shape[1])
+    paths = predict_paths(result.model, short, data, anchors, spec)
+    windows = assemble_inputs(data, anchors["val"], spec)[:, -6:]
+    np.testing.assert_allclose(
+        paths["val"], result.model.predict(windows, verbose=0)[:, -1], rtol=1e-5, atol=1e-5
+    )

@@ -133,3 +133,21 @@ def test_phase_gathers_of_data_shorter_than_a_window_are_empty():
     data = np.zeros((5, 2), dtype=np.float32)
     assert InputGather(data, spec)(np.empty(0, dtype=np.int64)).shape == (0, 4, 2)
     assert SequenceTargetGather(data, spec, 2)(np.empty(0, dtype=np.int64)).shape == (0, 4, 2)
+
+
+def test_a_models_own_lookback_is_the_latest_part_of_the_same_windows():
+    data = np.arange(600 * 3, dtype=np.float32).reshape(600, 3)
+    spec = WindowSpec(lookback_rows=72, step_rows=6, delay_rows=12, target_index=0)
+    anchors = window_anchors(np.ones(600, dtype=bool), 0, 600, spec)
+    short = spec.for_model(24, None)
+    assert (short.lookback_rows, short.step_rows, short.delay_rows) == (24, 6, 12)
+    np.testing.assert_array_equal(
+        assemble_inputs(data, anchors, short), assemble_inputs(data, anchors, spec)[:, -4:]
+    )
+    np.testing.assert_array_equal(
+        InputGather(data, short)(anchors), assemble_inputs(data, anchors, short)
+    )
+    np.testing.assert_array_equal(
+        assemble_targets(data, anchors, short), assemble_targets(data, anchors, spec)
+    )
+    assert spec.for_model(None, 3) == spec.with_step(3)

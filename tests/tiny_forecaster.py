@@ -36,9 +36,10 @@ def scaler_record(values: np.ndarray) -> dict:
     }
 
 
-def make_forecaster(directory: Path, kind: str = KERAS) -> Forecaster:
-    """A forecaster of 72-row windows on the 14 columns: an untrained Dense network, or a ridge
-    fitted on a synthetic record's windows."""
+def make_forecaster(directory: Path, kind: str = KERAS, lookback_rows: int = 0) -> Forecaster:
+    """A forecaster of 72-row windows on the 14 columns: an untrained Dense network (that sees
+    only the last ``lookback_rows`` rows, if given), or a ridge fitted on a synthetic record's
+    windows."""
     directory.mkdir(parents=True, exist_ok=True)
     values = SyntheticJena(rows=600).values()
     scaler = scaler_record(values)
@@ -46,14 +47,14 @@ def make_forecaster(directory: Path, kind: str = KERAS) -> Forecaster:
         keras.utils.set_random_seed(0)
         model = keras.Sequential(
             [
-                keras.Input((SPEC.timesteps, len(COLUMNS))),
+                keras.Input(((lookback_rows or SPEC.lookback_rows) // 6, len(COLUMNS))),
                 keras.layers.Flatten(),
                 keras.layers.Dense(1),
             ]
         )
         path = directory / "net.keras"
         model.save(path)
-        member = Member("net", KERAS, path, step_rows=6)
+        member = Member("net", KERAS, path, step_rows=6, lookback_rows=lookback_rows)
     else:
         from sklearn.linear_model import Ridge
 

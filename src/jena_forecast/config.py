@@ -247,6 +247,7 @@ class ModelSpec(_Frozen):
     builder_params: BuilderParams
     train: TrainConfig
     step_rows: PositiveInt | None = None
+    lookback_rows: PositiveInt | None = None
     residual: bool = False
 
     @property
@@ -559,15 +560,27 @@ def _check_split(raw: Any, split: SplitConfig | None, problems: list[str]) -> No
 def _check_model_geometry(
     prefix: str,
     step_rows: Any,
+    lookback_rows: Any,
     builder_params: BuilderParams | None,
     windows: WindowsConfig | None,
     problems: list[str],
 ) -> None:
-    if step_rows is not None and (not isinstance(step_rows, int) or step_rows <= 0):
-        problems.append(f"{prefix}.step_rows: must be a positive integer. Received: {step_rows!r}")
-        return
+    for key, value in (("step_rows", step_rows), ("lookback_rows", lookback_rows)):
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value <= 0
+        ):
+            problems.append(f"{prefix}.{key}: must be a positive integer. Received: {value!r}")
+            return
     if windows is None:
         return
+    if lookback_rows is not None:
+        step = step_rows or windows.step_rows
+        if lookback_rows > windows.lookback_rows or lookback_rows % step:
+            problems.append(
+                f"{prefix}.lookback_rows must be at most windows.lookback_rows and a multiple of "
+                f"the model's step. Received: {prefix}.lookback_rows={lookback_rows}, "
+                f"windows.lookback_rows={windows.lookback_rows}, step_rows={step}"
+            )
     if step_rows is not None and windows.lookback_rows % step_rows:
         problems.append(
             f"{prefix}.step_rows must divide windows.lookback_rows. Received: "
@@ -598,6 +611,7 @@ def _validate_model(
     builder = entries.pop("builder", name)
     overrides = entries.pop("train", None) or {}
     step_rows = entries.pop("step_rows", None)
+    lookback_rows = entries.pop("lookback_rows", None)
     residual = entries.pop("residual", False)
     if not isinstance(residual, bool):
         problems.append(f"{prefix}.residual: must be true or false. Received: {residual!r}")
@@ -611,7 +625,7 @@ def _validate_model(
         return None
     builder_params = _validate_section(BUILDER_PARAMS[builder], prefix, entries, problems)
     before = len(problems)
-    _check_model_geometry(prefix, step_rows, builder_params, windows, problems)  # type: ignore[arg-type]
+    _check_model_geometry(prefix, step_rows, lookback_rows, builder_params, windows, problems)  # type: ignore[arg-type]
     if not isinstance(overrides, dict):
         problems.append(
             f"{prefix}.train: expected a mapping of training params. Received: {overrides!r}"
@@ -633,6 +647,7 @@ def _validate_model(
         builder_params=builder_params,  # type: ignore[arg-type]
         train=train,  # type: ignore[arg-type]
         step_rows=step_rows,
+        lookback_rows=lookback_rows,
         residual=residual,
     )
 

@@ -4,8 +4,9 @@ A forecaster directory (the ``package`` stage writes ``data/forecaster/``, decla
 artifact) holds ``forecaster.json`` and one file per member (``.keras`` or ``.skops``)::
 
     model            the leaderboard name: a model, or ``ensemble`` (the mean of its members)
-    members          [{name, kind, file, ...}]: a network and the input step it samples, or a
-                     classical estimator with its window-feature params
+    members          [{name, kind, file, ...}]: a network, the input step it samples and its own
+                     shorter lookback where it has one, or a classical estimator with its
+                     window-feature params
     windows          lookback_rows, step_rows, delay_rows, target_column
     raw_columns      the parsed columns the model was trained on, in order
     parse, features  the pipeline's params of those names, used to read a new export
@@ -53,6 +54,7 @@ class Member:
     kind: str
     model_path: Path
     step_rows: int = 0
+    lookback_rows: int = 0  # 0: the forecaster's windows' own
     estimator: str = ""
     params: dict[str, Any] = field(default_factory=dict)
 
@@ -64,6 +66,8 @@ class Member:
         entry: dict[str, Any] = {"name": self.name, "kind": self.kind, "file": self.file_name}
         if self.kind == KERAS:
             entry["step_rows"] = self.step_rows
+            if self.lookback_rows:
+                entry["lookback_rows"] = self.lookback_rows
         else:
             entry.update(estimator=self.estimator, params=self.params)
         return entry
@@ -149,7 +153,7 @@ def member_forecast(
     from jena_forecast.training.predict import PREDICT_BATCH_SIZE, load_model
 
     model = load_model(member.model_path)
-    gather = InputGather(data, spec.with_step(member.step_rows))
+    gather = InputGather(data, spec.for_model(member.lookback_rows, member.step_rows))
     parts = np.array_split(anchors, max(1, -(-len(anchors) // PREDICT_BATCH_SIZE)))
     paths = [
         forecast_paths(np.asarray(model.predict(gather(part), verbose=0)))
@@ -238,6 +242,7 @@ def load_forecaster(directory: Path) -> Forecaster:
                 kind=m["kind"],
                 model_path=directory / m["file"],
                 step_rows=int(m.get("step_rows", 0)),
+                lookback_rows=int(m.get("lookback_rows", 0)),
                 estimator=m.get("estimator", ""),
                 params=dict(m.get("params", {})),
             )
@@ -311,8 +316,14 @@ def member_of(config: PipelineConfig, name: str, model_dir: Path, spec: WindowSp
         )
         stage = f"classical@{name}"
     else:
-        step_rows = config.model(name).step_rows or spec.step_rows
-        member = Member(name, KERAS, model_dir / f"{name}.keras", step_rows=step_rows)
+        model = config.model(name)
+        member = Member(
+            name,
+            KERAS,
+            model_dir / f"{name}.keras",
+            step_rows=model.step_rows or spec.step_rows,
+            lookback_rows=model.lookback_rows or 0,
+        )
         stage = f"train@{name}"
     if not member.model_path.is_file():
         raise PipelineError(f"{member.model_path}: model file not found; run {stage} or dvc pull")

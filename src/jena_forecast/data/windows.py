@@ -55,6 +55,16 @@ class WindowSpec:
         """The same windows sampled every ``step_rows`` rows (a model's own finer or coarser step)."""
         return WindowSpec(self.lookback_rows, step_rows, self.delay_rows, self.target_index)
 
+    def for_model(self, lookback_rows: int | None, step_rows: int | None) -> WindowSpec:
+        """The same windows (anchors and targets) as a model sees them: every ``step_rows`` rows
+        over its most recent ``lookback_rows``; ``None`` keeps these windows' own."""
+        return WindowSpec(
+            lookback_rows or self.lookback_rows,
+            step_rows or self.step_rows,
+            self.delay_rows,
+            self.target_index,
+        )
+
 
 def window_anchors(valid_rows: np.ndarray, start: int, end: int, spec: WindowSpec) -> np.ndarray:
     """Anchors of every window lying wholly in rows [start, end) and touching no invalid row.

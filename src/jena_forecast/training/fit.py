@@ -25,8 +25,9 @@ from jena_forecast.training.resume import ResumableEarlyStopping, TrainingCheckp
 
 
 def model_window_spec(window_spec: WindowSpec, spec: ModelSpec) -> WindowSpec:
-    """The shared windows, sampled at the model's own ``step_rows`` where it has one."""
-    return window_spec.with_step(spec.step_rows) if spec.step_rows else window_spec
+    """The shared windows, sampled at the model's own ``step_rows`` and cut to its own most recent
+    ``lookback_rows`` where it has them (same anchors, same targets)."""
+    return window_spec.for_model(spec.lookback_rows, spec.step_rows)
 
 
 def model_targets(spec: ModelSpec) -> TargetAssembler:
