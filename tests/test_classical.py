@@ -458,7 +458,7 @@ def test_damped_persistence_recovers_a_known_climatology_and_damping(tmp_path):
     change = series[anchors + delay, 0] - series[anchors, 0]
     model = DampedPersistence().fit(x, change)
     assert model.damping_ == pytest.approx(np.full(96, phi), abs=0.08)
-    now = series[anchors, 0] - model._basis(x[:, 1], x[:, 2]) @ model.climatology_
+    now = series[anchors, 0] - model.basis(x[:, 1], x[:, 2]) @ model.climatology_
     np.testing.assert_allclose(now, anomaly[anchors], atol=0.25)  # the climatology, recovered
     expected = climate[anchors + delay] + phi * anomaly[anchors]
     forecast = series[anchors, 0] + model.predict(x)

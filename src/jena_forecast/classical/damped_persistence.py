@@ -51,7 +51,8 @@ class DampedPersistence:
         self.day_harmonics = day_harmonics
         self.seasons = seasons
 
-    def _basis(self, hour: np.ndarray, day: np.ndarray) -> np.ndarray:
+    def basis(self, hour: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """The climatology's regressors: every day-of-year harmonic times every hour harmonic."""
         yearly = [np.ones_like(day)]
         for k in range(1, self.year_harmonics + 1):
             angle = 2 * np.pi * k * day / DAYS_PER_YEAR
@@ -62,23 +63,24 @@ class DampedPersistence:
             daily += [np.sin(angle), np.cos(angle)]
         return np.stack([a * b for a in yearly for b in daily], axis=1)
 
-    def _groups(self, hour: np.ndarray, day: np.ndarray) -> np.ndarray:
+    def season_hour_groups(self, hour: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """The group of each row: its season (from 1 December) times 24 plus its hour of day."""
         shifted = np.mod(day - SEASON_START_DAY, DAYS_PER_YEAR) / DAYS_PER_YEAR
         season = np.minimum((shifted * self.seasons).astype(np.int64), self.seasons - 1)
         return season * int(HOURS_PER_DAY) + np.minimum(hour.astype(np.int64), 23)
 
     def _anomalies(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        now = x[:, 0] - self._basis(x[:, 1], x[:, 2]) @ self.climatology_
-        return now, self._basis(x[:, 3], x[:, 4]) @ self.climatology_
+        now = x[:, 0] - self.basis(x[:, 1], x[:, 2]) @ self.climatology_
+        return now, self.basis(x[:, 3], x[:, 4]) @ self.climatology_
 
     def fit(self, features: np.ndarray, change: np.ndarray) -> DampedPersistence:
         x = np.asarray(features, dtype=np.float64)
         target = x[:, 0] + np.asarray(change, dtype=np.float64).reshape(-1)
-        self.climatology_, *_ = np.linalg.lstsq(self._basis(x[:, 1], x[:, 2]), x[:, 0], rcond=None)
+        self.climatology_, *_ = np.linalg.lstsq(self.basis(x[:, 1], x[:, 2]), x[:, 0], rcond=None)
         now, target_climatology = self._anomalies(x)
         later = target - target_climatology
         overall = float(np.sum(now * later) / np.sum(now * now))
-        groups = self._groups(x[:, 1], x[:, 2])
+        groups = self.season_hour_groups(x[:, 1], x[:, 2])
         factors = np.full(self.seasons * int(HOURS_PER_DAY), overall)
         for group in np.unique(groups):
             members = groups == group
@@ -90,7 +92,7 @@ class DampedPersistence:
     def predict(self, features: np.ndarray) -> np.ndarray:
         x = np.asarray(features, dtype=np.float64)
         now, target_climatology = self._anomalies(x)
-        factor = self.damping_[self._groups(x[:, 1], x[:, 2])]
+        factor = self.damping_[self.season_hour_groups(x[:, 1], x[:, 2])]
         return target_climatology + factor * now - x[:, 0]
 
     def record(self) -> dict[str, Any]:
