@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 import pytest
@@ -34,7 +36,9 @@ def _project_entry(kind: str, name: str, entry: dict[str, Any]) -> dict[str, Any
     for other_name, other in PROJECT_PARAMS[kind].items():
         if other.get(key, other_name) == wanted:
             return {
-                k: v for k, v in other.items() if k not in (key, "train", "step_rows", "residual")
+                k: v
+                for k, v in other.items()
+                if k not in (key, "train", "step_rows", "lookback_rows", "residual")
             }
     return {}
 
@@ -217,3 +221,13 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
         summary_path=directory / "w.json",
     )
     return out
+
+
+def load_tool(name: str) -> ModuleType:
+    """The script ``tools/<name>.py`` imported as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, PROJECT_ROOT / "tools" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

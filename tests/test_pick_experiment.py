@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import pytest
-from conftest import PROJECT_ROOT
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        "pick_experiment", PROJECT_ROOT / "tools" / "pick_experiment.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_tool
 
 
 def revision(name: str, units: int, val: float, test: float) -> dict:
@@ -57,7 +44,7 @@ def exp_show() -> list[dict]:
 
 
 def test_the_winner_is_chosen_on_validation_and_only_its_test_score_is_shown(tmp_path, capsys):
-    tool = load_tool()
+    tool = load_tool("pick_experiment")
     saved = tmp_path / "exp.json"
     saved.write_text(json.dumps(exp_show()))
     tool.main(["metrics/scores/s2s.json", "--json-file", str(saved)])
@@ -76,6 +63,6 @@ def test_the_winner_is_chosen_on_validation_and_only_its_test_score_is_shown(tmp
 
 
 def test_no_scores_is_an_error():
-    tool = load_tool()
+    tool = load_tool("pick_experiment")
     with pytest.raises(SystemExit, match="no experiment has scores"):
         tool.report(tool.candidates(exp_show(), ["metrics/scores/other.json"]))

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import pytest
-from conftest import PROJECT_ROOT, tiny_artifacts
+from conftest import load_tool, tiny_artifacts
 
 SEEDS = [1, 2]
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        "recipe_ablation", PROJECT_ROOT / "tools" / "recipe_ablation.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +19,7 @@ def test_each_variant_is_scored_over_seeds_like_the_seed_study(tiny, tmp_path):
     from jena_forecast.files import load_windows, window_spec
     from jena_forecast.seed_study import seed_run
 
-    tool = load_tool()
+    tool = load_tool("recipe_ablation")
     output = tmp_path / "ablation.json"
     argv = [
         "--model",
@@ -83,7 +70,7 @@ def test_each_variant_is_scored_over_seeds_like_the_seed_study(tiny, tmp_path):
 
 
 def test_a_variant_of_other_windows_or_a_malformed_setting_is_refused(tiny, tmp_path):
-    tool = load_tool()
+    tool = load_tool("recipe_ablation")
     argv = ["--model", "linear", "--params", str(tiny.table.parent / "params.yaml")]
     argv += ["--table", str(tiny.table), "--cache", "none", "--variant", "as is"]
     with pytest.raises(
