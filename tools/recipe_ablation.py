@@ -210,25 +210,28 @@ def ablate(
     table_path: Path,
     cache_root: Path | None,
 ) -> dict[str, Any]:
-    """Train and score every variant; the record ``--output`` writes."""
+    """Check every variant, then train and score each; the record ``--output`` writes."""
     raw = yaml.safe_load(params_path.read_text(encoding="utf-8"))
-    results: dict[str, Any] = {}
-    reference: tuple[Inputs, dict[str, np.ndarray]] | None = None
+    prepared = []  # every variant checked before any training: a bad one fails fast
     for variant in variants:
         config = variant_config(raw, variant, str(params_path))
+        config.model(model)
         inputs = variant_inputs(config, table_path)
-        if reference is not None:
-            check_same_windows(reference[0], inputs, variant.name)
+        if prepared:
+            check_same_windows(prepared[0][2], inputs, variant.name)
+        prepared.append((variant, config, inputs))
+    results: dict[str, Any] = {}
+    reference: dict[str, np.ndarray] | None = None
+    for variant, config, inputs in prepared:
         cache = None
         if cache_root is not None:
             slug = re.sub(r"[^\w.+-]+", "_", variant.name)
             cache = cache_root / model / slug
             cache.mkdir(parents=True, exist_ok=True)
         errors = seed_errors(config, model, seeds, inputs, cache)
-        if reference is None:
-            reference = (inputs, errors)
+        reference = errors if reference is None else reference
         naive = {split: np.abs(now - later) for split, (now, later) in truth(inputs).items()}
-        record = summarize(errors, naive, reference[1], config)
+        record = summarize(errors, naive, reference, config)
         results[variant.name] = {"overrides": variant.overrides, **record}
         print(line(variant.name, record), flush=True)
     return {"model": model, "seeds": seeds, "variants": results}
