@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ def run(
     metrics_path: Path,
     scores_path: Path,
     forecasts_path: Path,
+    model_metrics_path: Path | None = None,
+    model_forecasts_path: Path | None = None,
     checkpoint_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Retrain model ``name`` from every seed of ``seed_study.seeds``; save each seed's val/test
@@ -33,10 +36,13 @@ def run(
     of the val and test windows (``forecast_key``: the ensemble's seed study averages them). No
     model file is kept.
 
-    With ``checkpoint_dir``, an interrupted study keeps the seeds it finished and resumes the one it
-    was training; the directory is removed once the metrics are written.
+    With ``model_metrics_path`` and ``model_forecasts_path`` (evaluate@'s record and kept
+    forecasts), the project's own ``seed``, when it is among the seeds, is not trained again: its
+    run is taken from them (``pipeline_run_seed`` in the record says so). With ``checkpoint_dir``,
+    an interrupted study keeps the seeds it finished and resumes the one it was training; the
+    directory is removed once the metrics are written.
     """
-    from jena_forecast.seed_study import forecast_key, seed_run, seed_study_record
+    from jena_forecast.seed_study import forecast_key, pipeline_run, seed_run, seed_study_record
 
     if name not in config.seed_study.models:
         raise PipelineError(
@@ -46,14 +52,25 @@ def run(
     base_spec, scale = window_spec(config, scaler_path)
     data, anchors = load_windows(array_path, anchors_path)
     runs, forecasts = {}, {}
+    reused = None  # checked before any training: a stale evaluate@ fails fast
+    if config.seed in config.seed_study.seeds and model_metrics_path and model_forecasts_path:
+        reused = pipeline_run(name, model_metrics_path, model_forecasts_path, data, anchors)
     for seed in config.seed_study.seeds:
-        runs[seed], seed_forecasts = seed_run(
-            config.model(name), seed, data, anchors, base_spec, scale, checkpoint_dir
-        )
+        if reused is not None and seed == config.seed:
+            runs[seed], seed_forecasts = reused
+            print(
+                f"{name} seed {seed}: the pipeline's own run (train@{name}), kept", file=sys.stderr
+            )
+        else:
+            runs[seed], seed_forecasts = seed_run(
+                config.model(name), seed, data, anchors, base_spec, scale, checkpoint_dir
+            )
         forecasts.update(
             {forecast_key(split, seed): values for split, values in seed_forecasts.items()}
         )
     record = seed_study_record(runs)
+    if reused is not None:
+        record["pipeline_run_seed"] = config.seed
     record.update(config.data_record(data_fingerprint(data)))
     save_arrays(forecasts_path, forecasts)
     write_json(metrics_path, record)

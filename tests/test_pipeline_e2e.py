@@ -246,7 +246,9 @@ def test_seed_study_reruns_the_train_stage_from_each_seed(reproduced_project):
     project = reproduced_project
     study = json.loads((project / "metrics" / "seeds" / "linear.json").read_text())
     assert study["seeds"] == list(SEED_STUDY_SEEDS)
-    # The project's own seed reproduces train@linear + evaluate@linear exactly; the others differ.
+    # The project's own seed is train@linear + evaluate@linear's run, not trained again (that a
+    # retrain gives exactly the same is tests/test_seed_study.py's); the others differ.
+    assert study["pipeline_run_seed"] == PROJECT_SEED
     trained = json.loads((project / "metrics" / "models" / "linear.json").read_text())
     runs = study["runs"]
     for split in ("val", "test"):

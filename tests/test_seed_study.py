@@ -200,6 +200,47 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
     for key in seed_forecasts.files:  # the seed kept from before the kill gives its forecasts too
         np.testing.assert_array_equal(np.load(second_npz)[key], seed_forecasts[key])
 
+    # Given evaluate@'s record and forecasts, the project's own seed is taken from them, not
+    # trained again, and the study is the same (train_seconds aside, which only a retrain sets).
+    trained_seeds.clear()
+    kept = {
+        "model_metrics_path": tmp_path / "linear.json",
+        "model_forecasts_path": tmp_path / "linear.forecasts.npz",
+    }
+    third = seeds_stage.run(
+        tiny.config,
+        "linear",
+        **paths,
+        **kept,
+        metrics_path=tmp_path / "third.json",
+        forecasts_path=tmp_path / "third.npz",
+        scores_path=tmp_path / "scores.json",
+    )
+    assert trained_seeds == [5, 9] and third.pop("pipeline_run_seed") == 1337
+    assert without_times(third) == without_times(first)
+    for key in seed_forecasts.files:
+        np.testing.assert_array_equal(np.load(tmp_path / "third.npz")[key], seed_forecasts[key])
+    # Forecasts of other data (a stale evaluate@) are refused, naming the stage to rerun.
+    with pytest.raises(PipelineError, match=r"other data or windows .* rerun evaluate@linear"):
+        seeds_stage.run(
+            tiny.config,
+            "linear",
+            **{**paths, "array_path": _shifted(tiny.normalized, tmp_path / "other.npy")},
+            **kept,
+            metrics_path=tmp_path / "stale.json",
+            forecasts_path=tmp_path / "stale.npz",
+            scores_path=tmp_path / "scores.json",
+        )
+    assert not (tmp_path / "stale.json").exists()
+
+
+def _shifted(array_path, target):
+    """A copy of the normalized array with every value moved a little: other data, same shape."""
+    from jena_forecast.artifacts import load_array, save_array
+
+    save_array(target, load_array(array_path) + np.float32(0.01))
+    return target
+
 
 def test_only_a_model_of_the_study_is_studied(tmp_path):
     tiny = tiny_artifacts(tmp_path, ("linear", "dense"))

@@ -14,6 +14,7 @@ from jena_forecast.artifacts import load_arrays, save_arrays
 from jena_forecast.atomic import read_json, write_json
 from jena_forecast.config import ModelSpec
 from jena_forecast.data.windows import WindowSpec
+from jena_forecast.errors import PipelineError
 from jena_forecast.evaluate import delay_forecast, scores
 from jena_forecast.forecasts import seed_forecast_key
 
@@ -126,4 +127,36 @@ def seed_run(
         save_arrays(done_path.with_suffix(".npz"), forecasts)
         write_json(done_path, {"fingerprint": checkpoint.fingerprint, "run": run})
         checkpoint.remove()
+    return run, forecasts
+
+
+def pipeline_run(
+    name: str,
+    record_path: Path,
+    forecasts_path: Path,
+    data: np.ndarray,
+    anchors: dict[str, np.ndarray],
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The run of the project's own seed, taken from the pipeline's ``train@``/``evaluate@`` stages
+    instead of trained again: their metrics record and kept forecasts, in ``seed_run``'s shape.
+
+    Training is deterministic (``training/fit.py``), so that run is the one ``seed_run`` would
+    give; forecasts of other data or windows than these (a stale stage) are refused.
+    """
+    from jena_forecast.forecasts import data_fingerprint, load_forecasts
+
+    kept = load_forecasts(forecasts_path)
+    fingerprint = data_fingerprint(data)
+    stale = kept.data != fingerprint or any(
+        not np.array_equal(kept.anchors[split], anchors[split]) for split in SPLITS
+    )
+    if stale:
+        raise PipelineError(
+            f"{forecasts_path}: forecasts of other data or windows ({kept.data}) than the seed "
+            f"study's ({fingerprint}); rerun evaluate@{name} (dvc repro)"
+        )
+    record = read_json(record_path)
+    run: dict[str, Any] = {split: record[split] for split in SPLITS}
+    run.update({field: record[field] for field in RUN_FIELDS if field in record})
+    forecasts = {split: kept.predicted[split].astype(np.float32)[:, None] for split in SPLITS}
     return run, forecasts
