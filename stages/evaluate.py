@@ -52,7 +52,7 @@ def run(
     paths = predict_paths(load_model(model_path), model_spec, data, anchors, base_spec)
     point = {split: delay_forecast(split_paths) for split, split_paths in paths.items()}
     metrics, forecasts = score_forecasts(config, point, data, anchors, spec, scale, mean)
-    horizons = getattr(model_spec.builder_params, "horizons", None)
+    horizons = model_spec.horizons
     offsets = horizon_offsets(spec, horizons) if horizons else np.array([spec.delay_rows])
     rows = horizon_metrics(
         paths["test"], data, anchors["test"], spec, offsets, scale, config.parse.interval_minutes

@@ -38,7 +38,7 @@ def _project_entry(kind: str, name: str, entry: dict[str, Any]) -> dict[str, Any
             return {
                 k: v
                 for k, v in other.items()
-                if k not in (key, "train", "step_rows", "lookback_rows", "residual")
+                if k not in (key, "train", "step_rows", "lookback_rows", "aux_horizons", "residual")
             }
     return {}
 

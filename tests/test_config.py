@@ -434,6 +434,7 @@ def with_windows(lookback_rows: int, step_rows: int, delay_rows: int) -> dict:
     for entry in raw["models"].values():
         entry.pop("step_rows", None)
         entry.pop("lookback_rows", None)
+        entry.pop("aux_horizons", None)
         if "horizons" in entry:
             entry["horizons"] = delay_rows // 6
     return raw
@@ -459,6 +460,22 @@ def test_a_models_own_lookback_is_the_latest_part_of_the_windows_in_its_step():
     ]:
         raw = project_params()
         raw["models"][name]["lookback_rows"] = value
+        with pytest.raises(PipelineError, match=re.escape(message)):
+            parse_params(with_defaults(raw))
+
+
+def test_auxiliary_horizons_are_for_point_models_and_divide_the_delay():
+    raw = project_params()
+    raw["models"]["gru"]["aux_horizons"] = 24
+    gru = parse_params(with_defaults(raw)).model("gru")
+    assert (gru.aux_horizons, gru.target_kind, gru.horizons) == (24, "path", 24)
+    for name, value, message in [
+        ("gru", 1, "models.gru.aux_horizons: must be an integer >= 2"),
+        ("gru", 7, "models.gru.aux_horizons must divide windows.delay_rows"),
+        ("seq2seq", 4, "models.seq2seq.aux_horizons: only for a point model"),
+    ]:
+        raw = project_params()
+        raw["models"][name]["aux_horizons"] = value
         with pytest.raises(PipelineError, match=re.escape(message)):
             parse_params(with_defaults(raw))
 

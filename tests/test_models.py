@@ -139,3 +139,50 @@ def test_a_model_with_its_own_lookback_trains_and_predicts_on_the_latest_rows(tm
     np.testing.assert_allclose(
         paths["val"], result.model.predict(windows, verbose=0)[:, -1], rtol=1e-5, atol=1e-5
     )
+
+
+def test_a_point_model_with_auxiliary_horizons_learns_the_path_and_is_scored_on_its_end(tmp_path):
+    from conftest import tiny_artifacts
+
+    from jena_forecast.evaluate import delay_forecast, scores
+    from jena_forecast.files import load_windows, window_spec
+    from jena_forecast.training.fit import monitored_quantity, train_model
+    from jena_forecast.training.lr_range import learning_rate_range_test
+    from jena_forecast.training.predict import predict_paths
+
+    tiny = tiny_artifacts(tmp_path, ("gru",))
+    spec, scale = window_spec(tiny.config, tiny.scaler)
+    data, anchors = load_windows(tiny.normalized, tiny.anchors)
+    path_model = tiny.config.model("gru").model_copy(update={"aux_horizons": 4, "residual": True})
+    assert (path_model.target_kind, path_model.horizons) == ("path", 4)
+    assert monitored_quantity(path_model) == "val_forecast_mae"
+    result = train_model(path_model, 1, data, anchors["train"], anchors["val"], spec, verbose=0)
+    assert result.model.output_shape == (None, 4)
+    assert all(row["val_forecast_mae"] > 0 for row in result.history)
+    paths = predict_paths(result.model, path_model, data, anchors, spec)
+    assert paths["val"].shape == (anchors["val"].size, 4)
+    # Scored on the last point of the path, the 24 h forecast, like every model.
+    ranked = scores(paths, data, anchors, spec, scale)["val"]["mae_norm"]
+    truth = data[anchors["val"] + spec.delay_rows, spec.target_index]
+    assert ranked == pytest.approx(
+        np.abs(delay_forecast(paths["val"])[:, 0] - truth).mean(), abs=1e-6
+    )
+    path = tmp_path / "path.keras"
+    result.model.save(path)
+    np.testing.assert_allclose(
+        load_model(path).predict(assemble_inputs(data, anchors["val"][:8], spec), verbose=0),
+        result.model.predict(assemble_inputs(data, anchors["val"][:8], spec), verbose=0),
+        atol=1e-6,
+    )
+    # The range test sweeps the rate itself, whatever schedule and warm-up the model trains with.
+    warm = path_model.model_copy(
+        update={
+            "train": path_model.train.model_copy(
+                update={"lr_schedule": "cosine", "warmup_steps": 5}
+            )
+        }
+    )
+    swept = learning_rate_range_test(
+        tiny.config.lr_range_test, warm, 1, data, anchors["train"], spec
+    )
+    assert len(swept.rows) >= 2

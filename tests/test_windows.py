@@ -3,6 +3,7 @@ import pytest
 
 from jena_forecast.data.windows import (
     InputGather,
+    PathTargetGather,
     SequenceTargetGather,
     TargetGather,
     WindowSpec,
@@ -151,3 +152,13 @@ def test_a_models_own_lookback_is_the_latest_part_of_the_same_windows():
         assemble_targets(data, anchors, short), assemble_targets(data, anchors, spec)
     )
     assert spec.for_model(None, 3) == spec.with_step(3)
+
+
+def test_a_path_target_is_the_sequence_targets_of_the_last_timestep():
+    data = row_numbers(300)
+    anchors = window_anchors(np.ones(300, dtype=bool), 0, 300, SPEC)
+    path = PathTargetGather(data, SPEC, horizons=5)(anchors)
+    assert path.shape == (anchors.size, 5)
+    np.testing.assert_array_equal(path, assemble_sequence_targets(data, anchors, SPEC, 5)[:, -1, :])
+    np.testing.assert_array_equal(path[:, -1:], assemble_targets(data, anchors, SPEC))
+    np.testing.assert_array_equal(path[:, 0] % 1000, anchors + 1)  # every delay_rows / 5 rows

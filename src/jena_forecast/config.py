@@ -248,12 +248,19 @@ class ModelSpec(_Frozen):
     train: TrainConfig
     step_rows: PositiveInt | None = None
     lookback_rows: PositiveInt | None = None
+    aux_horizons: PositiveInt | None = None
     residual: bool = False
 
     @property
     def target_kind(self) -> str:
-        """``point`` or ``sequence``: what the model's output holds (see BuilderParams)."""
-        return self.builder_params.target_kind
+        """``point``, ``sequence`` (see BuilderParams) or ``path``: a point model that also
+        forecasts ``aux_horizons - 1`` earlier points, (batch, horizons)."""
+        return "path" if self.aux_horizons else self.builder_params.target_kind
+
+    @property
+    def horizons(self) -> int | None:
+        """How many points of the path to the 24 h target the model forecasts; None: one."""
+        return self.aux_horizons or getattr(self.builder_params, "horizons", None)
 
 
 class ClassicalSpec(_Frozen):
@@ -557,6 +564,32 @@ def _check_split(raw: Any, split: SplitConfig | None, problems: list[str]) -> No
             )
 
 
+def _check_aux_horizons(
+    prefix: str,
+    aux_horizons: Any,
+    builder_params: BuilderParams | None,
+    windows: WindowsConfig | None,
+    problems: list[str],
+) -> None:
+    if aux_horizons is None:
+        return
+    if not isinstance(aux_horizons, int) or isinstance(aux_horizons, bool) or aux_horizons < 2:
+        problems.append(
+            f"{prefix}.aux_horizons: must be an integer >= 2 (null: the 24 h point alone). "
+            f"Received: {aux_horizons!r}"
+        )
+    elif builder_params is not None and builder_params.target_kind != "point":
+        problems.append(
+            f"{prefix}.aux_horizons: only for a point model; its builder already forecasts "
+            f"{builder_params.target_kind} targets. Received: {prefix}.aux_horizons={aux_horizons}"
+        )
+    elif windows is not None and windows.delay_rows % aux_horizons:
+        problems.append(
+            f"{prefix}.aux_horizons must divide windows.delay_rows. Received: "
+            f"{prefix}.aux_horizons={aux_horizons}, windows.delay_rows={windows.delay_rows}"
+        )
+
+
 def _check_model_geometry(
     prefix: str,
     step_rows: Any,
@@ -612,6 +645,7 @@ def _validate_model(
     overrides = entries.pop("train", None) or {}
     step_rows = entries.pop("step_rows", None)
     lookback_rows = entries.pop("lookback_rows", None)
+    aux_horizons = entries.pop("aux_horizons", None)
     residual = entries.pop("residual", False)
     if not isinstance(residual, bool):
         problems.append(f"{prefix}.residual: must be true or false. Received: {residual!r}")
@@ -626,6 +660,7 @@ def _validate_model(
     builder_params = _validate_section(BUILDER_PARAMS[builder], prefix, entries, problems)
     before = len(problems)
     _check_model_geometry(prefix, step_rows, lookback_rows, builder_params, windows, problems)  # type: ignore[arg-type]
+    _check_aux_horizons(prefix, aux_horizons, builder_params, windows, problems)  # type: ignore[arg-type]
     if not isinstance(overrides, dict):
         problems.append(
             f"{prefix}.train: expected a mapping of training params. Received: {overrides!r}"
@@ -648,6 +683,7 @@ def _validate_model(
         train=train,  # type: ignore[arg-type]
         step_rows=step_rows,
         lookback_rows=lookback_rows,
+        aux_horizons=aux_horizons,
         residual=residual,
     )
 

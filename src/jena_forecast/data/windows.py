@@ -199,6 +199,18 @@ class TargetGather:
         return self.values[anchors + self.delay][:, None]
 
 
+class PathTargetGather:
+    """The next ``horizons`` points up to ``delay_rows`` ahead of each anchor: (windows, horizons),
+    the last column the 24 h target (a point model's auxiliary horizons)."""
+
+    def __init__(self, data: np.ndarray, spec: WindowSpec, horizons: int) -> None:
+        self.values = data[:, spec.target_index]
+        self.offsets = horizon_offsets(spec, horizons)
+
+    def __call__(self, anchors: np.ndarray) -> np.ndarray:
+        return self.values[anchors[:, None] + self.offsets[None, :]]
+
+
 class SequenceTargetGather:
     """Sequence targets by anchor, equal to ``assemble_sequence_targets``.
 

@@ -15,11 +15,14 @@ def build_model(
     input_shape: tuple[int, int],
     params: BuilderParams,
     residual_target: int | None = None,
+    aux_horizons: int | None = None,
 ) -> keras.Model:
     """Build an uncompiled model with ``builder`` for inputs of shape (timesteps, features).
 
-    With ``residual_target`` (a column index), the model forecasts the change of that column and
-    its current value is added back (``jena_forecast.models.residual``).
+    With ``aux_horizons`` (a point model), its one-unit output layer becomes ``aux_horizons``
+    units: the path of evenly spaced points to the 24 h target, the last one that target. With
+    ``residual_target`` (a column index), the model forecasts the change of that column and its
+    current value is added back (``jena_forecast.models.residual``).
     """
     if builder not in BUILDER_PARAMS:
         raise PipelineError(
@@ -31,4 +34,15 @@ def build_model(
             f"builder {builder!r} takes {expected.__name__}, got {type(params).__name__}"
         )
     model = params.build(input_shape)
+    if aux_horizons:
+        model = with_path_head(model, aux_horizons)
     return model if residual_target is None else with_residual(model, residual_target)
+
+
+def with_path_head(model: keras.Model, horizons: int) -> keras.Model:
+    """``model`` with its one-unit float32 output layer replaced by ``horizons`` units."""
+    head = model.layers[-1]
+    if not isinstance(head, keras.layers.Dense) or head.units != 1:
+        raise TypeError(f"{model.name} does not end in a one-unit Dense layer: no path head")
+    path = keras.layers.Dense(horizons, dtype="float32", name="path")(head.input)
+    return keras.Model(model.inputs, path, name=model.name)

@@ -11,6 +11,7 @@ import numpy as np
 
 from jena_forecast.data.windows import (
     InputGather,
+    PathTargetGather,
     SequenceTargetGather,
     TargetGather,
     WindowSpec,
@@ -21,12 +22,13 @@ TargetAssembler = Callable[[np.ndarray, WindowSpec], Gather]
 
 
 def target_assembler(kind: str, horizons: int | None = None) -> TargetAssembler:
-    """Builds the target gather of a ``point`` model (batch, 1) or a ``sequence`` model
-    (batch, timesteps, horizons) from the array and the window geometry."""
-    if kind == "sequence":
+    """Builds the target gather of a ``point`` model (batch, 1), a ``path`` model (batch, horizons)
+    or a ``sequence`` model (batch, timesteps, horizons) from the array and the window geometry."""
+    if kind in ("sequence", "path"):
         if horizons is None:
-            raise ValueError("a sequence target needs horizons")
-        return partial(SequenceTargetGather, horizons=horizons)
+            raise ValueError(f"a {kind} target needs horizons")
+        gather = SequenceTargetGather if kind == "sequence" else PathTargetGather
+        return partial(gather, horizons=horizons)
     return TargetGather
 
 

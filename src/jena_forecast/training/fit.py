@@ -32,7 +32,7 @@ def model_window_spec(window_spec: WindowSpec, spec: ModelSpec) -> WindowSpec:
 
 def model_targets(spec: ModelSpec) -> TargetAssembler:
     """How the model's training targets are assembled: a point, or a path after every timestep."""
-    return target_assembler(spec.target_kind, getattr(spec.builder_params, "horizons", None))
+    return target_assembler(spec.target_kind, spec.horizons)
 
 
 def make_reproducible(seed: int, deterministic_ops: bool = True) -> None:
@@ -96,16 +96,18 @@ FORECAST_METRIC = "forecast_mae"
 
 @keras.saving.register_keras_serializable(package="jena_forecast")
 def forecast_mae(y_true: Any, y_pred: Any) -> Any:
-    """MAE of a sequence model's 24 h forecast alone (its last horizon at its last timestep): the
-    quantity it is ranked by, where its loss averages every timestep and horizon."""
-    return keras.ops.mean(keras.ops.abs(y_true[:, -1, -1] - y_pred[:, -1, -1]))
+    """MAE of the 24 h forecast alone (the last horizon, at the last timestep of a sequence model):
+    the quantity a model is ranked by, where its loss averages every horizon (and timestep)."""
+    if len(y_pred.shape) == 3:
+        y_true, y_pred = y_true[:, -1], y_pred[:, -1]
+    return keras.ops.mean(keras.ops.abs(y_true[:, -1] - y_pred[:, -1]))
 
 
 def monitored_quantity(spec: ModelSpec) -> str:
     """What early stopping (and the plateau schedule) watch: the validation MAE of the 24 h
-    forecast for a sequence model, the validation loss of a point model (its loss is on that
-    forecast alone)."""
-    return f"val_{FORECAST_METRIC}" if spec.target_kind == "sequence" else "val_loss"
+    forecast for a model of several horizons, the validation loss of a point model (its loss is on
+    that forecast alone)."""
+    return f"val_{FORECAST_METRIC}" if spec.target_kind != "point" else "val_loss"
 
 
 def make_loss(config: TrainConfig) -> keras.losses.Loss:
@@ -252,12 +254,13 @@ def train_model(
                 (window_spec.timesteps, data.shape[1]),
                 spec.builder_params,
                 window_spec.target_index if spec.residual else None,
+                spec.aux_horizons,
             )
             total_steps = train_batches.steps * config.epochs
             model.compile(
                 optimizer=make_optimizer(config, total_steps),
                 loss=make_loss(config),
-                metrics=[forecast_mae] if spec.target_kind == "sequence" else None,
+                metrics=[forecast_mae] if spec.target_kind != "point" else None,
                 jit_compile=config.jit_compile,
             )
         else:

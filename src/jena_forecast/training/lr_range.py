@@ -79,7 +79,8 @@ def learning_rate_range_test(
     train_anchors: np.ndarray,
     window_spec: WindowSpec,
 ) -> LrRangeResult:
-    """Run the range test on ``spec``'s model with its own optimizer, loss and batch size."""
+    """Run the range test on ``spec``'s model with its own optimizer, loss and batch size (its
+    schedule and warm-up aside: the sweep sets the rate of every step)."""
     make_reproducible(seed)
     window_spec = model_window_spec(window_spec, spec)
     model = build_model(
@@ -87,8 +88,12 @@ def learning_rate_range_test(
         (window_spec.timesteps, data.shape[1]),
         spec.builder_params,
         window_spec.target_index if spec.residual else None,
+        spec.aux_horizons,
     )
-    model.compile(optimizer=make_optimizer(spec.train), loss=make_loss(spec.train))
+    constant = spec.train.model_copy(update={"lr_schedule": "constant", "warmup_steps": 0})
+    model.compile(
+        optimizer=make_optimizer(constant), loss=make_loss(spec.train)
+    )  # the sweep sets it
     batches = ShuffledWindowBatches(
         data,
         train_anchors,
