@@ -418,6 +418,9 @@ def test_features_are_off_by_default_and_validated_together():
         "features.colour: unknown param",
     ]:
         assert expected in message, expected
+    raw["features"] = {"column_diffs": {"p (mbar)": []}}
+    with pytest.raises(PipelineError, match=r"features.column_diffs: 'p \(mbar\)': give distinct"):
+        parse_params(with_defaults(raw))
     raw["features"] = {"temperature_diffs": [6, 6]}
     with pytest.raises(PipelineError, match="features.temperature_diffs: must not repeat a lag"):
         parse_params(with_defaults(raw))

@@ -138,6 +138,23 @@ def test_temperature_diffs_and_the_rows_without_history():
     assert section(FeaturesConfig, temperature_diffs=(1, 3)).describe() == "temperature_diffs=1,3"
 
 
+def test_column_diffs_of_any_column_and_their_refusals():
+    config = section(FeaturesConfig, column_diffs={"p (mbar)": (2,), TARGET: (1,)})
+    result = add_features(table(), config, TARGET, "t")
+    pressure = table()["p (mbar)"].to_numpy(dtype=float)
+    np.testing.assert_allclose(
+        result["p (mbar) diff 2 rows"].iloc[2:], pressure[2:] - pressure[:-2]
+    )
+    assert np.isnan(result["p (mbar) diff 2 rows"].iloc[:2]).all()
+    assert config.describe() == f"column_diffs=p (mbar):2;{TARGET}:1"
+    assert config.history_rows == 2
+    with pytest.raises(PipelineError, match=r"features.column_diffs: 'nope' is not a column of t"):
+        add_features(table(), section(FeaturesConfig, column_diffs={"nope": (1,)}), TARGET, "t")
+    twice = section(FeaturesConfig, temperature_diffs=(1,), column_diffs={TARGET: (1,)})
+    with pytest.raises(PipelineError, match=r"would be added twice"):
+        add_features(table(), twice, TARGET, "t")
+
+
 def test_rows_without_diff_history_are_never_in_a_window():
     frame = table(rows=200)
     frame.iloc[120, 1] = np.nan  # a missing temperature the parser could not fill

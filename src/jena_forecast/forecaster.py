@@ -98,7 +98,7 @@ class Forecaster:
     def history_rows(self) -> int:
         """Rows of complete history a forecast needs: the lookback, plus the longest lag of an
         engineered temperature difference."""
-        return self.spec.lookback_rows + max(self.features.temperature_diffs, default=0)
+        return self.spec.lookback_rows + self.features.history_rows
 
     def predict(
         self, data: np.ndarray, timestamps: pd.DatetimeIndex, anchors: np.ndarray

@@ -14,6 +14,8 @@ so the normalized array, and every model trained on it, stay exactly what they w
 * ``temperature_diffs``: for each lag, the target column minus its value ``lag`` rows earlier. A row
   without that history (the first ``lag`` rows, or rows after a gap) gets a missing value, and the
   windows stage never uses a window that touches a missing value.
+* ``column_diffs``: the same for any column, by name: ``{"p (mbar)": [18, 72, 144]}`` is the
+  pressure tendency over 3, 12 and 24 hours, a classic sign of the weather to come.
 
 No statistic of any split is computed here: each new value depends only on its own row and, for the
 differences, an earlier row. The scaler, fitted on the training rows only, comes later.
@@ -97,7 +99,7 @@ def diff_column(target_column: str, lag_rows: int) -> str:
     return f"{target_column} diff {lag_rows} rows"
 
 
-def temperature_diffs(target: pd.Series, lags_rows: tuple[int, ...]) -> pd.DataFrame:
+def row_diffs(target: pd.Series, lags_rows: tuple[int, ...]) -> pd.DataFrame:
     """For each lag, ``target`` minus its value ``lag`` rows earlier; missing without that history."""
     values = target.to_numpy(dtype=np.float64)
     columns = {}
@@ -139,8 +141,21 @@ def add_features(
         )
         dropped.append(direction)
     if config.temperature_diffs:
-        added.append(temperature_diffs(table[target_column], config.temperature_diffs))
+        added.append(row_diffs(table[target_column], config.temperature_diffs))
+    for column, lags in config.column_diffs.items():
+        if column not in table.columns:
+            raise PipelineError(
+                f"features.column_diffs: {column!r} is not a column of {source}. "
+                f"Columns: {', '.join(repr(c) for c in table.columns)}"
+            )
+        added.append(row_diffs(table[column], lags))
     extra = pd.concat(added, axis=1)
+    repeated = sorted({str(c) for c in extra.columns if list(extra.columns).count(c) > 1})
+    if repeated:
+        raise PipelineError(
+            f"features: {repeated} would be added twice (temperature_diffs and column_diffs "
+            "name the same difference); keep it in one of them"
+        )
     clashes = sorted(set(map(str, extra.columns)) & set(map(str, table.columns)))
     if clashes:
         raise PipelineError(
