@@ -90,7 +90,7 @@ def test_a_models_own_step_reads_its_inputs_at_that_step_on_the_same_windows():
             {"models": {"linear": {"step_rows": 3}}, "lr_range_test": {"model": "linear"}}
         )
     )
-    spec3 = SPEC.with_step(3)
+    spec3 = SPEC.for_model(None, 3)
     data = accelerating_series(200)
     bounds = {"val": (0, 100), "test": (100, 200)}
     anchors = split_anchors(np.ones(200, dtype=bool), bounds, SPEC)

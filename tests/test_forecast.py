@@ -95,6 +95,17 @@ def test_a_network_with_its_own_shorter_lookback_sees_the_latest_rows_only(tmp_p
     assert got[0] == pytest.approx(expected * scale[1] + mean[1], abs=1e-4)
 
 
+def test_a_forecaster_packed_before_a_feature_switch_existed_loads_with_it_off(packed, tmp_path):
+    import shutil
+
+    shutil.copytree(packed, tmp_path / "older")
+    manifest_path = tmp_path / "older" / "forecaster.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["features"]["column_diffs"]
+    manifest_path.write_text(json.dumps(manifest))
+    assert load_forecaster(tmp_path / "older").features.column_diffs == {}
+
+
 def test_a_classical_forecaster_round_trips_and_forecasts(tmp_path, capsys):
     source = make_forecaster(tmp_path / "source", CLASSICAL)
     save_forecaster(source, tmp_path / "packed")

@@ -81,7 +81,7 @@ def test_offsets_follow_sampling_rate_semantics():
 def test_anchors_do_not_depend_on_the_step_and_finer_steps_stay_inside():
     valid = np.ones(100, dtype=bool)
     coarse = window_anchors(valid, 0, 100, SPEC)
-    fine_spec = SPEC.with_step(1)
+    fine_spec = SPEC.for_model(None, 1)
     np.testing.assert_array_equal(coarse, window_anchors(valid, 0, 100, fine_spec))
     inputs = assemble_inputs(row_numbers(100), coarse, fine_spec)
     assert inputs.shape[1] == 12 and inputs[:, 0, 0].min() == 0
@@ -151,7 +151,7 @@ def test_a_models_own_lookback_is_the_latest_part_of_the_same_windows():
     np.testing.assert_array_equal(
         assemble_targets(data, anchors, short), assemble_targets(data, anchors, spec)
     )
-    assert spec.for_model(None, 3) == spec.with_step(3)
+    assert spec.for_model(None, 3) == WindowSpec(72, 3, 12, 0)
 
 
 def test_a_path_target_is_the_sequence_targets_of_the_last_timestep():

@@ -41,6 +41,8 @@ MANIFEST = "forecaster.json"
 
 
 KERAS = "keras"
+# Feature switches a forecaster packed before they existed does not name: they were off.
+FEATURES_ADDED_LATER: dict[str, Any] = {"column_diffs": {}}
 CLASSICAL = "classical"
 
 
@@ -97,7 +99,7 @@ class Forecaster:
     @property
     def history_rows(self) -> int:
         """Rows of complete history a forecast needs: the lookback, plus the longest lag of an
-        engineered temperature difference."""
+        engineered difference."""
         return self.spec.lookback_rows + self.features.history_rows
 
     def predict(
@@ -255,7 +257,7 @@ def load_forecaster(directory: Path) -> Forecaster:
             target_column=windows["target_column"],
             raw_columns=list(manifest["raw_columns"]),
             parse=ParseConfig(**manifest["parse"]),
-            features=FeaturesConfig(**manifest["features"]),
+            features=FeaturesConfig(**{**FEATURES_ADDED_LATER, **manifest["features"]}),
             scaler=manifest["scaler"],
             intervals=manifest["intervals"],
             record={key: manifest[key] for key in RECORD_KEYS if key in manifest},

@@ -51,10 +51,6 @@ class WindowSpec:
         """Rows from the first row a window covers to its target, both included."""
         return self.lookback_rows + self.delay_rows
 
-    def with_step(self, step_rows: int) -> WindowSpec:
-        """The same windows sampled every ``step_rows`` rows (a model's own finer or coarser step)."""
-        return WindowSpec(self.lookback_rows, step_rows, self.delay_rows, self.target_index)
-
     def for_model(self, lookback_rows: int | None, step_rows: int | None) -> WindowSpec:
         """The same windows (anchors and targets) as a model sees them: every ``step_rows`` rows
         over its most recent ``lookback_rows``; ``None`` keeps these windows' own."""

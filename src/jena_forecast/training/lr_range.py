@@ -90,10 +90,9 @@ def learning_rate_range_test(
         window_spec.target_index if spec.residual else None,
         spec.aux_horizons,
     )
+    # The sweep sets the rate of every step: no schedule or warm-up of the model's own.
     constant = spec.train.model_copy(update={"lr_schedule": "constant", "warmup_steps": 0})
-    model.compile(
-        optimizer=make_optimizer(constant), loss=make_loss(spec.train)
-    )  # the sweep sets it
+    model.compile(optimizer=make_optimizer(constant), loss=make_loss(spec.train))
     batches = ShuffledWindowBatches(
         data,
         train_anchors,
