@@ -225,7 +225,7 @@ def ablate(
     for variant, config, inputs in prepared:
         cache = None
         if cache_root is not None:
-            slug = re.sub(r"[^\w.+-]+", "_", variant.name)
+            slug = re.sub(r"[^\w.+-]+", "_", variant.name).strip("._") or "variant"
             cache = cache_root / model / slug
             cache.mkdir(parents=True, exist_ok=True)
         errors = seed_errors(config, model, seeds, inputs, cache)
