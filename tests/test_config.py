@@ -443,44 +443,44 @@ def with_windows(lookback_rows: int, step_rows: int, delay_rows: int) -> dict:
     return raw
 
 
-def test_a_models_own_lookback_is_the_latest_part_of_the_windows_in_its_step():
+def test_a_models_own_lookback_and_auxiliary_horizons_are_read():
     raw = project_params()
-    raw["models"]["gru"]["lookback_rows"] = 432
+    raw["models"]["gru"].update(lookback_rows=432, aux_horizons=24)
     raw["models"]["conv1d_gru"]["lookback_rows"] = 432
     config = parse_params(with_defaults(raw))
-    assert config.model("gru").lookback_rows == 432
-    assert config.model("lstm").lookback_rows is None
-    for name, value, message in [
-        ("gru", 1446, "models.gru.lookback_rows must be at most windows.lookback_rows"),
-        ("gru", 435, "step_rows=6"),
+    gru = config.model("gru")
+    assert (gru.lookback_rows, gru.aux_horizons, gru.target_kind, gru.horizons) == (
+        432,
+        24,
+        "path",
+        24,
+    )
+    assert config.model("lstm").lookback_rows is None and config.model("lstm").horizons is None
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "value", "message"),
+    [
+        ("gru", "lookback_rows", 1446, "models.gru.lookback_rows must be at most windows.lookback"),
+        ("gru", "lookback_rows", 435, "step_rows=6"),
         (
             "conv1d_gru",
+            "lookback_rows",
             433,
             "models.conv1d_gru.lookback_rows=433, windows.lookback_rows=1440, step_rows=3",
         ),
-        ("gru", True, "models.gru.lookback_rows: must be a positive integer. Received: True"),
-        ("gru", 0, "models.gru.lookback_rows: must be a positive integer. Received: 0"),
-    ]:
-        raw = project_params()
-        raw["models"][name]["lookback_rows"] = value
-        with pytest.raises(PipelineError, match=re.escape(message)):
-            parse_params(with_defaults(raw))
-
-
-def test_auxiliary_horizons_are_for_point_models_and_divide_the_delay():
+        ("gru", "lookback_rows", True, "models.gru.lookback_rows: must be a positive integer"),
+        ("gru", "lookback_rows", 0, "models.gru.lookback_rows: must be a positive integer"),
+        ("gru", "aux_horizons", 1, "models.gru.aux_horizons: must be an integer >= 2"),
+        ("gru", "aux_horizons", 7, "models.gru.aux_horizons must divide windows.delay_rows"),
+        ("seq2seq", "aux_horizons", 4, "models.seq2seq.aux_horizons: only for a point model"),
+    ],
+)
+def test_a_models_own_lookback_and_auxiliary_horizons_are_checked(name, key, value, message):
     raw = project_params()
-    raw["models"]["gru"]["aux_horizons"] = 24
-    gru = parse_params(with_defaults(raw)).model("gru")
-    assert (gru.aux_horizons, gru.target_kind, gru.horizons) == (24, "path", 24)
-    for name, value, message in [
-        ("gru", 1, "models.gru.aux_horizons: must be an integer >= 2"),
-        ("gru", 7, "models.gru.aux_horizons must divide windows.delay_rows"),
-        ("seq2seq", 4, "models.seq2seq.aux_horizons: only for a point model"),
-    ]:
-        raw = project_params()
-        raw["models"][name]["aux_horizons"] = value
-        with pytest.raises(PipelineError, match=re.escape(message)):
-            parse_params(with_defaults(raw))
+    raw["models"][name][key] = value
+    with pytest.raises(PipelineError, match=re.escape(message)):
+        parse_params(with_defaults(raw))
 
 
 def test_protocol_names_the_split_and_the_window_geometry():

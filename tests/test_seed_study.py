@@ -89,14 +89,19 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
         "scaler_path": tiny.scaler,
         "anchors_path": tiny.anchors,
     }
-    first = seeds_stage.run(
-        tiny.config,
-        "linear",
-        **paths,
-        metrics_path=tmp_path / "first.json",
-        forecasts_path=tmp_path / "first.npz",
-        scores_path=tmp_path / "scores.json",
-    )
+
+    def study(label: str, **given):
+        """seeds@linear writing ``<label>.json`` and ``<label>.npz`` (``given`` adds or overrides)."""
+        arguments = {
+            **paths,
+            "metrics_path": tmp_path / f"{label}.json",
+            "forecasts_path": tmp_path / f"{label}.npz",
+            "scores_path": tmp_path / "scores.json",
+            **given,
+        }
+        return seeds_stage.run(tiny.config, "linear", **arguments)
+
+    first = study("first")
     assert first == read_json(tmp_path / "first.json") and first["seeds"] == seeds
     maes = [first["runs"][f"seed_{seed}"]["val"]["mae_degc"] for seed in seeds]
     assert len(set(maes)) == 3  # the seeds do change the run
@@ -160,15 +165,7 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
     checkpoints = tmp_path / "checkpoints"
     second_npz = tmp_path / "second.npz"
     with pytest.raises(KeyboardInterrupt):
-        seeds_stage.run(
-            tiny.config,
-            "linear",
-            **paths,
-            metrics_path=tmp_path / "second.json",
-            forecasts_path=second_npz,
-            checkpoint_dir=checkpoints,
-            scores_path=tmp_path / "scores.json",
-        )
+        study("second", checkpoint_dir=checkpoints)
     assert (checkpoints / f"seed-{seeds[0]}.json").is_file()
     assert not (tmp_path / "second.json").exists()
 
@@ -177,15 +174,7 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
         return train_model(spec, seed, *args, **kwargs)
 
     monkeypatch.setattr(fit, "train_model", counted)
-    second = seeds_stage.run(
-        tiny.config,
-        "linear",
-        **paths,
-        metrics_path=tmp_path / "second.json",
-        forecasts_path=second_npz,
-        checkpoint_dir=checkpoints,
-        scores_path=tmp_path / "scores.json",
-    )
+    second = study("second", checkpoint_dir=checkpoints)
     assert trained_seeds == seeds  # the first seed once, before the kill
     assert not checkpoints.exists()
 
@@ -207,30 +196,14 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
         "model_metrics_path": tmp_path / "linear.json",
         "model_forecasts_path": tmp_path / "linear.forecasts.npz",
     }
-    third = seeds_stage.run(
-        tiny.config,
-        "linear",
-        **paths,
-        **kept,
-        metrics_path=tmp_path / "third.json",
-        forecasts_path=tmp_path / "third.npz",
-        scores_path=tmp_path / "scores.json",
-    )
+    third = study("third", **kept)
     assert trained_seeds == [5, 9] and third.pop("pipeline_run_seed") == 1337
     assert without_times(third) == without_times(first)
     for key in seed_forecasts.files:
         np.testing.assert_array_equal(np.load(tmp_path / "third.npz")[key], seed_forecasts[key])
     # Forecasts of other data (a stale evaluate@) are refused, naming the stage to rerun.
     with pytest.raises(PipelineError, match=r"other data or windows .* rerun evaluate@linear"):
-        seeds_stage.run(
-            tiny.config,
-            "linear",
-            **{**paths, "array_path": _shifted(tiny.normalized, tmp_path / "other.npy")},
-            **kept,
-            metrics_path=tmp_path / "stale.json",
-            forecasts_path=tmp_path / "stale.npz",
-            scores_path=tmp_path / "scores.json",
-        )
+        study("stale", array_path=_shifted(tiny.normalized, tmp_path / "other.npy"), **kept)
     assert not (tmp_path / "stale.json").exists()
 
 
