@@ -40,7 +40,12 @@ from jena_forecast.atomic import write_json  # noqa: E402
 from jena_forecast.config import PipelineConfig, parse_params  # noqa: E402
 from jena_forecast.data.features import add_features  # noqa: E402
 from jena_forecast.data.normalize import column_stats, normalize_table  # noqa: E402
-from jena_forecast.data.windows import WindowSpec, split_anchors  # noqa: E402
+from jena_forecast.data.windows import (  # noqa: E402
+    WindowSpec,
+    assemble_targets,
+    naive_forecast,
+    split_anchors,
+)
 from jena_forecast.errors import PipelineError  # noqa: E402
 from jena_forecast.files import read_table  # noqa: E402
 from jena_forecast.scoring import bootstrap  # noqa: E402
@@ -111,12 +116,16 @@ def variant_inputs(config: PipelineConfig, table_path: Path) -> Inputs:
 
 
 def truth(inputs: Inputs) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per split, the target at the anchor (naive) and ``delay_rows`` later, in degC."""
-    column = inputs.data[:, inputs.spec.target_index].astype(np.float64) * inputs.scale
+    """Per split, the naive forecast and the target ``delay_rows`` later, in degC from the mean."""
+
+    def degc(values: np.ndarray) -> np.ndarray:
+        return values[:, 0].astype(np.float64) * inputs.scale
+
+    data, spec = inputs.data, inputs.spec
     return {
         split: (
-            column[inputs.anchors[split]],
-            column[inputs.anchors[split] + inputs.spec.delay_rows],
+            degc(naive_forecast(data, inputs.anchors[split], spec)),
+            degc(assemble_targets(data, inputs.anchors[split], spec)),
         )
         for split in SPLITS
     }
