@@ -59,6 +59,7 @@ def run(
     )
     write_text(horizons_path, tsv(rows))
     metrics.update(read_json(summary_path))
+    metrics["recipe"] = model_spec.recipe or ""
     write_forecasts(
         predictions_path, table_path, paths["test"], data, anchors["test"], spec, mean, scale
     )

@@ -24,8 +24,19 @@ from jena_forecast.config import ParseConfig, PipelineConfig  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PARAMS: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+# Tests turn on the engineered inputs they test: every switch off, the column names kept.
+FEATURES_OFF: dict[str, Any] = {
+    **PROJECT_PARAMS["features"],
+    "time_signals": False,
+    "wind_vector": False,
+    "temperature_diffs": [],
+    "column_diffs": {},
+}
+PROJECT_PARAMS["features"] = FEATURES_OFF
 T = TypeVar("T")
 ENTRY_KINDS = {"models": "builder", "classical": "estimator"}
+# keys of a models entry that are not its builder's: a test names them where it wants them
+MODEL_ENTRY_KEYS = ("train", "step_rows", "lookback_rows", "aux_horizons", "residual", "recipe")
 
 
 def _project_entry(kind: str, name: str, entry: dict[str, Any]) -> dict[str, Any]:
@@ -35,11 +46,7 @@ def _project_entry(kind: str, name: str, entry: dict[str, Any]) -> dict[str, Any
     wanted = entry.get(key, name)
     for other_name, other in PROJECT_PARAMS[kind].items():
         if other.get(key, other_name) == wanted:
-            return {
-                k: v
-                for k, v in other.items()
-                if k not in (key, "train", "step_rows", "lookback_rows", "aux_horizons", "residual")
-            }
+            return {k: v for k, v in other.items() if k not in (key, *MODEL_ENTRY_KEYS)}
     return {}
 
 
@@ -173,7 +180,7 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
     top-level sections (``seed_study={...}``).
     """
     import yaml
-    from dvc_project import shrink_horizons
+    from dvc_project import shrink_horizons, shrink_recipes
 
     from jena_forecast.config import parse_params
     from stages import normalize as normalize_stage
@@ -182,9 +189,11 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
 
     raw = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
     raw["windows"].update(lookback_rows=72, step_rows=6, delay_rows=12)
+    raw["features"] = dict(FEATURES_OFF)
     raw["train"].update(epochs=2, steps_per_epoch=4, batch_size=32, patience=1)
     raw["models"] = {name: raw["models"][name] for name in models}
     shrink_horizons(raw["models"])
+    shrink_recipes(raw)
     raw["lr_range_test"]["model"] = models[0]
     raw["seed_study"]["models"] = [models[0]]
     raw["ensemble"]["top_k"] = min(2, len(models))

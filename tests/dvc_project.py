@@ -81,6 +81,21 @@ def shrink_horizons(models: dict) -> None:
             entry["horizons"] = 4
 
 
+def shrink_recipes(params: dict) -> None:
+    """Fit every recipe of a params mapping to the tiny windows (72 rows, 12 ahead) and to the
+    tiny training: the whole 72-row look back, 4 horizons, 2 warm-up steps, and the tiny ``train``'s
+    epochs, steps and patience instead of the recipe's."""
+    for recipe in (params.get("recipes") or {}).values():
+        recipe.pop("lookback_rows", None)  # the tiny windows' 12 steps are short enough
+        if recipe.get("aux_horizons"):
+            recipe["aux_horizons"] = 4
+        train = recipe.get("train") or {}
+        for key in ("epochs", "steps_per_epoch", "batch_size", "patience"):
+            train.pop(key, None)
+        if train.get("warmup_steps"):
+            train["warmup_steps"] = 2
+
+
 def stage_command(
     dvc_yaml: Path, stage: str, *args: str, item: dict[str, str] | None = None
 ) -> list[str]:
@@ -110,6 +125,7 @@ def tiny_params(project: Path, mirror: Path) -> None:
             "windows.lookback_rows": 72,
             "windows.step_rows": 6,
             "windows.delay_rows": 12,
+            "features.time_signals": False,  # tests turn on the inputs they test
             "train.epochs": 2,
             "train.steps_per_epoch": 4,
             "train.batch_size": 32,
@@ -126,6 +142,7 @@ def tiny_params(project: Path, mirror: Path) -> None:
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["models"] = {name: params["models"][name] for name in TINY_MODELS}
     shrink_horizons(params["models"])
+    shrink_recipes(params)
     params["classical"] = {name: params["classical"][name] for name in TINY_CLASSICAL}
     for entry in params["classical"].values():
         entry.update(lag_hours=6, recent_hours=6)

@@ -95,7 +95,8 @@ def test_a_sequence_model_stops_early_on_its_24_hour_forecast_alone():
 
     config = parse_params(PROJECT_PARAMS)
     assert monitored_quantity(config.model("seq2seq")) == "val_forecast_mae"
-    assert monitored_quantity(config.model("gru")) == "val_loss"
+    assert monitored_quantity(config.model("gru")) == "val_forecast_mae"  # a path: its 24 h point
+    assert monitored_quantity(config.model("dense")) == "val_loss"
     # (batch 2, timesteps 3, horizons 2): only [:, -1, -1] counts, errors 1 and 3
     y_true = np.zeros((2, 3, 2), dtype="float32")
     y_pred = np.full((2, 3, 2), 100.0, dtype="float32")
@@ -153,7 +154,9 @@ def test_a_point_model_with_auxiliary_horizons_learns_the_path_and_is_scored_on_
     tiny = tiny_artifacts(tmp_path, ("gru",))
     spec, scale = window_spec(tiny.config, tiny.scaler)
     data, anchors = load_windows(tiny.normalized, tiny.anchors)
-    path_model = tiny.config.model("gru").model_copy(update={"aux_horizons": 4, "residual": True})
+    path_model = tiny.config.model("gru").model_copy(
+        update={"aux_horizons": 4, "residual": True, "lookback_rows": None}
+    )
     assert (path_model.target_kind, path_model.horizons) == ("path", 4)
     assert monitored_quantity(path_model) == "val_forecast_mae"
     result = train_model(path_model, 1, data, anchors["train"], anchors["val"], spec, verbose=0)

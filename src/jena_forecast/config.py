@@ -290,6 +290,7 @@ class ModelSpec(_Frozen):
     lookback_rows: PositiveInt | None = None
     aux_horizons: PositiveInt | None = None
     residual: bool = False
+    recipe: str | None = None
 
     @property
     def target_kind(self) -> str:
@@ -667,12 +668,71 @@ def _check_model_geometry(
         )
 
 
+RECIPE_KEYS = ("lookback_rows", "aux_horizons", "residual", "step_rows", "train")
+
+
+def _validate_recipes(raw: Any, problems: list[str]) -> dict[str, dict[str, Any]]:
+    """``recipes``: named bundles of a model's training keys (``RECIPE_KEYS``) that a model
+    takes with ``recipe: <name>``; its own keys still override them."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"recipes: expected a mapping of recipe name to keys. Received: {raw!r}")
+        return {}
+    recipes: dict[str, dict[str, Any]] = {}
+    for name, entry in raw.items():
+        entry = {} if entry is None else entry
+        if not isinstance(entry, dict):
+            problems.append(f"recipes.{name}: expected a mapping of keys. Received: {entry!r}")
+            continue
+        unknown = sorted(set(entry) - set(RECIPE_KEYS))
+        if unknown:
+            problems.append(
+                f"recipes.{name}: {', '.join(unknown)} cannot be part of a recipe. Expected "
+                f"any of: {', '.join(RECIPE_KEYS)} (a model's own layers stay in its entry)"
+            )
+            continue
+        if not isinstance(entry.get("train") or {}, dict):
+            problems.append(
+                f"recipes.{name}.train: expected a mapping of training params. "
+                f"Received: {entry['train']!r}"
+            )
+            continue
+        recipes[str(name)] = dict(entry)
+    return recipes
+
+
+def _apply_recipe(
+    prefix: str, raw: dict[str, Any], recipes: dict[str, dict[str, Any]], problems: list[str]
+) -> tuple[dict[str, Any], str | None] | None:
+    """The model entry with its recipe's keys beneath its own (``train`` merged key by key),
+    and the recipe's name; None after naming an unknown recipe."""
+    entries = dict(raw)
+    name = entries.pop("recipe", None)
+    if name is None:
+        return entries, None
+    if not isinstance(name, str) or name not in recipes:
+        known = ", ".join(sorted(recipes)) or "(none: params have no recipes)"
+        problems.append(
+            f"{prefix}.recipe: unknown recipe. Expected one of: {known}. "
+            f"Received: {prefix}.recipe={name!r}"
+        )
+        return None
+    recipe = recipes[name]
+    own_train = entries.get("train") or {}
+    merged = {**recipe, **entries}
+    if isinstance(own_train, dict):
+        merged["train"] = {**(recipe.get("train") or {}), **own_train}
+    return merged, name
+
+
 def _validate_model(
     name: str,
     raw: Any,
     train_defaults: TrainConfig | None,
     windows: WindowsConfig | None,
     problems: list[str],
+    recipes: dict[str, dict[str, Any]] | None = None,
 ) -> ModelSpec | None:
     prefix = f"models.{name}"
     if not isinstance(raw, dict):
@@ -680,7 +740,10 @@ def _validate_model(
     if not isinstance(raw, dict):
         problems.append(f"{prefix}: expected a mapping of model params. Received: {raw!r}")
         return None
-    entries = dict(raw)
+    applied = _apply_recipe(prefix, raw, recipes or {}, problems)
+    if applied is None:
+        return None
+    entries, recipe = applied
     builder = entries.pop("builder", name)
     overrides = entries.pop("train", None) or {}
     step_rows = entries.pop("step_rows", None)
@@ -725,6 +788,7 @@ def _validate_model(
         lookback_rows=lookback_rows,
         aux_horizons=aux_horizons,
         residual=residual,
+        recipe=recipe,
     )
 
 
@@ -875,7 +939,7 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
         "backtest": BacktestConfig,
         "package": PackageConfig,
     }
-    known = set(sections) | {"seed", "models", "classical"}
+    known = set(sections) | {"seed", "models", "classical", "recipes"}
     for key in sorted(set(raw) - known):
         problems.append(
             f"{key}: unknown param section. Expected one of: {', '.join(sorted(known))}"
@@ -910,6 +974,7 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
                 )
         train_defaults = validated["train"]
         windows = validated["windows"]
+        recipes = _validate_recipes(raw.get("recipes"), problems)
         for name, entry in raw_models.items():
             spec = _validate_model(
                 str(name),
@@ -917,6 +982,7 @@ def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:
                 train_defaults if isinstance(train_defaults, TrainConfig) else None,
                 windows if isinstance(windows, WindowsConfig) else None,
                 problems,
+                recipes,
             )
             if spec is not None:
                 models[str(name)] = spec

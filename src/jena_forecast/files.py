@@ -99,7 +99,7 @@ def write_forecasts(
     write_text(predictions_path, forecasts.to_csv(index=False, lineterminator="\n"))
 
 
-TEXT_COLUMNS = ("protocol", "features")
+TEXT_COLUMNS = ("recipe", "protocol", "features")
 
 
 def read_tsv(path: Path) -> pd.DataFrame:
@@ -113,7 +113,11 @@ def read_tsv(path: Path) -> pd.DataFrame:
         table = pd.read_csv(
             path,
             sep="\t",
-            dtype={"parameters": "Int64", "epochs": "Int64", "protocol": str, "features": str},
+            dtype={
+                "parameters": "Int64",
+                "epochs": "Int64",
+                **{column: str for column in TEXT_COLUMNS},
+            },
             keep_default_na=False,
             na_values=[""],
         )
