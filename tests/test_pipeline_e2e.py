@@ -26,6 +26,8 @@ from dvc_project import (
 )
 from synthetic import HEADER, NEWER_HEADER, SyntheticJena, SyntheticJenaNewer
 
+from jena_forecast.config import load_params
+
 pytestmark = pytest.mark.slow
 MODELS = TINY_MODELS
 CLASSICAL = TINY_CLASSICAL
@@ -67,9 +69,10 @@ def gru_parameters(inputs: int, units: int) -> int:
 PARAMETERS = {
     "linear": TIMESTEPS * FEATURES + 1,
     "dense": (TIMESTEPS * FEATURES * 32 + 32) + (32 + 1),
-    "gru": gru_parameters(FEATURES, 32) + 32 + 1,
-    # Conv1D(32, 5) on 24 timesteps, pooled by 3 to 6, Conv1D(32, 5) to 2, GRU(32), Dense(1)
-    "conv1d_gru": (5 * FEATURES * 32 + 32) + (5 * 32 * 32 + 32) + gru_parameters(32, 32) + 33,
+    # the tuned recipe: GRU(32), then Dense(4), the path's 4 points (aux_horizons, shrunk to 4)
+    "gru": gru_parameters(FEATURES, 32) + 32 * 4 + 4,
+    # Conv1D(32, 5) on 24 timesteps, pooled by 3 to 6, Conv1D(32, 5) to 2, GRU(32), Dense(4)
+    "conv1d_gru": (5 * FEATURES * 32 + 32) + (5 * 32 * 32 + 32) + gru_parameters(32, 32) + 33 * 4,
     # GRU(32) at every timestep, then Dense(4 horizons)
     "seq2seq": gru_parameters(FEATURES, 32) + 32 * 4 + 4,
 }
@@ -173,17 +176,28 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
 
 
 def test_dvclive_logs_every_epoch_of_every_model(reproduced_project):
+    config = load_params(reproduced_project / "params.yaml")
     for name in MODELS:
         summary = json.loads((reproduced_project / "models" / f"{name}.train.json").read_text())
         log = reproduced_project / "dvclive" / name
         curves = log / "plots" / "metrics"
         val_loss = [float(row["loss"]) for row in read_tsv(curves / "eval" / "loss.tsv")]
         assert len(val_loss) == summary["epochs"]
-        assert min(val_loss) == summary["best_val_loss"]
-        assert val_loss.index(min(val_loss)) + 1 == summary["best_epoch"]
+        # The best epoch is the monitored quantity's (a path model's: its 24 h point's MAE).
+        monitored = summary["early_stopping_monitor"].removeprefix("val_")
+        watched = [float(row[monitored]) for row in read_tsv(curves / "eval" / f"{monitored}.tsv")]
+        best = watched.index(min(watched))
+        assert (best + 1, val_loss[best]) == (summary["best_epoch"], summary["best_val_loss"])
         assert len(read_tsv(curves / "train" / "loss.tsv")) == summary["epochs"]
-        rates = read_tsv(curves / "train" / "learning_rate.tsv")
-        assert [float(row["learning_rate"]) for row in rates] == [0.001] * summary["epochs"]
+        rates = [
+            float(row["learning_rate"]) for row in read_tsv(curves / "train" / "learning_rate.tsv")
+        ]
+        if config.model(name).recipe == "tuned":  # warm-up, then cosine decay towards 0
+            assert (
+                len(rates) == summary["epochs"] and 0 < rates[0] <= 0.001 and rates[-1] < rates[0]
+            )
+        else:
+            assert rates == [0.001] * summary["epochs"]
         # One timing an epoch, and together no longer than the whole fit (rounded to 0.01 s).
         seconds = [
             float(row["epoch_seconds"]) for row in read_tsv(curves / "train" / "epoch_seconds.tsv")

@@ -36,7 +36,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "tests")]
 
-from dvc_project import stage_command  # noqa: E402
+from dvc_project import shrink_recipes, stage_command  # noqa: E402
 from synthetic import HEADER, SyntheticJena, SyntheticJenaNewer  # noqa: E402
 
 RAW_CSV = Path("data/raw/jena_climate_2009_2016.csv")
@@ -83,6 +83,7 @@ def base_params() -> dict[str, Any]:
     for entry in params["models"].values():
         if "horizons" in entry:
             entry["horizons"] = 4  # must divide windows.delay_rows
+    shrink_recipes(params)
     for entry in params["classical"].values():  # hourly window features that fit 12 hours
         entry.update(lag_hours=6, recent_hours=6)
     return params
@@ -633,6 +634,8 @@ def cases() -> list[Case]:
              ["test_config.py::test_unknown_model_name_lists_known_ones"]),
         Case("params", "unknown model builder (`models.tcn` without a `tcn` builder)", params("train", "dense", **{"models.tcn": {"units": 8}}), REFUSED,
              ["test_config.py::test_unknown_builder_and_model_params_are_named", "test_config.py::test_every_problem_is_reported_at_once"]),
+        Case("params", "unknown recipe (`models.gru.recipe: fast`)", params("train", "gru", **{"models.gru.recipe": "fast"}), REFUSED,
+             ["test_config.py::test_a_bad_recipe_or_an_unknown_one_is_named"]),
         Case("params", "unknown optimizer", params("train", "dense", **{"train.optimizer": "adamw"}), REFUSED,
              ["test_config.py::test_each_invalid_param_is_named_with_what_was_expected"]),
         Case("params", "unknown loss", params("train", "dense", **{"models.dense.train": {"loss": "hinge"}}), REFUSED,
@@ -648,7 +651,7 @@ def cases() -> list[Case]:
         Case("params", "target column is the timestamp column", params("parse", **{"windows.target_column": "Date Time"}), REFUSED,
              ["test_config.py::test_each_invalid_param_is_named_with_what_was_expected"]),
         Case("params", "a lag repeated in `features.temperature_diffs`", params("features", **{"features.temperature_diffs": [6, 6]}), REFUSED,
-             ["test_config.py::test_features_are_off_by_default_and_validated_together"]),
+             ["test_config.py::test_features_are_off_when_params_turn_them_off_and_validated_together"]),
         Case("params", "`features.wind_vector` with a wind column the file does not have", pipeline_until("features", **{"features.wind_vector": True, "features.wind_direction_column": "dir (deg)"}), REFUSED,
              ["test_features.py::test_wind_columns_by_param_and_clear_errors_when_absent"]),
         Case("params", "unknown classical estimator", params("classical", "svm", **{"classical.svm": {"estimator": "svm"}}), REFUSED,
