@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the stage module
 
 from synthetic import SyntheticJena  # noqa: E402
 
-from jena_forecast.config import ParseConfig, PipelineConfig  # noqa: E402
+from jena_forecast.config import RECIPE_KEYS, ParseConfig, PipelineConfig  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PARAMS: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
@@ -36,7 +36,7 @@ PROJECT_PARAMS["features"] = FEATURES_OFF
 T = TypeVar("T")
 ENTRY_KINDS = {"models": "builder", "classical": "estimator"}
 # keys of a models entry that are not its builder's: a test names them where it wants them
-MODEL_ENTRY_KEYS = ("train", "step_rows", "lookback_rows", "aux_horizons", "residual", "recipe")
+MODEL_ENTRY_KEYS = (*RECIPE_KEYS, "recipe")
 
 
 def _project_entry(kind: str, name: str, entry: dict[str, Any]) -> dict[str, Any]:
