@@ -699,3 +699,14 @@ def test_a_bad_recipe_or_an_unknown_one_is_named(recipes, recipe, message):
         if isinstance(recipes, dict):
             recipes = {"published": {}, **recipes}
         parse_params({**with_defaults(raw), "recipes": recipes})
+
+
+def test_a_refused_recipe_is_reported_once_not_again_for_each_model_taking_it():
+    raw = project_params()
+    raw["models"]["gru"] = {"builder": "gru", "units": 32, "recipe": "tuned"}
+    recipes = {"published": {}, "tuned": {"units": 64}}
+    with pytest.raises(PipelineError) as refused:
+        parse_params({**with_defaults(raw), "recipes": recipes})
+    message = str(refused.value)
+    assert "recipes.tuned: units cannot be part of a recipe" in message
+    assert "models.gru.recipe" not in message

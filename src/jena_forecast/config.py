@@ -671,17 +671,19 @@ def _check_model_geometry(
 RECIPE_KEYS = ("lookback_rows", "aux_horizons", "residual", "step_rows", "train")
 
 
-def _validate_recipes(raw: Any, problems: list[str]) -> dict[str, dict[str, Any]]:
+def _validate_recipes(raw: Any, problems: list[str]) -> dict[str, dict[str, Any] | None]:
     """``recipes``: named bundles of a model's training keys (``RECIPE_KEYS``) that a model
-    takes with ``recipe: <name>``; its own keys still override them."""
+    takes with ``recipe: <name>``; its own keys still override them. A refused recipe stays by
+    name, as None, so the models that take it are not reported a second time."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         problems.append(f"recipes: expected a mapping of recipe name to keys. Received: {raw!r}")
         return {}
-    recipes: dict[str, dict[str, Any]] = {}
+    recipes: dict[str, dict[str, Any] | None] = {}
     for name, entry in raw.items():
         entry = {} if entry is None else entry
+        recipes[str(name)] = None
         if not isinstance(entry, dict):
             problems.append(f"recipes.{name}: expected a mapping of keys. Received: {entry!r}")
             continue
@@ -703,10 +705,14 @@ def _validate_recipes(raw: Any, problems: list[str]) -> dict[str, dict[str, Any]
 
 
 def _apply_recipe(
-    prefix: str, raw: dict[str, Any], recipes: dict[str, dict[str, Any]], problems: list[str]
+    prefix: str,
+    raw: dict[str, Any],
+    recipes: dict[str, dict[str, Any] | None],
+    problems: list[str],
 ) -> tuple[dict[str, Any], str | None] | None:
     """The model entry with its recipe's keys beneath its own (``train`` merged key by key),
-    and the recipe's name; None after naming an unknown recipe."""
+    and the recipe's name; None after naming an unknown recipe, or for a refused one (its
+    problem is already reported)."""
     entries = dict(raw)
     name = entries.pop("recipe", None)
     if name is None:
@@ -719,6 +725,8 @@ def _apply_recipe(
         )
         return None
     recipe = recipes[name]
+    if recipe is None:
+        return None
     own_train = entries.get("train") or {}
     merged = {**recipe, **entries}
     if isinstance(own_train, dict):
@@ -732,7 +740,7 @@ def _validate_model(
     train_defaults: TrainConfig | None,
     windows: WindowsConfig | None,
     problems: list[str],
-    recipes: dict[str, dict[str, Any]] | None = None,
+    recipes: dict[str, dict[str, Any] | None] | None = None,
 ) -> ModelSpec | None:
     prefix = f"models.{name}"
     if not isinstance(raw, dict):
