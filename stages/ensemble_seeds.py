@@ -1,14 +1,15 @@
 """DVC stage ensemble_seeds: the ensemble's members trained from every seed of seed_study.seeds,
-averaged seed by seed; the mean and std of its MAE."""
+averaged seed by seed; the mean and std of its MAE, and each seed's forecasts."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from jena_forecast.artifacts import load_arrays
+from jena_forecast.artifacts import load_arrays, save_arrays
 from jena_forecast.atomic import read_json, write_json
 from jena_forecast.cli import path_arguments, per_model, run_stage
 from jena_forecast.config import PipelineConfig, load_params
@@ -16,6 +17,35 @@ from jena_forecast.files import load_windows, window_spec
 from jena_forecast.forecasts import data_fingerprint
 
 SeedForecasts = dict[int, dict[str, np.ndarray]]  # seed -> split -> (windows, 1) forecasts
+
+
+def _trained_member(
+    config: PipelineConfig,
+    name: str,
+    data: np.ndarray,
+    anchors: dict[str, np.ndarray],
+    model_paths: tuple[Path, Path] | None,
+    member_dir: Path | None,
+    window: tuple[Any, float],
+) -> SeedForecasts:
+    """A deep member without a seed study, from every seed: trained here as its seeds stage would
+    train it, except the project's own ``seed`` when ``model_paths`` (evaluate@'s record and kept
+    forecasts) are given: that run is taken as it is."""
+    from jena_forecast.seed_study import pipeline_run, seed_run
+
+    base_spec, scale = window
+    forecasts: SeedForecasts = {}
+    for seed in config.seed_study.seeds:
+        if model_paths is not None and seed == config.seed:
+            forecasts[seed] = pipeline_run(name, *model_paths, data, anchors)[1]
+            print(
+                f"{name} seed {seed}: the pipeline's own run (train@{name}), kept", file=sys.stderr
+            )
+        else:
+            forecasts[seed] = seed_run(
+                config.model(name), seed, data, anchors, base_spec, scale, member_dir
+            )[1]
+    return forecasts
 
 
 def run(
@@ -29,14 +59,20 @@ def run(
     scores_path: Path,
     seed_forecast_paths: dict[str, Path],
     classical_forecast_paths: dict[str, Path],
+    forecasts_path: Path | None = None,
+    model_metrics_paths: dict[str, Path] | None = None,
+    model_forecast_paths: dict[str, Path] | None = None,
     checkpoint_dir: Path | None = None,
 ) -> dict[str, Any]:
     """For every seed of ``seed_study.seeds``: the mean forecast of the ensemble's members (those of
     ``ensemble_path``, chosen on validation by the ensemble stage) trained from that seed, scored
-    as the ensemble is; the record has the seeds stage's shape (mean and sample std over seeds).
+    as the ensemble is; the record has the seeds stage's shape (mean and sample std over seeds),
+    and ``forecasts_path`` gets each seed's normalized forecasts as a seeds stage saves them.
 
     A deep member with a seed study (``seed_forecast_paths``) brings the forecasts its seeds stage
-    saved; any other deep member is trained here from each seed, as the seeds stage would train it.
+    saved; any other deep member is trained here from each seed, as the seeds stage would train
+    it, but for the project's own ``seed`` when its evaluate@ record and kept forecasts are given
+    (``model_metrics_paths``, ``model_forecast_paths``): that run is taken as it is.
     Under ``checkpoint_dir`` its finished seeds are kept, keyed by a fingerprint of the model's
     params, the seed and the data: a rerun caused by another model's params (the stage depends on
     all of them) reuses them, and an interrupted run resumes. A classical member's single fit joins
@@ -45,11 +81,11 @@ def run(
     """
     from jena_forecast.ensemble import average_forecasts, check_saved_forecasts
     from jena_forecast.evaluate import headline, scores
-    from jena_forecast.seed_study import SPLITS, forecast_key, seed_run, seed_study_record
+    from jena_forecast.seed_study import SPLITS, forecast_key, seed_study_record
 
     members = list(read_json(ensemble_path)["members"])
     seeds = list(config.seed_study.seeds)
-    base_spec, scale = window_spec(config, scaler_path)
+    window = window_spec(config, scaler_path)
     data, anchors = load_windows(array_path, anchors_path)
     windows = {split: len(split_anchors) for split, split_anchors in anchors.items()}
     member_forecasts: dict[str, SeedForecasts] = {}
@@ -74,24 +110,30 @@ def run(
                 for seed in seeds
             }
         else:
-            member_dir = None if checkpoint_dir is None else checkpoint_dir / name
-            member_forecasts[name] = {
-                seed: seed_run(
-                    config.model(name), seed, data, anchors, base_spec, scale, member_dir
-                )[1]
-                for seed in seeds
-            }
+            own = (model_metrics_paths or {}).get(name), (model_forecast_paths or {}).get(name)
+            member_forecasts[name] = _trained_member(
+                config,
+                name,
+                data,
+                anchors,
+                (own[0], own[1]) if own[0] and own[1] else None,
+                None if checkpoint_dir is None else checkpoint_dir / name,
+                window,
+            )
             retrained.append(name)
-    runs = {}
+    runs, forecasts = {}, {}
     for seed in seeds:
         averaged = {
             split: average_forecasts([member_forecasts[name][seed][split] for name in members])
             for split in SPLITS
         }
-        runs[seed] = scores(averaged, data, anchors, base_spec, scale)
+        runs[seed] = scores(averaged, data, anchors, *window)
+        forecasts.update({forecast_key(split, seed): averaged[split] for split in SPLITS})
     record = seed_study_record(runs)
     record.update(members=members, fixed_members=fixed, retrained_members=retrained)
     record.update(config.data_record(data_fingerprint(data)))
+    if forecasts_path is not None:
+        save_arrays(forecasts_path, forecasts)
     write_json(metrics_path, record)
     write_json(scores_path, headline(record))
     return record
@@ -108,11 +150,14 @@ def main() -> str:
             "ensemble_path",
             "seed_forecast_paths",
             "forecast_paths",
+            "model_metrics_paths",
             "metrics_path",
             "scores_path",
+            "forecasts_path",
             "checkpoint_dir",
         ],
     )
+    deep = list(config.models)
     record = run(
         config,
         array_path=args.array_path,
@@ -123,6 +168,9 @@ def main() -> str:
         scores_path=args.scores_path,
         seed_forecast_paths=per_model(args.seed_forecast_paths, config.seed_study.models),
         classical_forecast_paths=per_model(args.forecast_paths, list(config.classical)),
+        forecasts_path=args.forecasts_path,
+        model_metrics_paths=per_model(args.model_metrics_paths, deep),
+        model_forecast_paths=per_model(args.forecast_paths, deep),
         checkpoint_dir=args.checkpoint_dir,
     )
     val, test = record["val"], record["test"]

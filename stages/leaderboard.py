@@ -1,6 +1,7 @@
 """DVC stage leaderboard: every model of params.yaml (deep and classical), the ensemble and the naive
 baseline, ranked by validation MAE over seeds where there is a seed study, with the 95% intervals of
-the test scores and the models tied with the best (model confidence set) on each split."""
+the test scores (of the seed mean too) and the models tied with the best (model confidence set) on
+each split."""
 
 from __future__ import annotations
 
@@ -39,17 +40,15 @@ def _seed_mean_losses(path: Path, kept: Forecasts, seeds: tuple[int, ...]) -> di
     return losses
 
 
-def tie_p_values(
+def window_losses(
     config: PipelineConfig,
     forecast_paths: dict[str, Path],
-    seed_forecast_paths: dict[str, Path] | None = None,
-) -> dict[str, dict[str, float]]:
-    """Per split, each model's model confidence set p-value over per-window absolute errors, of the
-    forecasts at ``forecast_paths`` (naive's among them), all of the same windows; a model with a
-    seed study (``seed_forecast_paths``) enters with its errors averaged over the seeds."""
+    seed_forecast_paths: dict[str, Path] | None,
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]], Forecasts]:
+    """Per model and split, the per-window absolute errors of the forecasts at ``forecast_paths``
+    (naive's among them, all of the same windows), a model with a seed study entering with its
+    errors averaged over the seeds; those seed means again on their own; and naive's forecasts."""
     from jena_forecast.forecasts import check_same_windows, load_forecasts
-    from jena_forecast.scoring import bootstrap
-    from jena_forecast.significance import tied_with_best
 
     forecasts = {name: load_forecasts(path) for name, path in forecast_paths.items()}
     reference_name = next(iter(forecasts))
@@ -59,10 +58,25 @@ def tie_p_values(
         name: {split: kept.abs_errors(split) for split in SPLITS}
         for name, kept in forecasts.items()
     }
-    for name, path in (seed_forecast_paths or {}).items():
-        if name in forecasts:
-            losses[name] = _seed_mean_losses(path, forecasts[name], config.seed_study.seeds)
-    windows = min(len(kept.anchors[split]) for kept in forecasts.values() for split in SPLITS)
+    seed_means = {
+        name: _seed_mean_losses(path, forecasts[name], config.seed_study.seeds)
+        for name, path in (seed_forecast_paths or {}).items()
+        if name in forecasts
+    }
+    losses.update(seed_means)
+    return losses, seed_means, forecasts.get(NAIVE, forecasts[reference_name])
+
+
+def tie_p_values(
+    config: PipelineConfig,
+    losses: dict[str, dict[str, np.ndarray]],
+) -> dict[str, dict[str, float]]:
+    """Per split, each model's model confidence set p-value over its per-window absolute
+    errors (``window_losses``: a model with a seed study enters with its seeds' mean)."""
+    from jena_forecast.scoring import bootstrap
+    from jena_forecast.significance import tied_with_best
+
+    windows = min(len(by_split[split]) for by_split in losses.values() for split in SPLITS)
     resampling = bootstrap(config, windows)
     return {
         split: tied_with_best(
@@ -71,6 +85,26 @@ def tie_p_values(
             config.significance.tie_size,
         )
         for split in SPLITS
+    }
+
+
+def seed_mean_uncertainty(
+    config: PipelineConfig,
+    seed_means: dict[str, dict[str, np.ndarray]],
+    naive: Forecasts,
+) -> dict[str, dict[str, float | str]]:
+    """Per model with a seed study, the test split's 95% intervals of its MAE and skill over the
+    seeds and the test against naive (``significance.split_uncertainty``), from the per-window
+    absolute errors averaged over the seeds: the uncertainty of the windows' draw for the seed
+    mean (the seeds' spread is the std beside it)."""
+    from jena_forecast.scoring import bootstrap
+    from jena_forecast.significance import split_uncertainty
+
+    naive_losses = naive.naive_abs_errors("test")
+    resampling = bootstrap(config, min(len(naive.anchors[split]) for split in SPLITS))
+    return {
+        name: split_uncertainty(by_split["test"], naive_losses, resampling, naive.target_scale)
+        for name, by_split in seed_means.items()
     }
 
 
@@ -89,16 +123,23 @@ def run(
     ``metrics_paths`` names each model's metrics (the ensemble's too), ``seed_paths`` the seed-study
     metrics of the models that have one, ``forecast_paths`` every row's saved forecasts (naive's
     too), from which the tied-with-best columns come (a model's seed-study forecasts at
-    ``seed_forecast_paths`` stand for it there); without them those columns stay empty.
+    ``seed_forecast_paths`` stand for it there, and give the intervals of its seed mean); without
+    them those columns stay empty.
     """
     from jena_forecast.leaderboard import leaderboard as rank_models
 
+    mcs_p, seed_uncertainty = None, None
+    if forecast_paths:
+        losses, seed_means, naive = window_losses(config, forecast_paths, seed_forecast_paths)
+        mcs_p = tie_p_values(config, losses)
+        seed_uncertainty = seed_mean_uncertainty(config, seed_means, naive)
     table = rank_models(
         read_json(naive_path),
         {name: read_json(path) for name, path in metrics_paths.items()},
         {name: read_json(path) for name, path in (seed_paths or {}).items()},
-        tie_p_values(config, forecast_paths, seed_forecast_paths) if forecast_paths else None,
+        mcs_p,
         config.significance.tie_size,
+        seed_uncertainty,
     )
     write_text(leaderboard_path, table.to_csv(sep="\t", index=False, lineterminator="\n"))
     return table
@@ -116,6 +157,7 @@ def main() -> str:
             "forecast_paths",
             "ensemble_forecasts_path",
             "seed_forecast_paths",
+            "ensemble_seed_forecasts_path",
             "leaderboard_path",
         ],
     )
@@ -128,7 +170,8 @@ def main() -> str:
         seed_paths=per_model(args.seed_paths, [*config.seed_study.models, ENSEMBLE]),
         forecast_paths=per_model(args.forecast_paths, [NAIVE, *names])
         | {ENSEMBLE: args.ensemble_forecasts_path},
-        seed_forecast_paths=per_model(args.seed_forecast_paths, list(config.seed_study.models)),
+        seed_forecast_paths=per_model(args.seed_forecast_paths, list(config.seed_study.models))
+        | {ENSEMBLE: args.ensemble_seed_forecasts_path},
     )
     tied = ", ".join(table.loc[table["rank"] == 1, "model"])
     best = table.iloc[0]

@@ -249,11 +249,15 @@ def test_report_shows_mean_and_std_over_seeds_and_the_ensemble_members(tmp_path)
     assert written["best_model"] == "ensemble"
     summary = (tmp_path / "reports" / "summary.md").read_text()
     assert f"Ranked first on the validation split: **ensemble**, test MAE {1.4:.3f} degC" in summary
-    assert "| tied_with_best | test_mae_degc_over_seeds | parameters |" in summary
+    assert (
+        "| tied_with_best | test_mae_degc_over_seeds | test_skill_over_seeds (95%) | parameters |"
+        in summary
+    )
     gru = ["2", "gru", f"{1.55:.3f} ± {0.05:.3f} (3 seeds)", *shown(1.6)]
-    gru += [shown_skill(1.6, "test"), "", "", f"{1.65:.3f} ± {0.07:.3f}", "10"]
+    gru += [shown_skill(1.6, "test"), "", "", f"{1.65:.3f} ± {0.07:.3f}"]
+    gru += [shown_skill(1.65, "test"), "10"]
     assert "| " + " | ".join(gru) + " |" in summary
-    ensemble = ["1", "ensemble", *shown(1.2, 1.4), shown_skill(1.4, "test"), "", "", "", "10"]
+    ensemble = ["1", "ensemble", *shown(1.2, 1.4), shown_skill(1.4, "test"), "", "", "", "", "10"]
     assert "| " + " | ".join(ensemble) + " |" in summary
     assert "`ensemble` averages the 24 h forecasts of gru, lstm." in summary
 
@@ -380,7 +384,7 @@ def test_a_classical_model_a_seed_study_and_the_ensemble_share_one_table(tmp_pat
     markdown = report.summary_markdown(reread, "hist_gbr", {}, ensemble_members=["gru"])
     assert "Features of every row: `time_signals`" in markdown
     hist_gbr = ["1", "hist_gbr", *shown(1.4, 1.5), shown_skill(1.5, "test"), "", "", ""]
-    assert "| " + " | ".join([*hist_gbr, "-", "-", "1.5"]) + " |" in markdown
+    assert "| " + " | ".join([*hist_gbr, "", "-", "-", "1.5"]) + " |" in markdown
     gru = ["3", "gru", f"{1.62:.3f} ± {0.04:.3f} (3 seeds)", *shown(1.7)]
     gru += [shown_skill(1.7, "test"), "", "", f"{1.72:.3f} ± {0.06:.3f}"]
     assert "| " + " | ".join(gru) + " |" in markdown
@@ -392,6 +396,7 @@ def test_a_seed_free_classical_fit_has_its_run_as_the_mean_and_the_widest_interv
         "p90": {"level": 0.9, "half_width_degc": 3.0, "val_coverage": 0.9, "test_coverage": 0.87},
     }
     ridge = {**record(1.4, 1.5), "seed_dependent": False, "intervals": intervals}
+    ridge["test"].update(skill_low=0.02, skill_high=0.5, verdict_vs_naive="better")
     seeded = {**record(1.3, 1.45), "seed_dependent": True}
     paths = {"ridge": tmp_path / "ridge.json", "hist_gbr": tmp_path / "hist_gbr.json"}
     write_json(tmp_path / "naive.json", NAIVE)
@@ -412,6 +417,7 @@ def test_a_seed_free_classical_fit_has_its_run_as_the_mean_and_the_widest_interv
     )
     assert (row["val_mae_degc_mean"], row["val_mae_degc_std"]) == (ridge["val"]["mae_degc"], 0.0)
     assert row["test_skill_vs_naive_mean"] == ridge["test"]["skill_vs_naive"]
+    assert (row["test_skill_mean_low"], row["test_verdict_vs_naive_mean"]) == (0.02, "better")
     widest = intervals["p90"]
     assert (row["interval_level"], row["interval_half_width_degc"]) == (
         widest["level"],
@@ -446,7 +452,7 @@ def test_report_headline_gives_the_best_models_seed_mean_and_skill_and_intervals
         in markdown
     )
     # ridge: no seed enters its fit, so its single run is shown with no spread
-    assert f"| {1.500:.3f} ± {0:.3f} | 10 |" in markdown
+    assert f"| {1.500:.3f} ± {0:.3f} | {shown_skill(1.5, 'test')} | 10 |" in markdown
     p90 = intervals["p90"]
     assert (
         f"| {p90['level']:.0%}: ±{p90['half_width_degc']:.2f} "
@@ -505,7 +511,7 @@ def test_tie_groups_come_from_the_kept_forecasts_of_the_same_windows(tmp_path):
     paths = {name: tmp_path / f"{name}.npz" for name in errors}
     for name, error in errors.items():
         save_forecasts(paths[name], kept(error))
-    p_values = leaderboard_stage.tie_p_values(CONFIG, paths)
+    p_values = ties(paths)
     for split in ("val", "test"):
         assert p_values[split]["good"] == p_values[split]["twin"] == 1.0
         assert p_values[split]["naive"] < 0.1 and p_values[split]["bad"] < 0.1
@@ -517,8 +523,85 @@ def test_tie_groups_come_from_the_kept_forecasts_of_the_same_windows(tmp_path):
         for seed in CONFIG.seed_study.seeds
     }
     np.savez(tmp_path / "good_seeds.npz", **seeds)
-    by_seed = leaderboard_stage.tie_p_values(CONFIG, paths, {"good": tmp_path / "good_seeds.npz"})
+    by_seed = ties(paths, {"good": tmp_path / "good_seeds.npz"})
     assert by_seed["test"]["twin"] == 1.0 and by_seed["test"]["good"] < 0.1
     save_forecasts(paths["bad"], kept(noise, anchors_from=1))
     with pytest.raises(PipelineError, match="not scored on the same windows"):
-        leaderboard_stage.tie_p_values(CONFIG, paths)
+        ties(paths)
+
+
+def ties(paths: dict, seed_paths: dict | None = None) -> dict:
+    """The tie p-values of the leaderboard stage over the forecasts at ``paths``."""
+    losses, _, _ = leaderboard_stage.window_losses(CONFIG, paths, seed_paths)
+    return leaderboard_stage.tie_p_values(CONFIG, losses)
+
+
+def test_a_seed_mean_has_the_intervals_of_its_seeds_averaged_errors(tmp_path):
+    """The seed mean's test intervals and verdict come from the per-window errors averaged over
+    the seeds, against naive's on the same windows and resamples."""
+    from jena_forecast.forecasts import Forecasts, save_forecasts
+    from jena_forecast.scoring import bootstrap
+    from jena_forecast.significance import split_uncertainty
+
+    rng = np.random.default_rng(1)
+    windows = 4000
+    actual = {split: rng.normal(size=windows) for split in ("val", "test")}
+    naive_error = rng.normal(scale=1.0, size=windows)
+    kept = Forecasts(
+        predicted={split: actual[split] + naive_error for split in actual},
+        actual=actual,
+        naive={split: actual[split] + naive_error for split in actual},
+        anchors={split: np.arange(windows) for split in actual},
+        target_mean=0.0,
+        target_scale=2.0,
+        data="rows=8000 sha256=0123456789ab",
+        protocol="p",
+    )
+    paths = {"naive": tmp_path / "naive.npz", "net": tmp_path / "net.npz"}
+    for path in paths.values():
+        save_forecasts(path, kept)
+    seeds = CONFIG.seed_study.seeds
+    errors = {seed: rng.normal(scale=0.5 + 0.1 * i, size=windows) for i, seed in enumerate(seeds)}
+    saved = {
+        f"{split}_seed_{seed}": actual[split] + errors[seed] for split in actual for seed in seeds
+    }
+    np.savez(tmp_path / "net_seeds.npz", **saved)
+    _, seed_means, naive = leaderboard_stage.window_losses(
+        CONFIG, paths, {"net": tmp_path / "net_seeds.npz"}
+    )
+    uncertainty = leaderboard_stage.seed_mean_uncertainty(CONFIG, seed_means, naive)
+    averaged = np.mean([np.abs(errors[seed]) for seed in seeds], axis=0)
+    expected = split_uncertainty(
+        averaged, np.abs(naive_error), bootstrap(CONFIG, windows), kept.target_scale
+    )
+    assert set(uncertainty) == {"net"} and uncertainty["net"] == expected
+    assert expected["verdict_vs_naive"] == "better"
+    skill_mean = 1 - averaged.mean() / np.abs(naive_error).mean()
+    assert expected["skill_low"] < skill_mean < expected["skill_high"]
+    # ... and they reach the leaderboard's seed-mean columns; a model without a study has none.
+    study = {
+        "seeds": list(seeds),
+        **{
+            split: {
+                "mae_degc_mean": 1.5,
+                "mae_degc_std": 0.1,
+                "skill_vs_naive_mean": skill(1.5, split),
+                "naive_mae_degc": NAIVE[split]["mae_degc"],
+                "windows": WINDOWS[split],
+            }
+            for split in ("val", "test")
+        },
+    }
+    table = leaderboard(
+        NAIVE,
+        {"net": record(1.5, 1.5), "gru": record(1.6, 1.6)},
+        {"net": study},
+        seed_uncertainty=uncertainty,
+    ).set_index("model")
+    assert table.loc["net", "test_skill_mean_low"] == expected["skill_low"]
+    assert table.loc["net", "test_verdict_vs_naive_mean"] == "better"
+    assert pd.isna(table.loc["gru", "test_skill_mean_low"])
+    markdown = report.summary_markdown(table.reset_index(), "net", {})
+    assert "with their errors averaged over the seeds: net (1 of 1)." in markdown
+    low, high = expected["skill_low"], expected["skill_high"]
+    assert f"{skill(1.5, 'test'):+.1%} [{low:+.1%}, {high:+.1%}] better" in markdown

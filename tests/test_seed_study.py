@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import tiny_artifacts
 
-from jena_forecast.atomic import read_json
+from jena_forecast.atomic import read_json, write_json
 from jena_forecast.errors import PipelineError
 from jena_forecast.evaluate import scores
 from jena_forecast.files import load_windows, window_spec
@@ -201,6 +201,29 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
     assert without_times(third) == without_times(first)
     for key in seed_forecasts.files:
         np.testing.assert_array_equal(np.load(tmp_path / "third.npz")[key], seed_forecasts[key])
+    # The ensemble's seed study of a member without a study of its own also takes the project's
+    # seed from evaluate@ and trains only the others; a one-member ensemble is that member.
+    from stages import ensemble_seeds as ensemble_seeds_stage
+
+    trained_seeds.clear()
+    write_json(tmp_path / "ensemble.json", {"members": ["linear"]})
+    ensemble = ensemble_seeds_stage.run(
+        tiny.config,
+        **paths,
+        ensemble_path=tmp_path / "ensemble.json",
+        metrics_path=tmp_path / "ensemble.seeds.json",
+        scores_path=tmp_path / "scores.json",
+        seed_forecast_paths={},
+        classical_forecast_paths={},
+        forecasts_path=tmp_path / "ensemble.npz",
+        model_metrics_paths={"linear": kept["model_metrics_path"]},
+        model_forecast_paths={"linear": kept["model_forecasts_path"]},
+    )
+    assert trained_seeds == [5, 9] and ensemble["retrained_members"] == ["linear"]
+    for split in ("val", "test"):
+        assert ensemble[split]["mae_degc_mean"] == first[split]["mae_degc_mean"]
+    for key in seed_forecasts.files:  # each seed's ensemble forecasts, as a seeds stage keeps them
+        np.testing.assert_allclose(np.load(tmp_path / "ensemble.npz")[key], seed_forecasts[key])
     # Forecasts of other data (a stale evaluate@) are refused, naming the stage to rerun.
     with pytest.raises(PipelineError, match=r"other data or windows .* rerun evaluate@linear"):
         study("stale", array_path=_shifted(tiny.normalized, tmp_path / "other.npy"), **kept)

@@ -24,6 +24,15 @@ SEED_COLUMNS = [
     "seeds",
 ]
 SEED_SKILL_COLUMN = "test_skill_vs_naive_mean"  # skill of the mean test MAE over the seeds
+# The same 95% intervals and test for the seed mean: of the per-window errors averaged over seeds.
+SEED_UNCERTAINTY_COLUMNS = {
+    "test_mae_mean_low": "mae_degc_low",
+    "test_mae_mean_high": "mae_degc_high",
+    "test_skill_mean_low": "skill_low",
+    "test_skill_mean_high": "skill_high",
+    "test_p_vs_naive_mean": "p_value_vs_naive",
+    "test_verdict_vs_naive_mean": "verdict_vs_naive",
+}
 INTERVAL_COLUMNS = ["interval_level", "interval_half_width_degc", "interval_test_coverage"]
 # The 95% intervals of the test scores and the test against naive (significance.split_uncertainty).
 UNCERTAINTY_COLUMNS = {
@@ -48,6 +57,7 @@ COLUMNS = [
     *TIE_COLUMNS,
     *SEED_COLUMNS,
     SEED_SKILL_COLUMN,
+    *SEED_UNCERTAINTY_COLUMNS,
     "recipe",
     "parameters",
     "epochs",
@@ -175,6 +185,15 @@ def _uncertainty_columns(record: dict[str, Any]) -> dict[str, Any]:
     return {column: test.get(key, np.nan) for column, key in UNCERTAINTY_COLUMNS.items()}
 
 
+def _seed_uncertainty_columns(uncertainty: dict[str, Any] | None) -> dict[str, Any]:
+    """A seed mean's 95% intervals and test against naive; empty without them."""
+    uncertainty = uncertainty or {}
+    return {
+        column: uncertainty.get(key, "" if key == "verdict_vs_naive" else np.nan)
+        for column, key in SEED_UNCERTAINTY_COLUMNS.items()
+    }
+
+
 def _row(name: str, record: dict[str, Any], seed_columns: dict[str, Any]) -> dict[str, Any]:
     return {
         "model": name,
@@ -201,6 +220,7 @@ def leaderboard(
     seed_studies: dict[str, dict[str, Any]] | None = None,
     mcs_p: dict[str, dict[str, float]] | None = None,
     tie_size: float = 0.1,
+    seed_uncertainty: dict[str, dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """One row per model and one for the naive baseline (no parameters, no training).
 
@@ -218,9 +238,12 @@ def leaderboard(
     Diebold-Mariano p-value and the verdict of the paired interval against naive.
 
     A model's seed-study columns hold the mean and sample standard deviation of its MAE over the
-    study's seeds, and ``test_skill_vs_naive_mean`` the study's mean test skill against naive. A
+    study's seeds, and ``test_skill_vs_naive_mean`` the study's mean test skill against naive;
+    ``seed_uncertainty`` (per model with a study, ``significance.split_uncertainty`` of its test
+    errors averaged over the seeds) fills the ``test_*_mean_low``/``_high``, ``test_p_vs_naive_mean``
+    and ``test_verdict_vs_naive_mean`` columns. A
     classical model whose fit no seed enters (``seed_dependent`` false) gets its single run as the
-    mean over seeds and std 0. ``parameters`` and ``epochs`` are empty for a model without them;
+    mean over seeds and std 0, and its single run's intervals as the seed mean's. ``parameters`` and ``epochs`` are empty for a model without them;
     ``protocol``, ``features`` and ``data`` say which windows and data each row was scored on. The
     interval columns describe the widest conformal prediction interval of the record; the
     ``p<level>_test_coverage*`` columns that follow give every level's test coverage with its 95%
@@ -234,12 +257,14 @@ def leaderboard(
     naive_row.update(parameters=0, epochs=0, train_seconds=0.0)
     naive_row.update(val_skill_vs_naive=0.0, test_skill_vs_naive=0.0)
     rows = [naive_row]
+    rows[0].update(_seed_uncertainty_columns(None))
     for name, record in models.items():
-        seed_columns = (
-            _seed_independent_columns(record)
-            if record.get("seed_dependent") is False and name not in seed_studies
-            else _seed_columns(seed_studies.get(name))
-        )
+        if record.get("seed_dependent") is False and name not in seed_studies:
+            seed_columns = _seed_independent_columns(record)
+            seed_columns.update(_seed_uncertainty_columns(record["test"]))
+        else:
+            seed_columns = _seed_columns(seed_studies.get(name))
+            seed_columns.update(_seed_uncertainty_columns((seed_uncertainty or {}).get(name)))
         rows.append(_row(name, record, seed_columns))
     table = pd.DataFrame(rows)
     table[RANKED_COLUMN] = table["val_mae_degc_mean"].fillna(table["val_mae_degc"])

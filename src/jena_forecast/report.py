@@ -149,6 +149,18 @@ def _seed_mean_text(row: pd.Series, split: str) -> str:
     return f"{row[f'{split}_mae_degc_mean']:.3f} ± {row[f'{split}_mae_degc_std']:.3f}"
 
 
+def _seed_skill_text(row: pd.Series) -> str:
+    """The seed mean's test skill with its 95% interval and verdict against naive, if any."""
+    if row["model"] == NAIVE or not _present(row, SEED_SKILL_COLUMN):
+        return ""
+    text = f"{row[SEED_SKILL_COLUMN]:+.1%}"
+    if _present(row, "test_skill_mean_low", "test_skill_mean_high"):
+        text += f" [{row['test_skill_mean_low']:+.1%}, {row['test_skill_mean_high']:+.1%}]"
+    if _present(row, "test_verdict_vs_naive_mean") and row["test_verdict_vs_naive_mean"]:
+        text += f" {row['test_verdict_vs_naive_mean']}"
+    return text
+
+
 def _interval_text(row: pd.Series) -> str:
     """``90%: ±w (p% of test)`` for the widest prediction interval of a row, blank without one."""
     if not _present(row, "interval_level", "interval_half_width_degc", "interval_test_coverage"):
@@ -184,6 +196,7 @@ def _readable(table: pd.DataFrame) -> pd.DataFrame:
         }
         if _has_seed_study(table):
             shown["test_mae_degc_over_seeds"] = _seed_mean_text(row, "test")
+            shown["test_skill_over_seeds (95%)"] = _seed_skill_text(row)
         shown |= {
             "parameters": _optional_count(row.get("parameters")),
             "epochs": _optional_count(row.get("epochs")),
@@ -199,8 +212,8 @@ def _over_seeds(table: pd.DataFrame, row: pd.Series) -> str:
     """`; over N seeds ...` for a row with a seed study, else nothing."""
     if "seeds" not in table.columns or not row["seeds"] > 0:
         return ""
-    mean_skill = row.get(SEED_SKILL_COLUMN)
-    skill = "" if mean_skill is None or pd.isna(mean_skill) else f", skill {mean_skill:+.1%}"
+    skill = _seed_skill_text(row)
+    skill = f", skill {skill}" if skill else ""
     return (
         f"; over {int(row['seeds'])} seeds {row['test_mae_degc_mean']:.3f} ± "
         f"{row['test_mae_degc_std']:.3f} degC{skill}"
@@ -222,6 +235,15 @@ def _groups(table: pd.DataFrame) -> list[str]:
         sentences.append(
             "Better than naive on test beyond the noise (95% block-bootstrap interval of the "
             f"paired difference): {', '.join(better) or 'none'}."
+        )
+    column = "test_verdict_vs_naive_mean"
+    if column in table.columns and (table["seeds"] > 0).any():
+        studied = table[table["seeds"] > 0]
+        better = studied.loc[studied[column] == "better", "model"]
+        sentences.append(
+            "Of the models with a seed study, better than naive on test beyond the noise with "
+            f"their errors averaged over the seeds: {', '.join(better) or 'none'} "
+            f"({len(better)} of {len(studied)})."
         )
     return sentences
 
@@ -247,7 +269,9 @@ def summary_markdown(
     if _has_seed_study(table):
         notes.append(
             "`test_mae_degc_over_seeds`: mean ± sample std of the test MAE over the seeds. A "
-            "classical fit that no seed enters shows its single run ± 0."
+            "classical fit that no seed enters shows its single run ± 0. "
+            "`test_skill_over_seeds`: the skill of that mean, with the 95% interval and the "
+            "verdict against naive of the per-window errors averaged over the seeds."
         )
     if "interval_level" in table.columns and table["interval_level"].notna().any():
         notes.append(
