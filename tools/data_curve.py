@@ -1,0 +1,243 @@
+"""Does more training data help a model? It is fitted on a share of the training weeks and scored
+on the same validation and test windows.
+
+    python tools/data_curve.py --model ridge_anchor                    # a ridge entry of classical
+    python tools/data_curve.py --model gru_dropout --seeds 1 2 3      # a network, from each seed
+    python tools/data_curve.py --model gru_dropout --shares 0.25 0.5 1 --output curve.json
+
+Reads the pipeline's normalized array, scaler, parsed table and window anchors (run `dvc repro
+windows` first; ``--root`` points at another copy of the project). A share keeps that fraction of
+the training weeks, spread evenly over the training slice (a share of 0.5 keeps every other week),
+so every season stays in it and only the amount of weather seen shrinks; the validation and test
+windows and the scaler stay the pipeline's. A network is trained from every seed as its ``seeds@``
+stage trains it, on the kept training windows only (a recipe of full passes then takes fewer
+steps, as it would on a shorter record); a ridge model makes its own alpha choice on validation.
+
+Printed per share: training windows and their span in years, validation and test MAE (seed mean
++- std, degC), the seed-mean skill of each with its 95% block-bootstrap interval, and the paired
+difference of the seed-mean validation MAE to the full training slice. Last, the least-squares
+slope of validation and test skill per doubling of the training data. Test numbers are shown,
+never used to choose. Finished seeds are kept under ``data/checkpoints/data_curve/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from jena_forecast.artifacts import load_array, load_arrays  # noqa: E402
+from jena_forecast.atomic import read_json, write_json  # noqa: E402
+from jena_forecast.config import PipelineConfig, load_params  # noqa: E402
+from jena_forecast.data.windows import WindowSpec  # noqa: E402
+from jena_forecast.errors import PipelineError  # noqa: E402
+from jena_forecast.files import window_spec  # noqa: E402
+from jena_forecast.scoring import bootstrap  # noqa: E402
+from jena_forecast.seed_study import mean_and_std  # noqa: E402
+from jena_forecast.significance import paired_difference, skill_interval  # noqa: E402
+
+SPLITS = ("val", "test")
+ROWS_PER_YEAR_DAYS = 365.25
+
+
+def kept_weeks(anchors: np.ndarray, share: float, rows_per_week: int) -> np.ndarray:
+    """The training anchors of ``share`` of the weeks, spread evenly: week ``w`` (counted from the
+    first anchor) is kept when ``floor((w + 1) * share) > floor(w * share)``.
+
+    ``kept_weeks(np.arange(4), 0.5, 1)`` keeps weeks 1 and 3; a share of 1 keeps every anchor.
+    """
+    if not 0.0 < share <= 1.0:
+        raise PipelineError(f"--shares: each share must be in (0, 1]; received {share}")
+    week = (anchors - anchors.min()) // rows_per_week
+    return anchors[np.floor((week + 1) * share) > np.floor(week * share)]
+
+
+def network_errors(
+    config: PipelineConfig,
+    name: str,
+    seeds: list[int],
+    data: np.ndarray,
+    anchors: dict[str, np.ndarray],
+    spec: WindowSpec,
+    scale: float,
+    cache: Path | None,
+) -> dict[str, np.ndarray]:
+    """Per split, (seeds, windows) absolute errors in normalized units of the network trained
+    from each seed on ``anchors["train"]``."""
+    from jena_forecast.data.windows import assemble_targets
+    from jena_forecast.seed_study import seed_run
+
+    actual = {split: assemble_targets(data, anchors[split], spec)[:, 0] for split in SPLITS}
+    errors: dict[str, list[np.ndarray]] = {split: [] for split in SPLITS}
+    for seed in seeds:
+        _, forecasts = seed_run(config.model(name), seed, data, anchors, spec, scale, cache)
+        for split in SPLITS:
+            errors[split].append(np.abs(forecasts[split][:, 0].astype(np.float64) - actual[split]))
+    return {split: np.stack(values) for split, values in errors.items()}
+
+
+def ridge_errors(
+    config: PipelineConfig, name: str, root: Path, data: np.ndarray, spec: WindowSpec
+) -> Any:
+    """A function of the training anchors: per split, (1, windows) absolute errors in normalized
+    units of the ridge model ``name`` fitted on them (its own alpha choice on validation)."""
+    from jena_forecast.classical.design import classical_features
+    from jena_forecast.classical.estimators import fit_ridge
+    from jena_forecast.classical.params import RidgeParams
+
+    params = config.classical_model(name).params
+    if not isinstance(params, RidgeParams):
+        raise PipelineError(f"classical.{name} is not a ridge model; give a ridge or a network")
+    stamps = pd.DatetimeIndex(pd.read_parquet(root / "data" / "interim" / "jena.parquet").index)
+    scaler = read_json(root / "data" / "processed" / "scaler.json")
+    rows_per_hour = 60 // config.parse.interval_minutes
+    features = classical_features(data, stamps, scaler, spec, params, rows_per_hour)
+
+    def errors(anchors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        x = {s: features.at(a) for s, a in anchors.items()}
+        naive = {s: data[a, spec.target_index].astype(np.float64) for s, a in anchors.items()}
+        actual = {
+            s: data[a + spec.delay_rows, spec.target_index].astype(np.float64)
+            for s, a in anchors.items()
+        }
+        change = {s: actual[s] - naive[s] for s in anchors}
+        fit = fit_ridge(params, x["train"], change["train"], x["val"], change["val"])
+        return {s: np.abs(fit.forecast(x[s], naive[s])[:, 0] - actual[s])[None, :] for s in SPLITS}
+
+    return errors
+
+
+def curve(
+    config: PipelineConfig,
+    name: str,
+    root: Path,
+    shares: list[float],
+    seeds: list[int],
+    cache: Path | None,
+) -> list[dict[str, Any]]:
+    """One row per share (see the module's docstring); the full slice is the reference."""
+    spec, scale = window_spec(config, root / "data" / "processed" / "scaler.json")
+    data = load_array(root / "data" / "processed" / "normalized.npy")
+    anchors = load_arrays(root / "data" / "windows" / "anchors.npz", ("train", *SPLITS))
+    naive = {
+        s: np.abs(
+            data[anchors[s], spec.target_index].astype(np.float64)
+            - data[anchors[s] + spec.delay_rows, spec.target_index]
+        )
+        for s in SPLITS
+    }
+    resampling = bootstrap(config, min(naive[s].size for s in SPLITS))
+    rows_per_day = 24 * 60 // config.parse.interval_minutes
+    classical = name in config.classical
+    fit_ridge_on = ridge_errors(config, name, root, data, spec) if classical else None
+    errors = {}
+    for share in sorted(set(shares) | {1.0}):
+        train = kept_weeks(anchors["train"], share, 7 * rows_per_day)
+        if train.size == 0:
+            raise PipelineError(
+                f"--shares: a share of {share:g} keeps none of the training slice's "
+                f"{anchors['train'].size} windows (a week is {7 * rows_per_day} rows); give a larger one"
+            )
+        subset = {**anchors, "train": train}
+        if fit_ridge_on is not None:
+            errors[share] = fit_ridge_on(subset)
+        else:
+            errors[share] = network_errors(config, name, seeds, data, subset, spec, scale, cache)
+        errors[share]["train_windows"] = train.size
+    reference = errors[1.0]
+    rows = []
+    for share in sorted(shares):
+        row: dict[str, Any] = {
+            "share": share,
+            "train_windows": int(errors[share]["train_windows"]),
+            "train_years": errors[share]["train_windows"] / rows_per_day / ROWS_PER_YEAR_DAYS,
+        }
+        for split in SPLITS:
+            per_seed = errors[share][split].mean(axis=1) * scale
+            mean, std = mean_and_std(per_seed.tolist()) if per_seed.size > 1 else (per_seed[0], 0.0)
+            seed_mean = errors[share][split].mean(axis=0)
+            low, high = skill_interval(seed_mean, naive[split], resampling)
+            row[split] = {
+                "mae_degc_mean": mean,
+                "mae_degc_std": std,
+                "skill": 1 - seed_mean.mean() / naive[split].mean(),
+                "skill_low": low,
+                "skill_high": high,
+            }
+        gap = paired_difference(
+            reference["val"].mean(axis=0), errors[share]["val"].mean(axis=0), resampling
+        )
+        row["val_vs_full_degc"] = {
+            "mean_difference": gap.mean_difference * scale,
+            "low": gap.low * scale,
+            "high": gap.high * scale,
+            "verdict": gap.verdict,
+        }
+        rows.append(row)
+    return rows
+
+
+def slope_per_doubling(rows: list[dict[str, Any]], split: str) -> float:
+    """Least-squares slope of a split's skill against log2 of the training windows."""
+    x = np.log2([row["train_windows"] for row in rows])
+    y = np.array([row[split]["skill"] for row in rows])
+    return float(np.polyfit(x, y, 1)[0]) if len(rows) > 1 else math.nan
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--model", required=True, help="a network of models or a ridge of classical"
+    )
+    parser.add_argument("--shares", type=float, nargs="+", default=[0.25, 0.5, 0.75, 1.0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--root", type=Path, default=ROOT, help="the project (default: this one)")
+    parser.add_argument("--cache", type=Path, default=ROOT / "data" / "checkpoints" / "data_curve")
+    parser.add_argument("--output", type=Path, help="every figure as JSON")
+    args = parser.parse_args(argv)
+    try:
+        config = load_params(args.root / "params.yaml")
+        if args.model not in config.models and args.model not in config.classical:
+            raise PipelineError(f"--model {args.model!r} is in neither params models nor classical")
+        rows = curve(config, args.model, args.root, args.shares, args.seeds, args.cache)
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{args.model}: skill against naive on the same windows, by share of the training weeks")
+    print(
+        "| share | train windows (years) | val MAE | val skill [95%] | test MAE | test skill [95%] | val vs full [95%] |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        cells = [f"{row['share']:g}", f"{row['train_windows']} ({row['train_years']:.2f})"]
+        for split in SPLITS:
+            scores = row[split]
+            cells.append(f"{scores['mae_degc_mean']:.3f} ± {scores['mae_degc_std']:.3f}")
+            cells.append(
+                f"{scores['skill']:+.1%} [{scores['skill_low']:+.1%}, {scores['skill_high']:+.1%}]"
+            )
+        gap = row["val_vs_full_degc"]
+        cells.append(
+            f"{gap['mean_difference']:+.3f} [{gap['low']:+.3f}, {gap['high']:+.3f}] {gap['verdict']}"
+        )
+        print("| " + " | ".join(cells) + " |")
+    slopes = {split: slope_per_doubling(rows, split) for split in SPLITS}
+    print(
+        f"skill per doubling of the training data: val {slopes['val']:+.1%}, "
+        f"test {slopes['test']:+.1%} (least squares on log2 of the windows)"
+    )
+    if args.output:
+        write_json(args.output, {"model": args.model, "rows": rows, "slope_per_doubling": slopes})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
