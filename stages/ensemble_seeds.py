@@ -13,6 +13,7 @@ from jena_forecast.artifacts import load_arrays, save_arrays
 from jena_forecast.atomic import read_json, write_json
 from jena_forecast.cli import path_arguments, per_model, run_stage
 from jena_forecast.config import PipelineConfig, load_params
+from jena_forecast.data.windows import WindowSpec
 from jena_forecast.files import load_windows, window_spec
 from jena_forecast.forecasts import data_fingerprint
 
@@ -26,7 +27,7 @@ def _trained_member(
     anchors: dict[str, np.ndarray],
     model_paths: tuple[Path, Path] | None,
     member_dir: Path | None,
-    window: tuple[Any, float],
+    window: tuple[WindowSpec, float],
 ) -> SeedForecasts:
     """A deep member without a seed study, from every seed: trained here as its seeds stage would
     train it, except the project's own ``seed`` when ``model_paths`` (evaluate@'s record and kept
@@ -110,13 +111,16 @@ def run(
                 for seed in seeds
             }
         else:
-            own = (model_metrics_paths or {}).get(name), (model_forecast_paths or {}).get(name)
+            record, kept = (
+                (model_metrics_paths or {}).get(name),
+                (model_forecast_paths or {}).get(name),
+            )
             member_forecasts[name] = _trained_member(
                 config,
                 name,
                 data,
                 anchors,
-                (own[0], own[1]) if own[0] and own[1] else None,
+                (record, kept) if record and kept else None,
                 None if checkpoint_dir is None else checkpoint_dir / name,
                 window,
             )

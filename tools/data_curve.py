@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ from jena_forecast.seed_study import mean_and_std  # noqa: E402
 from jena_forecast.significance import paired_difference, skill_interval  # noqa: E402
 
 SPLITS = ("val", "test")
-ROWS_PER_YEAR_DAYS = 365.25
+DAYS_PER_YEAR = 365.25
 
 
 def kept_weeks(anchors: np.ndarray, share: float, rows_per_week: int) -> np.ndarray:
@@ -86,7 +87,7 @@ def network_errors(
 
 def ridge_errors(
     config: PipelineConfig, name: str, root: Path, data: np.ndarray, spec: WindowSpec
-) -> Any:
+) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
     """A function of the training anchors: per split, (1, windows) absolute errors in normalized
     units of the ridge model ``name`` fitted on them (its own alpha choice on validation)."""
     from jena_forecast.classical.design import classical_features
@@ -138,7 +139,7 @@ def curve(
     rows_per_day = 24 * 60 // config.parse.interval_minutes
     classical = name in config.classical
     fit_ridge_on = ridge_errors(config, name, root, data, spec) if classical else None
-    errors = {}
+    errors, train_windows = {}, {}
     for share in sorted(set(shares) | {1.0}):
         train = kept_weeks(anchors["train"], share, 7 * rows_per_day)
         if train.size == 0:
@@ -151,14 +152,14 @@ def curve(
             errors[share] = fit_ridge_on(subset)
         else:
             errors[share] = network_errors(config, name, seeds, data, subset, spec, scale, cache)
-        errors[share]["train_windows"] = train.size
+        train_windows[share] = int(train.size)
     reference = errors[1.0]
     rows = []
     for share in sorted(shares):
         row: dict[str, Any] = {
             "share": share,
-            "train_windows": int(errors[share]["train_windows"]),
-            "train_years": errors[share]["train_windows"] / rows_per_day / ROWS_PER_YEAR_DAYS,
+            "train_windows": train_windows[share],
+            "train_years": train_windows[share] / rows_per_day / DAYS_PER_YEAR,
         }
         for split in SPLITS:
             per_seed = errors[share][split].mean(axis=1) * scale
