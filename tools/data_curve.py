@@ -34,6 +34,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tools"))  # screening, the module the screening tools share
+
+from screening import SPLITS, ridge_errors, seed_errors, seed_scores  # noqa: E402
 
 from jena_forecast.artifacts import load_array, load_arrays  # noqa: E402
 from jena_forecast.atomic import read_json, write_json  # noqa: E402
@@ -42,10 +45,8 @@ from jena_forecast.data.windows import WindowSpec  # noqa: E402
 from jena_forecast.errors import PipelineError  # noqa: E402
 from jena_forecast.files import window_spec  # noqa: E402
 from jena_forecast.scoring import bootstrap  # noqa: E402
-from jena_forecast.seed_study import mean_and_std  # noqa: E402
-from jena_forecast.significance import paired_difference, skill_interval  # noqa: E402
+from jena_forecast.significance import paired_difference  # noqa: E402
 
-SPLITS = ("val", "test")
 DAYS_PER_YEAR = 365.25
 
 
@@ -61,37 +62,12 @@ def kept_weeks(anchors: np.ndarray, share: float, rows_per_week: int) -> np.ndar
     return anchors[np.floor((week + 1) * share) > np.floor(week * share)]
 
 
-def network_errors(
-    config: PipelineConfig,
-    name: str,
-    seeds: list[int],
-    data: np.ndarray,
-    anchors: dict[str, np.ndarray],
-    spec: WindowSpec,
-    scale: float,
-    cache: Path | None,
-) -> dict[str, np.ndarray]:
-    """Per split, (seeds, windows) absolute errors in normalized units of the network trained
-    from each seed on ``anchors["train"]``."""
-    from jena_forecast.data.windows import assemble_targets
-    from jena_forecast.seed_study import seed_run
-
-    actual = {split: assemble_targets(data, anchors[split], spec)[:, 0] for split in SPLITS}
-    errors: dict[str, list[np.ndarray]] = {split: [] for split in SPLITS}
-    for seed in seeds:
-        _, forecasts = seed_run(config.model(name), seed, data, anchors, spec, scale, cache)
-        for split in SPLITS:
-            errors[split].append(np.abs(forecasts[split][:, 0].astype(np.float64) - actual[split]))
-    return {split: np.stack(values) for split, values in errors.items()}
-
-
-def ridge_errors(
+def ridge_fit(
     config: PipelineConfig, name: str, root: Path, data: np.ndarray, spec: WindowSpec
 ) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
     """A function of the training anchors: per split, (1, windows) absolute errors in normalized
     units of the ridge model ``name`` fitted on them (its own alpha choice on validation)."""
     from jena_forecast.classical.design import classical_features
-    from jena_forecast.classical.estimators import fit_ridge
     from jena_forecast.classical.params import RidgeParams
 
     params = config.classical_model(name).params
@@ -109,9 +85,8 @@ def ridge_errors(
             s: data[a + spec.delay_rows, spec.target_index].astype(np.float64)
             for s, a in anchors.items()
         }
-        change = {s: actual[s] - naive[s] for s in anchors}
-        fit = fit_ridge(params, x["train"], change["train"], x["val"], change["val"])
-        return {s: np.abs(fit.forecast(x[s], naive[s])[:, 0] - actual[s])[None, :] for s in SPLITS}
+        fitted, _ = ridge_errors(params, x, naive, actual)
+        return {split: fitted[split][None, :] for split in SPLITS}
 
     return errors
 
@@ -138,7 +113,7 @@ def curve(
     resampling = bootstrap(config, min(naive[s].size for s in SPLITS))
     rows_per_day = 24 * 60 // config.parse.interval_minutes
     classical = name in config.classical
-    fit_ridge_on = ridge_errors(config, name, root, data, spec) if classical else None
+    fit_ridge_on = ridge_fit(config, name, root, data, spec) if classical else None
     errors, train_windows = {}, {}
     for share in sorted(set(shares) | {1.0}):
         train = kept_weeks(anchors["train"], share, 7 * rows_per_day)
@@ -151,7 +126,7 @@ def curve(
         if fit_ridge_on is not None:
             errors[share] = fit_ridge_on(subset)
         else:
-            errors[share] = network_errors(config, name, seeds, data, subset, spec, scale, cache)
+            errors[share] = seed_errors(config.model(name), seeds, data, subset, spec, scale, cache)
         train_windows[share] = int(train.size)
     reference = errors[1.0]
     rows = []
@@ -162,17 +137,7 @@ def curve(
             "train_years": train_windows[share] / rows_per_day / DAYS_PER_YEAR,
         }
         for split in SPLITS:
-            per_seed = errors[share][split].mean(axis=1) * scale
-            mean, std = mean_and_std(per_seed.tolist()) if per_seed.size > 1 else (per_seed[0], 0.0)
-            seed_mean = errors[share][split].mean(axis=0)
-            low, high = skill_interval(seed_mean, naive[split], resampling)
-            row[split] = {
-                "mae_degc_mean": mean,
-                "mae_degc_std": std,
-                "skill": 1 - seed_mean.mean() / naive[split].mean(),
-                "skill_low": low,
-                "skill_high": high,
-            }
+            row[split] = seed_scores(errors[share][split], naive[split], resampling, scale)
         gap = paired_difference(
             reference["val"].mean(axis=0), errors[share]["val"].mean(axis=0), resampling
         )

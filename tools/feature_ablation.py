@@ -22,11 +22,13 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tools"))  # screening, the module the screening tools share
+
+from screening import ridge_errors  # noqa: E402
 
 from jena_forecast.artifacts import load_array, load_arrays  # noqa: E402
 from jena_forecast.atomic import read_json  # noqa: E402
 from jena_forecast.classical.design import classical_features  # noqa: E402
-from jena_forecast.classical.estimators import fit_ridge  # noqa: E402
 from jena_forecast.classical.params import RidgeParams  # noqa: E402
 from jena_forecast.config import load_params  # noqa: E402
 from jena_forecast.files import window_spec  # noqa: E402
@@ -65,12 +67,9 @@ def main() -> None:
     resampling = bootstrap(config, min(len(anchors["val"]), len(anchors["test"])))
 
     def errors(keep: list[int]) -> tuple[dict[str, np.ndarray], float]:
-        x = {s: features.at(a)[:, keep] for s, a in anchors.items()}
-        change = {s: actual[s] - naive[s] for s in anchors}
-        fit = fit_ridge(params, x["train"], change["train"], x["val"], change["val"])
-        return {
-            s: np.abs(fit.forecast(x[s], naive[s])[:, 0] - actual[s]) for s in ("val", "test")
-        }, float(fit.record["alpha"])
+        return ridge_errors(
+            params, {s: features.at(a)[:, keep] for s, a in anchors.items()}, naive, actual
+        )
 
     naive_errors = {s: np.abs(naive[s] - actual[s]) for s in ("val", "test")}
     everything = list(range(len(features.names)))

@@ -35,6 +35,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tools"))  # screening, the module the screening tools share
+
+from screening import SPLITS, seed_errors, seed_scores  # noqa: E402
 
 from jena_forecast.atomic import write_json  # noqa: E402
 from jena_forecast.config import PipelineConfig, parse_params  # noqa: E402
@@ -49,10 +52,7 @@ from jena_forecast.data.windows import (  # noqa: E402
 from jena_forecast.errors import PipelineError  # noqa: E402
 from jena_forecast.files import read_table  # noqa: E402
 from jena_forecast.scoring import bootstrap  # noqa: E402
-from jena_forecast.seed_study import mean_and_std, seed_run  # noqa: E402
-from jena_forecast.significance import paired_difference, skill_interval  # noqa: E402
-
-SPLITS = ("val", "test")
+from jena_forecast.significance import paired_difference  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -144,48 +144,22 @@ def check_same_windows(reference: Inputs, other: Inputs, name: str) -> None:
             )
 
 
-def seed_errors(
-    config: PipelineConfig, model: str, seeds: list[int], inputs: Inputs, cache: Path | None
-) -> dict[str, np.ndarray]:
-    """Per split, (seeds, windows) absolute errors in degC of the model trained from each seed."""
-    actual = truth(inputs)
-    errors: dict[str, list[np.ndarray]] = {split: [] for split in SPLITS}
-    for seed in seeds:
-        _, forecasts = seed_run(
-            config.model(model), seed, inputs.data, inputs.anchors, inputs.spec, inputs.scale, cache
-        )
-        for split in SPLITS:
-            forecast = forecasts[split][:, 0].astype(np.float64) * inputs.scale
-            errors[split].append(np.abs(forecast - actual[split][1]))
-    return {split: np.stack(values) for split, values in errors.items()}
-
-
 def summarize(
     errors: dict[str, np.ndarray],
     naive: dict[str, np.ndarray],
     reference: dict[str, np.ndarray],
     config: PipelineConfig,
 ) -> dict[str, Any]:
-    """Seed mean +- std of MAE, the seed-mean skill's interval and the paired difference to the
-    reference, per split (the per-window error averaged over the seeds is what is resampled)."""
-    windows = min(naive[split].size for split in SPLITS)
-    resampling = bootstrap(config, windows)
+    """Per split, ``screening.seed_scores`` of the errors (degC) and the paired difference of the
+    seed-mean error to the reference's."""
+    resampling = bootstrap(config, min(naive[split].size for split in SPLITS))
     record: dict[str, Any] = {}
     for split in SPLITS:
-        per_seed = errors[split].mean(axis=1)
-        mean, std = mean_and_std(per_seed.tolist())
-        seed_mean = errors[split].mean(axis=0)
-        low, high = skill_interval(seed_mean, naive[split], resampling)
-        gap = paired_difference(reference[split].mean(axis=0), seed_mean, resampling)
-        naive_mae = float(naive[split].mean())
+        gap = paired_difference(
+            reference[split].mean(axis=0), errors[split].mean(axis=0), resampling
+        )
         record[split] = {
-            "mae_degc_per_seed": [round(float(value), 6) for value in per_seed],
-            "mae_degc_mean": round(mean, 6),
-            "mae_degc_std": round(std, 6),
-            "naive_mae_degc": round(naive_mae, 6),
-            "skill_mean": round(1.0 - mean / naive_mae, 6),
-            "skill_low": round(low, 6),
-            "skill_high": round(high, 6),
+            **seed_scores(errors[split], naive[split], resampling),
             "vs_reference_degc": round(gap.mean_difference, 6),
             "vs_reference_low": round(gap.low, 6),
             "vs_reference_high": round(gap.high, 6),
@@ -201,7 +175,7 @@ def line(name: str, record: dict[str, Any]) -> str:
         r = record[split]
         cells.append(
             f"{split} {r['mae_degc_mean']:.3f}+-{r['mae_degc_std']:.3f} "
-            f"skill {r['skill_mean']:+.1%} [{r['skill_low']:+.1%}, {r['skill_high']:+.1%}]"
+            f"skill {r['skill']:+.1%} [{r['skill_low']:+.1%}, {r['skill_high']:+.1%}]"
         )
     r = record["val"]
     cells.append(
@@ -221,7 +195,9 @@ def ablate(
 ) -> dict[str, Any]:
     """Check every variant, then train and score each; the record ``--output`` writes."""
     raw = yaml.safe_load(params_path.read_text(encoding="utf-8"))
-    prepared = []  # every variant checked before any training: a bad one fails fast
+    prepared: list[
+        tuple[Variant, PipelineConfig, Inputs]
+    ] = []  # every variant checked before any training: a bad one fails fast
     for variant in variants:
         config = variant_config(raw, variant, str(params_path))
         config.model(model)
@@ -237,7 +213,18 @@ def ablate(
             slug = re.sub(r"[^\w.+-]+", "_", variant.name).strip("._") or "variant"
             cache = cache_root / model / slug
             cache.mkdir(parents=True, exist_ok=True)
-        errors = seed_errors(config, model, seeds, inputs, cache)
+        errors = {
+            split: values * inputs.scale
+            for split, values in seed_errors(
+                config.model(model),
+                seeds,
+                inputs.data,
+                inputs.anchors,
+                inputs.spec,
+                inputs.scale,
+                cache,
+            ).items()
+        }
         reference = errors if reference is None else reference
         naive = {split: np.abs(now - later) for split, (now, later) in truth(inputs).items()}
         record = summarize(errors, naive, reference, config)

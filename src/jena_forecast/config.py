@@ -753,11 +753,11 @@ def _validate_model(
         return None
     entries, recipe = applied
     builder = entries.pop("builder", name)
-    overrides = entries.pop("train", None) or {}
-    step_rows = entries.pop("step_rows", None)
-    lookback_rows = entries.pop("lookback_rows", None)
-    aux_horizons = entries.pop("aux_horizons", None)
-    residual = entries.pop("residual", False)
+    training = {key: entries.pop(key, None) for key in RECIPE_KEYS}
+    overrides = training["train"] or {}
+    step_rows, lookback_rows = training["step_rows"], training["lookback_rows"]
+    aux_horizons = training["aux_horizons"]
+    residual = False if training["residual"] is None else training["residual"]
     if not isinstance(residual, bool):
         problems.append(f"{prefix}.residual: must be true or false. Received: {residual!r}")
         return None
