@@ -243,7 +243,8 @@ class CausalCnnParams(BuilderParams, builder="causal_cnn"):
 
 
 class Seq2SeqParams(BuilderParams, builder="seq2seq"):
-    """GRU(return_sequences) layers -> Dense(horizons) at every timestep (Geron's seq-to-seq).
+    """GRU(return_sequences) layers -> Dense(horizons) at every timestep (Geron's seq-to-seq),
+    optionally with input and recurrent dropout in each GRU layer (none in the text).
 
     Output shape (batch, timesteps, horizons): after every input timestep, the forecast of the next
     ``horizons`` points; the last timestep's row is the forecast path from "now".
@@ -253,12 +254,19 @@ class Seq2SeqParams(BuilderParams, builder="seq2seq"):
     units: PositiveInt
     layers: PositiveInt
     horizons: PositiveInt
+    dropout: DropoutRate
+    recurrent_dropout: DropoutRate
 
     def build(self, input_shape: Shape) -> keras.Model:
         keras, layers, _ = _keras()
         inputs = keras.Input(shape=input_shape)
         hidden = inputs
         for _ in range(self.layers):
-            hidden = layers.GRU(self.units, return_sequences=True)(hidden)
+            hidden = layers.GRU(
+                self.units,
+                return_sequences=True,
+                dropout=self.dropout,
+                recurrent_dropout=self.recurrent_dropout,
+            )(hidden)
         outputs = layers.Dense(self.horizons, dtype="float32")(hidden)
         return keras.Model(inputs, outputs, name="seq2seq")
