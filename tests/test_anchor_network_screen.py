@@ -1,0 +1,64 @@
+"""tools/anchor_network_screen.py: a network reading the ridge model's anchor features, screened."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from conftest import load_tool, tiny_artifacts
+
+from jena_forecast.errors import PipelineError
+
+
+def test_the_ridge_row_is_the_classical_stage_and_the_network_row_beats_nothing_for_free(
+    tmp_path,
+):
+    from stages import classical as classical_stage
+
+    tiny = tiny_artifacts(tmp_path, ("gru", "gru_dropout"))
+    root = tmp_path / "project"
+    for source, target in (
+        (tiny.table, "data/interim/jena.parquet"),
+        (tiny.normalized, "data/processed/normalized.npy"),
+        (tiny.scaler, "data/processed/scaler.json"),
+        (tiny.anchors, "data/windows/anchors.npz"),
+        (tmp_path / "params.yaml", "params.yaml"),
+    ):
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, root / target)
+    fitted = classical_stage.run(
+        tiny.config,
+        "ridge_anchor",
+        table_path=tiny.table,
+        array_path=tiny.normalized,
+        scaler_path=tiny.scaler,
+        anchors_path=tiny.anchors,
+        metrics_path=tmp_path / "ridge_anchor.json",
+        scores_path=tmp_path / "scores.json",
+        horizons_path=tmp_path / "horizons.tsv",
+        predictions_path=tmp_path / "predictions.csv",
+        forecasts_path=tmp_path / "ridge_anchor.npz",
+        model_path=tmp_path / "ridge_anchor.skops",
+    )
+    tool = load_tool("anchor_network_screen")
+    record = tool.screen(tiny.config, "gru", "ridge_anchor", root, [1, 2])
+    ridge = record["ridge_anchor"]
+    for split in ("val", "test"):
+        assert ridge[split]["mae_degc_mean"] == pytest.approx(fitted[split]["mae_degc"], abs=1e-5)
+        assert ridge[split]["skill"] == pytest.approx(fitted[split]["skill_vs_naive"], abs=1e-5)
+    assert ridge["val_vs_ridge_degc"]["mean_difference"] == 0.0
+    network = record["gru + ridge_anchor features"]
+    per_seed = network["val"]["mae_degc_per_seed"]
+    assert len(per_seed) == 2 and all(np.isfinite(per_seed)) and per_seed[0] != per_seed[1]
+    assert network["val"]["mae_degc_mean"] == pytest.approx(np.mean(per_seed), abs=1e-6)
+    assert (
+        1 <= min(record["epochs"]) <= max(record["epochs"]) <= tiny.config.model("gru").train.epochs
+    )
+
+
+def test_a_network_without_the_residual_form_is_refused(tmp_path):
+    tiny = tiny_artifacts(tmp_path, ("seq2seq",))
+    tool = load_tool("anchor_network_screen")
+    with pytest.raises(PipelineError, match="models.seq2seq: a point model with residual"):
+        tool.screen(tiny.config, "seq2seq", "ridge_anchor", tmp_path, [1])
