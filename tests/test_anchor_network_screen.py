@@ -62,3 +62,37 @@ def test_a_network_without_the_residual_form_is_refused(tmp_path):
     tool = load_tool("anchor_network_screen")
     with pytest.raises(PipelineError, match="models.seq2seq: a point model with residual"):
         tool.screen(tiny.config, "seq2seq", "ridge_anchor", tmp_path, [1])
+
+
+def test_the_ridge_head_starts_from_the_ridge_forecast(tmp_path):
+    """Untrained (no epochs), the network's correction is zero: its forecast is the ridge model's."""
+    tiny = tiny_artifacts(tmp_path, ("gru",))
+    root = tmp_path / "project"
+    for source, target in (
+        (tiny.table, "data/interim/jena.parquet"),
+        (tiny.normalized, "data/processed/normalized.npy"),
+        (tiny.scaler, "data/processed/scaler.json"),
+        (tiny.anchors, "data/windows/anchors.npz"),
+    ):
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, root / target)
+    config = tiny.config.model_copy(
+        update={
+            "models": {
+                "gru": tiny.config.model("gru").model_copy(
+                    update={
+                        "train": tiny.config.model("gru").train.model_copy(
+                            update={"learning_rate": 0.0}
+                        )
+                    }
+                )
+            }
+        }
+    )
+    tool = load_tool("anchor_network_screen")
+    record = tool.screen(config, "gru", "ridge_anchor", root, [1], head="ridge")
+    network, ridge = record["gru + ridge_anchor ridge"], record["ridge_anchor"]
+    for split in ("val", "test"):
+        assert network[split]["mae_degc_mean"] == pytest.approx(
+            ridge[split]["mae_degc_mean"], abs=1e-4
+        )

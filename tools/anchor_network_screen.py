@@ -65,19 +65,31 @@ def anchor_matrix(
     return params, {split: features.at(rows) for split, rows in anchors.items()}
 
 
+HEADS = ("features", "ridge")
+
+
 def wide_and_deep(
-    network: ModelSpec, timesteps: int, columns: int, features: int, horizons: int
+    network: ModelSpec, timesteps: int, columns: int, features: int, horizons: int, head: str
 ) -> Any:
-    """The network's layers up to its last state, concatenated with the anchor features, then
-    Dense(horizons): the change of the target at each horizon."""
+    """The network's layers up to its last state, then Dense(horizons): the change of the target
+    at each horizon. ``head`` features: the dense layer also reads the anchor features; ridge: it
+    reads the state alone, starts at zero and is added to an offset input (the ridge model's
+    24 h change in the last column), so the network learns what the ridge model leaves."""
     import keras
 
     built = network.builder_params.build((timesteps, columns))
     state = built.layers[-1].input  # what the network's own one-unit output layer reads
-    side = keras.Input(shape=(features,), name="anchor_features")
-    joined = keras.layers.Concatenate()([state, side])
-    change = keras.layers.Dense(horizons, dtype="float32")(joined)
-    return keras.Model([built.inputs[0], side], change, name=f"{network.name}_anchor")
+    if head == "features":
+        side = keras.Input(shape=(features,), name="anchor_features")
+        joined = keras.layers.Concatenate()([state, side])
+        change = keras.layers.Dense(horizons, dtype="float32")(joined)
+    else:
+        side = keras.Input(shape=(horizons,), name="ridge_offset")
+        correction = keras.layers.Dense(horizons, dtype="float32", kernel_initializer="zeros")(
+            state
+        )
+        change = keras.layers.Add()([correction, side])
+    return keras.Model([built.inputs[0], side], change, name=f"{network.name}_{head}")
 
 
 def train_seed(
@@ -85,6 +97,8 @@ def train_seed(
     seed: int,
     inputs: dict[str, tuple[np.ndarray, np.ndarray]],
     change: dict[str, np.ndarray],
+    head: str,
+    features: int,
 ) -> tuple[dict[str, np.ndarray], int]:
     """Per split, the forecast 24 h change (normalized) of the model trained from ``seed``, and
     the epochs it ran."""
@@ -97,7 +111,7 @@ def train_seed(
     train = network.train
     sequence, side = inputs["train"]
     model = wide_and_deep(
-        network, sequence.shape[1], sequence.shape[2], side.shape[1], change["train"].shape[1]
+        network, sequence.shape[1], sequence.shape[2], features, change["train"].shape[1], head
     )
     steps = math.ceil(len(sequence) / train.batch_size) * train.epochs
 
@@ -126,7 +140,12 @@ def train_seed(
 
 
 def screen(
-    config: PipelineConfig, network_name: str, classical: str, root: Path, seeds: list[int]
+    config: PipelineConfig,
+    network_name: str,
+    classical: str,
+    root: Path,
+    seeds: list[int],
+    head: str = "features",
 ) -> dict[str, Any]:
     """Train the wide-and-deep network from each seed and score it beside the ridge model."""
     network = config.model(network_name)
@@ -146,12 +165,14 @@ def screen(
         s: data[a + spec.delay_rows, spec.target_index].astype(np.float64)
         for s, a in anchors.items()
     }
+    ridge, alpha, ridge_change = ridge_errors(params, features, now, later)
+    side = {s: ((features[s] - mean) / std).astype(np.float32) for s in anchors}
+    if head == "ridge":
+        side = {s: np.zeros((a.size, horizons), np.float32) for s, a in anchors.items()}
+        for s in anchors:
+            side[s][:, -1] = ridge_change[s]
     inputs = {
-        s: (
-            assemble_inputs(data, a, seen).astype(np.float32),
-            ((features[s] - mean) / std).astype(np.float32),
-        )
-        for s, a in anchors.items()
+        s: (assemble_inputs(data, a, seen).astype(np.float32), side[s]) for s, a in anchors.items()
     }
     change = {
         s: (data[a[:, None] + offsets[None, :], spec.target_index] - now[s][:, None]).astype(
@@ -161,19 +182,23 @@ def screen(
     }
     naive = {s: np.abs(later[s] - now[s]) for s in SPLITS}
     resampling = bootstrap(config, min(naive[s].size for s in SPLITS))
-    ridge, alpha = ridge_errors(params, features, now, later)
     errors: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
     epochs = []
     for seed in seeds:
-        predicted, ran = train_seed(network, seed, inputs, change)
+        predicted, ran = train_seed(network, seed, inputs, change, head, features["train"].shape[1])
         epochs.append(ran)
         for s in SPLITS:
             errors[s].append(np.abs(now[s] + predicted[s] - later[s]))
-    record: dict[str, Any] = {"network": network_name, "classical": classical, "seeds": seeds}
+    record: dict[str, Any] = {
+        "network": network_name,
+        "classical": classical,
+        "head": head,
+        "seeds": seeds,
+    }
     record["epochs"] = epochs
     for name, per_split in (
         (classical, {s: ridge[s][None, :] for s in SPLITS}),
-        (f"{network_name} + {classical} features", {s: np.stack(errors[s]) for s in SPLITS}),
+        (f"{network_name} + {classical} {head}", {s: np.stack(errors[s]) for s in SPLITS}),
     ):
         rows = {s: seed_scores(per_split[s], naive[s], resampling, scale) for s in SPLITS}
         gap = paired_difference(ridge["val"], per_split["val"].mean(axis=0), resampling)
@@ -205,12 +230,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--network", default="gru", help="a point network of models, residual")
     parser.add_argument("--classical", default="ridge_anchor", help="a ridge of classical")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1337, 1, 2])
+    parser.add_argument(
+        "--head",
+        choices=HEADS,
+        default="features",
+        help="features: the output layer reads the anchor features too; ridge: the network "
+        "corrects the ridge model's forecast",
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help="the project (default: this one)")
     parser.add_argument("--output", type=Path, help="every figure as JSON")
     args = parser.parse_args(argv)
     try:
         config = load_params(args.root / "params.yaml")
-        record = screen(config, args.network, args.classical, args.root, args.seeds)
+        record = screen(config, args.network, args.classical, args.root, args.seeds, args.head)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

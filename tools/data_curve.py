@@ -85,7 +85,7 @@ def ridge_fit(
             s: data[a + spec.delay_rows, spec.target_index].astype(np.float64)
             for s, a in anchors.items()
         }
-        fitted, _ = ridge_errors(params, x, naive, actual)
+        fitted, _, _ = ridge_errors(params, x, naive, actual)
         return {split: fitted[split][None, :] for split in SPLITS}
 
     return errors

@@ -67,9 +67,9 @@ def main() -> None:
     resampling = bootstrap(config, min(len(anchors["val"]), len(anchors["test"])))
 
     def errors(keep: list[int]) -> tuple[dict[str, np.ndarray], float]:
-        return ridge_errors(
-            params, {s: features.at(a)[:, keep] for s, a in anchors.items()}, naive, actual
-        )
+        x = {s: features.at(a)[:, keep] for s, a in anchors.items()}
+        fitted, alpha, _ = ridge_errors(params, x, naive, actual)
+        return fitted, alpha
 
     naive_errors = {s: np.abs(naive[s] - actual[s]) for s in ("val", "test")}
     everything = list(range(len(features.names)))

@@ -52,19 +52,17 @@ def ridge_errors(
     x: dict[str, np.ndarray],
     naive: dict[str, np.ndarray],
     actual: dict[str, np.ndarray],
-) -> tuple[dict[str, np.ndarray], float]:
+) -> tuple[dict[str, np.ndarray], float, dict[str, np.ndarray]]:
     """Per split of ``SPLITS``, the absolute errors of the ridge model fitted on the training
-    features ``x["train"]`` to the change ``actual - naive`` (its alpha the lowest validation MAE),
-    and that alpha."""
+    features ``x["train"]`` to the change ``actual - naive`` (its alpha the lowest validation MAE);
+    that alpha; and the change it forecasts for every split of ``x``."""
     from jena_forecast.classical.estimators import fit_ridge
 
     change = {split: actual[split] - naive[split] for split in ("train", "val")}
     fit = fit_ridge(params, x["train"], change["train"], x["val"], change["val"])
-    errors = {
-        split: np.abs(fit.forecast(x[split], naive[split])[:, 0] - actual[split])
-        for split in SPLITS
-    }
-    return errors, float(fit.record["alpha"])
+    forecast = {split: fit.forecast(x[split], naive[split])[:, 0] - naive[split] for split in x}
+    errors = {split: np.abs(naive[split] + forecast[split] - actual[split]) for split in SPLITS}
+    return errors, float(fit.record["alpha"]), forecast
 
 
 def seed_scores(
