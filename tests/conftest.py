@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,6 +231,41 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
         summary_path=directory / "w.json",
     )
     return out
+
+
+def tiny_project(tiny: TinyArtifacts, root: Path) -> Path:
+    """``root`` laid out as a project holding ``tiny``'s artifacts where the pipeline keeps them
+    (and its params.yaml, from beside them), as the screening tools read a project."""
+    for source, target in (
+        (tiny.table, "data/interim/jena.parquet"),
+        (tiny.normalized, "data/processed/normalized.npy"),
+        (tiny.scaler, "data/processed/scaler.json"),
+        (tiny.anchors, "data/windows/anchors.npz"),
+        (tiny.table.parent / "params.yaml", "params.yaml"),
+    ):
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, root / target)
+    return root
+
+
+def fit_classical(tiny: TinyArtifacts, name: str, directory: Path) -> dict[str, Any]:
+    """The ``classical@<name>`` stage run on ``tiny``'s artifacts; its record."""
+    from stages import classical as classical_stage
+
+    return classical_stage.run(
+        tiny.config,
+        name,
+        table_path=tiny.table,
+        array_path=tiny.normalized,
+        scaler_path=tiny.scaler,
+        anchors_path=tiny.anchors,
+        metrics_path=directory / f"{name}.json",
+        scores_path=directory / "scores.json",
+        horizons_path=directory / "horizons.tsv",
+        predictions_path=directory / "predictions.csv",
+        forecasts_path=directory / f"{name}.npz",
+        model_path=directory / f"{name}.skops",
+    )
 
 
 def load_tool(name: str) -> ModuleType:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
-from conftest import load_tool, tiny_artifacts
+from conftest import fit_classical, load_tool, tiny_artifacts, tiny_project
 
 from jena_forecast.errors import PipelineError
 
@@ -14,33 +12,9 @@ from jena_forecast.errors import PipelineError
 def test_the_ridge_row_is_the_classical_stage_and_the_network_row_beats_nothing_for_free(
     tmp_path,
 ):
-    from stages import classical as classical_stage
-
     tiny = tiny_artifacts(tmp_path, ("gru", "gru_dropout"))
-    root = tmp_path / "project"
-    for source, target in (
-        (tiny.table, "data/interim/jena.parquet"),
-        (tiny.normalized, "data/processed/normalized.npy"),
-        (tiny.scaler, "data/processed/scaler.json"),
-        (tiny.anchors, "data/windows/anchors.npz"),
-        (tmp_path / "params.yaml", "params.yaml"),
-    ):
-        (root / target).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source, root / target)
-    fitted = classical_stage.run(
-        tiny.config,
-        "ridge_anchor",
-        table_path=tiny.table,
-        array_path=tiny.normalized,
-        scaler_path=tiny.scaler,
-        anchors_path=tiny.anchors,
-        metrics_path=tmp_path / "ridge_anchor.json",
-        scores_path=tmp_path / "scores.json",
-        horizons_path=tmp_path / "horizons.tsv",
-        predictions_path=tmp_path / "predictions.csv",
-        forecasts_path=tmp_path / "ridge_anchor.npz",
-        model_path=tmp_path / "ridge_anchor.skops",
-    )
+    root = tiny_project(tiny, tmp_path / "project")
+    fitted = fit_classical(tiny, "ridge_anchor", tmp_path)
     tool = load_tool("anchor_network_screen")
     record = tool.screen(tiny.config, "gru", "ridge_anchor", root, [1, 2])
     ridge = record["ridge_anchor"]
@@ -67,15 +41,7 @@ def test_a_network_without_the_residual_form_is_refused(tmp_path):
 def test_the_ridge_head_starts_from_the_ridge_forecast(tmp_path):
     """Untrained (no epochs), the network's correction is zero: its forecast is the ridge model's."""
     tiny = tiny_artifacts(tmp_path, ("gru",))
-    root = tmp_path / "project"
-    for source, target in (
-        (tiny.table, "data/interim/jena.parquet"),
-        (tiny.normalized, "data/processed/normalized.npy"),
-        (tiny.scaler, "data/processed/scaler.json"),
-        (tiny.anchors, "data/windows/anchors.npz"),
-    ):
-        (root / target).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source, root / target)
+    root = tiny_project(tiny, tmp_path / "project")
     config = tiny.config.model_copy(
         update={
             "models": {

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
-from conftest import load_tool, tiny_artifacts
+from conftest import fit_classical, load_tool, tiny_artifacts, tiny_project
 
 from jena_forecast.errors import PipelineError
 
@@ -24,33 +22,9 @@ def test_a_share_keeps_that_fraction_of_the_weeks_spread_over_the_slice():
 
 
 def test_the_full_slice_gives_the_classical_stages_scores(tmp_path):
-    from stages import classical as classical_stage
-
     tiny = tiny_artifacts(tmp_path, ("linear",))
-    root = tmp_path / "project"
-    for source, target in (
-        (tiny.table, "data/interim/jena.parquet"),
-        (tiny.normalized, "data/processed/normalized.npy"),
-        (tiny.scaler, "data/processed/scaler.json"),
-        (tiny.anchors, "data/windows/anchors.npz"),
-        (tmp_path / "params.yaml", "params.yaml"),
-    ):
-        (root / target).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source, root / target)
-    fitted = classical_stage.run(
-        tiny.config,
-        "ridge_anchor",
-        table_path=tiny.table,
-        array_path=tiny.normalized,
-        scaler_path=tiny.scaler,
-        anchors_path=tiny.anchors,
-        metrics_path=tmp_path / "ridge_anchor.json",
-        scores_path=tmp_path / "scores.json",
-        horizons_path=tmp_path / "horizons.tsv",
-        predictions_path=tmp_path / "predictions.csv",
-        forecasts_path=tmp_path / "ridge_anchor.npz",
-        model_path=tmp_path / "ridge_anchor.skops",
-    )
+    root = tiny_project(tiny, tmp_path / "project")
+    fitted = fit_classical(tiny, "ridge_anchor", tmp_path)
     tool = load_tool("data_curve")
     [row] = tool.curve(tiny.config, "ridge_anchor", root, [1.0], [1], None)
     for split in ("val", "test"):

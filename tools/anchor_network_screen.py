@@ -25,16 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tools"))  # screening, the module the screening tools share
 
-from screening import SPLITS, ridge_errors, seed_scores  # noqa: E402
+from screening import SPLITS, ridge_errors, ridge_features, score_cells, seed_scores  # noqa: E402
 
 from jena_forecast.artifacts import load_array, load_arrays  # noqa: E402
-from jena_forecast.atomic import read_json, write_json  # noqa: E402
+from jena_forecast.atomic import write_json  # noqa: E402
 from jena_forecast.config import ModelSpec, PipelineConfig, load_params  # noqa: E402
 from jena_forecast.data.windows import WindowSpec, assemble_inputs, horizon_offsets  # noqa: E402
 from jena_forecast.errors import PipelineError  # noqa: E402
@@ -52,16 +51,7 @@ def anchor_matrix(
     anchors: dict[str, np.ndarray],
 ) -> tuple[Any, dict[str, np.ndarray]]:
     """The ridge model's params and its anchor features per split (train/val/test), unscaled."""
-    from jena_forecast.classical.design import classical_features
-    from jena_forecast.classical.params import RidgeParams
-
-    params = config.classical_model(classical).params
-    if not isinstance(params, RidgeParams):
-        raise PipelineError(f"classical.{classical} is not a ridge model")
-    stamps = pd.DatetimeIndex(pd.read_parquet(root / "data" / "interim" / "jena.parquet").index)
-    scaler = read_json(root / "data" / "processed" / "scaler.json")
-    rows_per_hour = 60 // config.parse.interval_minutes
-    features = classical_features(data, stamps, scaler, spec, params, rows_per_hour)
+    params, features = ridge_features(config, classical, root, data, spec)
     return params, {split: features.at(rows) for split, rows in anchors.items()}
 
 
@@ -209,13 +199,7 @@ def screen(
             "verdict": gap.verdict,
         }
         record[name] = rows
-        cells = [f"{name:36s}"]
-        for s in SPLITS:
-            r = rows[s]
-            cells.append(
-                f"{s} {r['mae_degc_mean']:.3f}+-{r['mae_degc_std']:.3f} skill {r['skill']:+.1%} "
-                f"[{r['skill_low']:+.1%}, {r['skill_high']:+.1%}]"
-            )
+        cells = [f"{name:36s}", *score_cells(rows)]
         g = rows["val_vs_ridge_degc"]
         cells.append(
             f"val vs ridge {g['mean_difference']:+.3f} [{g['low']:+.3f}, {g['high']:+.3f}]"

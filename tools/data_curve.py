@@ -30,16 +30,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tools"))  # screening, the module the screening tools share
 
-from screening import SPLITS, ridge_errors, seed_errors, seed_scores  # noqa: E402
+from screening import SPLITS, ridge_errors, ridge_features, seed_errors, seed_scores  # noqa: E402
 
 from jena_forecast.artifacts import load_array, load_arrays  # noqa: E402
-from jena_forecast.atomic import read_json, write_json  # noqa: E402
+from jena_forecast.atomic import write_json  # noqa: E402
 from jena_forecast.config import PipelineConfig, load_params  # noqa: E402
 from jena_forecast.data.windows import WindowSpec  # noqa: E402
 from jena_forecast.errors import PipelineError  # noqa: E402
@@ -67,16 +66,7 @@ def ridge_fit(
 ) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
     """A function of the training anchors: per split, (1, windows) absolute errors in normalized
     units of the ridge model ``name`` fitted on them (its own alpha choice on validation)."""
-    from jena_forecast.classical.design import classical_features
-    from jena_forecast.classical.params import RidgeParams
-
-    params = config.classical_model(name).params
-    if not isinstance(params, RidgeParams):
-        raise PipelineError(f"classical.{name} is not a ridge model; give a ridge or a network")
-    stamps = pd.DatetimeIndex(pd.read_parquet(root / "data" / "interim" / "jena.parquet").index)
-    scaler = read_json(root / "data" / "processed" / "scaler.json")
-    rows_per_hour = 60 // config.parse.interval_minutes
-    features = classical_features(data, stamps, scaler, spec, params, rows_per_hour)
+    params, features = ridge_features(config, name, root, data, spec)
 
     def errors(anchors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         x = {s: features.at(a) for s, a in anchors.items()}

@@ -18,19 +18,16 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tools"))  # screening, the module the screening tools share
 
-from screening import ridge_errors  # noqa: E402
+from screening import ridge_errors, ridge_features  # noqa: E402
 
 from jena_forecast.artifacts import load_array, load_arrays  # noqa: E402
-from jena_forecast.atomic import read_json  # noqa: E402
-from jena_forecast.classical.design import classical_features  # noqa: E402
-from jena_forecast.classical.params import RidgeParams  # noqa: E402
 from jena_forecast.config import load_params  # noqa: E402
+from jena_forecast.errors import PipelineError  # noqa: E402
 from jena_forecast.files import window_spec  # noqa: E402
 from jena_forecast.scoring import bootstrap  # noqa: E402
 from jena_forecast.significance import paired_difference, skill_interval  # noqa: E402
@@ -49,16 +46,13 @@ def main() -> None:
     parser.add_argument("--model", default="ridge_anchor", help="a ridge entry of params classical")
     args = parser.parse_args()
     config = load_params(ROOT / "params.yaml")
-    params = config.classical_model(args.model).params
-    if not isinstance(params, RidgeParams):
-        raise SystemExit(f"{args.model} is not a ridge model")
-    scaler_path = ROOT / "data" / "processed" / "scaler.json"
-    spec, scale = window_spec(config, scaler_path)
+    spec, scale = window_spec(config, ROOT / "data" / "processed" / "scaler.json")
     data = load_array(ROOT / "data" / "processed" / "normalized.npy")
-    stamps = pd.DatetimeIndex(pd.read_parquet(ROOT / "data" / "interim" / "jena.parquet").index)
     anchors = load_arrays(ROOT / "data" / "windows" / "anchors.npz", ("train", "val", "test"))
-    rows_per_hour = 60 // config.parse.interval_minutes
-    features = classical_features(data, stamps, read_json(scaler_path), spec, params, rows_per_hour)
+    try:
+        params, features = ridge_features(config, args.model, ROOT, data, spec)
+    except PipelineError as error:
+        raise SystemExit(str(error)) from None
     naive = {s: data[a, spec.target_index].astype(np.float64) for s, a in anchors.items()}
     actual = {
         s: data[a + spec.delay_rows, spec.target_index].astype(np.float64)

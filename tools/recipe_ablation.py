@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tools"))  # screening, the module the screening tools share
 
-from screening import SPLITS, seed_errors, seed_scores  # noqa: E402
+from screening import SPLITS, score_cells, seed_errors, seed_scores  # noqa: E402
 
 from jena_forecast.atomic import write_json  # noqa: E402
 from jena_forecast.config import PipelineConfig, parse_params  # noqa: E402
@@ -170,13 +170,7 @@ def summarize(
 
 
 def line(name: str, record: dict[str, Any]) -> str:
-    cells = [f"{name:28s}"]
-    for split in SPLITS:
-        r = record[split]
-        cells.append(
-            f"{split} {r['mae_degc_mean']:.3f}+-{r['mae_degc_std']:.3f} "
-            f"skill {r['skill']:+.1%} [{r['skill_low']:+.1%}, {r['skill_high']:+.1%}]"
-        )
+    cells = [f"{name:28s}", *score_cells(record)]
     r = record["val"]
     cells.append(
         f"val vs ref {r['vs_reference_degc']:+.3f} [{r['vs_reference_low']:+.3f}, "

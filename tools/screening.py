@@ -17,9 +17,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from jena_forecast.atomic import read_json  # noqa: E402
 from jena_forecast.classical.params import RidgeParams  # noqa: E402
-from jena_forecast.config import ModelSpec  # noqa: E402
+from jena_forecast.config import ModelSpec, PipelineConfig  # noqa: E402
 from jena_forecast.data.windows import WindowSpec, assemble_targets  # noqa: E402
+from jena_forecast.errors import PipelineError  # noqa: E402
 from jena_forecast.seed_study import mean_and_std, seed_run  # noqa: E402
 from jena_forecast.significance import Bootstrap, skill_interval  # noqa: E402
 
@@ -45,6 +47,24 @@ def seed_errors(
             forecast = forecasts[split][:, 0].astype(np.float64)
             errors[split].append(np.abs(forecast - actual[split].astype(np.float64)))
     return {split: np.stack(values) for split, values in errors.items()}
+
+
+def ridge_features(
+    config: PipelineConfig, name: str, root: Path, data: np.ndarray, spec: WindowSpec
+) -> tuple[RidgeParams, Any]:
+    """The params of the ridge model ``classical.<name>`` and its features of every row of the
+    normalized ``data`` (``features.at(anchors)``), from the project at ``root``."""
+    import pandas as pd
+
+    from jena_forecast.classical.design import classical_features
+
+    params = config.classical_model(name).params
+    if not isinstance(params, RidgeParams):
+        raise PipelineError(f"classical.{name} is not a ridge model; give a ridge or a network")
+    stamps = pd.DatetimeIndex(pd.read_parquet(root / "data" / "interim" / "jena.parquet").index)
+    scaler = read_json(root / "data" / "processed" / "scaler.json")
+    rows_per_hour = 60 // config.parse.interval_minutes
+    return params, classical_features(data, stamps, scaler, spec, params, rows_per_hour)
 
 
 def ridge_errors(
@@ -84,3 +104,12 @@ def seed_scores(
         "skill_low": round(low, 6),
         "skill_high": round(high, 6),
     }
+
+
+def score_cells(scores: dict[str, Any]) -> list[str]:
+    """One printed cell per split of ``seed_scores`` records: MAE mean +- std, skill [95%]."""
+    return [
+        f"{split} {r['mae_degc_mean']:.3f}+-{r['mae_degc_std']:.3f} "
+        f"skill {r['skill']:+.1%} [{r['skill_low']:+.1%}, {r['skill_high']:+.1%}]"
+        for split, r in ((split, scores[split]) for split in SPLITS)
+    ]
