@@ -84,7 +84,7 @@ def shrink_horizons(models: dict) -> None:
 def shrink_recipes(params: dict) -> None:
     """Fit every recipe of a params mapping to the tiny windows (72 rows, 12 ahead) and to the
     tiny training: the whole 72-row look back, 4 horizons, 2 warm-up steps, and the tiny ``train``'s
-    epochs, steps and patience instead of the recipe's."""
+    epochs, steps and patience instead of the recipe's, or a model's own (``gru``'s 3 passes)."""
     for recipe in (params.get("recipes") or {}).values():
         recipe.pop("lookback_rows", None)  # the tiny windows' 12 steps are short enough
         if recipe.get("aux_horizons"):
@@ -94,6 +94,9 @@ def shrink_recipes(params: dict) -> None:
             train.pop(key, None)
         if train.get("warmup_steps"):
             train["warmup_steps"] = 2
+    for entry in (params.get("models") or {}).values():
+        for key in ("epochs", "steps_per_epoch", "batch_size", "patience"):
+            ((entry or {}).get("train") or {}).pop(key, None)
 
 
 def stage_command(
