@@ -81,6 +81,9 @@ def shrink_horizons(models: dict) -> None:
             entry["horizons"] = 4
 
 
+TINY_TRAINING_KEYS = ("epochs", "steps_per_epoch", "batch_size", "patience")  # the tiny train's
+
+
 def shrink_recipes(params: dict) -> None:
     """Fit every recipe of a params mapping to the tiny windows (72 rows, 12 ahead) and to the
     tiny training: the whole 72-row look back, 4 horizons, 2 warm-up steps, and the tiny ``train``'s
@@ -90,12 +93,12 @@ def shrink_recipes(params: dict) -> None:
         if recipe.get("aux_horizons"):
             recipe["aux_horizons"] = 4
         train = recipe.get("train") or {}
-        for key in ("epochs", "steps_per_epoch", "batch_size", "patience"):
+        for key in TINY_TRAINING_KEYS:
             train.pop(key, None)
         if train.get("warmup_steps"):
             train["warmup_steps"] = 2
     for entry in (params.get("models") or {}).values():
-        for key in ("epochs", "steps_per_epoch", "batch_size", "patience"):
+        for key in TINY_TRAINING_KEYS:
             ((entry or {}).get("train") or {}).pop(key, None)
 
 
