@@ -156,11 +156,12 @@ def screen(
         for s, a in anchors.items()
     }
     ridge, alpha, ridge_change = ridge_errors(params, features, now, later)
-    side = {s: ((features[s] - mean) / std).astype(np.float32) for s in anchors}
     if head == "ridge":
         side = {s: np.zeros((a.size, horizons), np.float32) for s, a in anchors.items()}
         for s in anchors:
             side[s][:, -1] = ridge_change[s]
+    else:
+        side = {s: ((features[s] - mean) / std).astype(np.float32) for s in anchors}
     inputs = {
         s: (assemble_inputs(data, a, seen).astype(np.float32), side[s]) for s, a in anchors.items()
     }
@@ -184,8 +185,8 @@ def screen(
         "classical": classical,
         "head": head,
         "seeds": seeds,
+        "epochs": epochs,
     }
-    record["epochs"] = epochs
     for name, per_split in (
         (classical, {s: ridge[s][None, :] for s in SPLITS}),
         (f"{network_name} + {classical} {head}", {s: np.stack(errors[s]) for s in SPLITS}),
