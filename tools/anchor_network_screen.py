@@ -94,7 +94,7 @@ def train_seed(
     the epochs it ran."""
     import keras
 
-    from jena_forecast.training.fit import make_optimizer, make_reproducible
+    from jena_forecast.training.fit import forecast_mae, make_optimizer, make_reproducible
 
     make_reproducible(seed)
     keras.backend.clear_session()
@@ -104,10 +104,6 @@ def train_seed(
         network, sequence.shape[1], sequence.shape[2], features, change["train"].shape[1], head
     )
     steps = math.ceil(len(sequence) / train.batch_size) * train.epochs
-
-    def forecast_mae(y_true: Any, y_pred: Any) -> Any:
-        return keras.ops.mean(keras.ops.abs(y_true[:, -1] - y_pred[:, -1]))
-
     model.compile(optimizer=make_optimizer(train, steps), loss="mae", metrics=[forecast_mae])
     stop = keras.callbacks.EarlyStopping(
         monitor="val_forecast_mae", mode="min", patience=train.patience, restore_best_weights=True
@@ -148,8 +144,6 @@ def screen(
     horizons = network.aux_horizons or 1
     offsets = horizon_offsets(spec, horizons)
     params, features = anchor_matrix(config, classical, root, data, spec, anchors)
-    mean, std = features["train"].mean(axis=0), features["train"].std(axis=0)
-    std[std == 0] = 1.0
     now = {s: data[a, spec.target_index].astype(np.float64) for s, a in anchors.items()}
     later = {
         s: data[a + spec.delay_rows, spec.target_index].astype(np.float64)
@@ -161,6 +155,8 @@ def screen(
         for s in anchors:
             side[s][:, -1] = ridge_change[s]
     else:
+        mean, std = features["train"].mean(axis=0), features["train"].std(axis=0)
+        std[std == 0] = 1.0
         side = {s: ((features[s] - mean) / std).astype(np.float32) for s in anchors}
     inputs = {
         s: (assemble_inputs(data, a, seen).astype(np.float32), side[s]) for s, a in anchors.items()

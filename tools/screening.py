@@ -108,8 +108,11 @@ def seed_scores(
 
 def score_cells(scores: dict[str, Any]) -> list[str]:
     """One printed cell per split of ``seed_scores`` records: MAE mean +- std, skill [95%]."""
-    return [
-        f"{split} {r['mae_degc_mean']:.3f}+-{r['mae_degc_std']:.3f} "
-        f"skill {r['skill']:+.1%} [{r['skill_low']:+.1%}, {r['skill_high']:+.1%}]"
-        for split, r in ((split, scores[split]) for split in SPLITS)
-    ]
+    cells = []
+    for split in SPLITS:
+        r = scores[split]
+        cells.append(
+            f"{split} {r['mae_degc_mean']:.3f}+-{r['mae_degc_std']:.3f} "
+            f"skill {r['skill']:+.1%} [{r['skill_low']:+.1%}, {r['skill_high']:+.1%}]"
+        )
+    return cells
