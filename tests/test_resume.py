@@ -70,11 +70,14 @@ def interrupted_fit(spec: ModelSpec, checkpoint: TrainingCheckpoint, after_epoch
             fit(spec, checkpoint)
 
 
-@pytest.mark.parametrize(("patience", "after_epochs"), [(5, 2), (1, "last")])
+@pytest.mark.parametrize(
+    ("patience", "after_epochs", "ema_momentum"),
+    [(5, 2, None), (1, "last", None), (5, 2, 0.9), (1, "last", 0.5)],
+)
 def test_an_interrupted_gru_with_dropout_resumes_to_the_same_weights(
-    tmp_path, patience, after_epochs
+    tmp_path, patience, after_epochs, ema_momentum
 ):
-    spec = gru_spec(patience=patience)
+    spec = gru_spec(patience=patience, ema_momentum=ema_momentum)
     uninterrupted = fit(spec)
     if after_epochs == "last":  # killed after the last epoch, before any output was written
         after_epochs = len(uninterrupted.history)

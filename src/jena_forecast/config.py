@@ -263,6 +263,7 @@ class TrainConfig(_Frozen):
     warmup_steps: NonNegativeInt
     weight_decay: float = Field(ge=0.0)
     global_clipnorm: PositiveFloat | None
+    ema_momentum: float | None = Field(gt=0.0, lt=1.0)
     shuffle: bool
     # How the model runs, not what it is: all three default to today's single-device float32 path.
     strategy: Literal["default", "mirrored", "multi_worker"]

@@ -14,6 +14,7 @@ import numpy as np
 from jena_forecast.config import ModelSpec, TrainConfig
 from jena_forecast.data.windows import WindowSpec
 from jena_forecast.models.registry import build_model
+from jena_forecast.training.averaging import AveragedWeightsAtEpochEnd
 from jena_forecast.training.batches import (
     OrderedWindowBatches,
     ShuffledWindowBatches,
@@ -77,13 +78,16 @@ def make_optimizer(
     config: TrainConfig, total_steps: int | None = None
 ) -> keras.optimizers.Optimizer:
     """The optimizer named by ``config.optimizer`` at ``learning_rate_schedule``'s rate, with
-    decoupled weight decay (``weight_decay``, AdamW's for adam) and gradients clipped to a global
-    norm (``global_clipnorm``) where they are set."""
+    decoupled weight decay (``weight_decay``, AdamW's for adam), gradients clipped to a global
+    norm (``global_clipnorm``) and a moving average of the weights (``ema_momentum``) where they
+    are set."""
     common: dict[str, Any] = {
         "learning_rate": learning_rate_schedule(config, total_steps),
         "weight_decay": config.weight_decay or None,
         "global_clipnorm": config.global_clipnorm,
     }
+    if config.ema_momentum is not None:
+        common.update(use_ema=True, ema_momentum=config.ema_momentum)
     if config.optimizer == "adam":
         return keras.optimizers.Adam(**common)
     if config.optimizer == "rmsprop":
@@ -222,7 +226,8 @@ def train_model(
     checkpoint: TrainingCheckpoint | None = None,
     log_dir: Path | None = None,
 ) -> TrainResult:
-    """Build, compile and fit ``spec``'s model with early stopping on ``monitored_quantity``.
+    """Build, compile and fit ``spec``'s model with early stopping on ``monitored_quantity``
+    (of the weights' moving average, with ``train.ema_momentum``).
 
     With a ``checkpoint``, every epoch is saved there and a run killed mid-way continues from its
     last completed epoch to the same final weights (see ``training/resume.py``). With ``log_dir``,
@@ -276,6 +281,8 @@ def train_model(
         restore_best_weights=True,
     )
     callbacks: list[keras.callbacks.Callback] = [*loggers, early_stopping]
+    if config.ema_momentum is not None:  # first: every callback after it sees the averaged weights
+        callbacks.insert(0, AveragedWeightsAtEpochEnd(resumed=resumed is not None))
     if config.lr_schedule == "plateau":
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
