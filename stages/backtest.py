@@ -5,15 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.atomic import read_json, write_json, write_text
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import PipelineConfig
-from jena_forecast.ensemble import ENSEMBLE, average_forecasts
-from jena_forecast.files import tsv, window_spec
+from jena_forecast.data.windows import window_spec
+from jena_forecast.evaluation.ensemble import ENSEMBLE, average_forecasts
+from jena_forecast.plumbing.atomic import read_json, write_json, write_text
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.tables import tsv
+from jena_forecast.serving.backtest import BacktestConfig
+from jena_forecast.serving.forecaster import ForecasterConfig
+
+
+class Config(ForecasterConfig):
+    """The params this stage reads."""
+
+    backtest: BacktestConfig
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     name: str,
     *,
     export_path: Path,
@@ -27,21 +35,21 @@ def run(
     """Score every model of params (networks and classical), the ensemble's members averaged and
     naive on every complete window of backtest export ``name``, scaled with the training slice's
     statistics; write the record (``metrics_path``) and a table ranked by MAE (``table_path``)."""
-    from jena_forecast.backtest import (
+    from jena_forecast.serving.backtest import (
         check_sha256,
         export_anchors,
         export_csv,
         export_record,
         score_models,
     )
-    from jena_forecast.forecaster import member_forecast, member_of
-    from jena_forecast.station import read_export
+    from jena_forecast.serving.forecaster import member_forecast, member_of
+    from jena_forecast.serving.station import read_export
 
     export = config.backtest.export(name)
     sha256 = check_sha256(export_path, export)
     scaler = read_json(scaler_path)
     target = config.windows.target_column
-    spec, scale = window_spec(config, scaler_path)
+    spec, scale = window_spec(config.windows, scaler_path)
     with export_csv(export_path) as csv_path:
         record = read_export(
             csv_path,

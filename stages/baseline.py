@@ -5,19 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.atomic import read_json, write_json
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import PipelineConfig
 from jena_forecast.data.normalize import column_stats
-from jena_forecast.data.windows import naive_forecast
-from jena_forecast.evaluate import headline
-from jena_forecast.files import load_windows, window_spec
-from jena_forecast.forecasts import save_forecasts
-from jena_forecast.scoring import score_forecasts
+from jena_forecast.data.windows import load_windows, naive_forecast, window_spec
+from jena_forecast.evaluation.forecasts import save_forecasts
+from jena_forecast.evaluation.metrics import headline
+from jena_forecast.evaluation.scoring import ScoringConfig, score_forecasts
+from jena_forecast.plumbing.atomic import read_json, write_json
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
 
 
 def run(
-    config: PipelineConfig,
+    config: ScoringConfig,
     *,
     array_path: Path,
     scaler_path: Path,
@@ -28,7 +26,7 @@ def run(
 ) -> dict[str, Any]:
     """Score the naive forecast (temperature now) on the val and test windows, and keep it
     (``forecasts_path``) like every model's."""
-    spec, scale = window_spec(config, scaler_path)
+    spec, scale = window_spec(config.windows, scaler_path)
     mean, _ = column_stats(read_json(scaler_path), config.windows.target_column, str(scaler_path))
     data, anchors = load_windows(array_path, anchors_path)
     naive = {split: naive_forecast(data, anchors[split], spec) for split in ("val", "test")}

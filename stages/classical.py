@@ -9,31 +9,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jena_forecast.atomic import read_json, write_json, write_text
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import PipelineConfig
+from jena_forecast.classical.spec import ClassicalConfig
 from jena_forecast.data.normalize import SPLIT_NAMES, column_stats
-from jena_forecast.data.windows import assemble_targets, naive_forecast
-from jena_forecast.errors import PipelineError
-from jena_forecast.evaluate import (
+from jena_forecast.data.windows import assemble_targets, load_windows, naive_forecast, window_spec
+from jena_forecast.evaluation.forecasts import save_forecasts
+from jena_forecast.evaluation.metrics import (
+    FORECAST_DAYS,
     forecast_stretch,
     forecast_table,
     headline,
     horizon_metrics,
 )
-from jena_forecast.files import (
-    FORECAST_DAYS,
-    load_windows,
-    read_table,
-    tsv,
-    window_spec,
-)
-from jena_forecast.forecasts import save_forecasts
-from jena_forecast.scoring import score_forecasts
+from jena_forecast.evaluation.scoring import ScoringConfig, score_forecasts
+from jena_forecast.plumbing.atomic import read_json, write_json, write_text
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.tables import read_table, tsv
+
+
+class Config(ClassicalConfig, ScoringConfig):
+    """The params this stage reads: the estimator's, and how it is scored."""
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     name: str,
     *,
     table_path: Path,
@@ -52,7 +51,7 @@ def run(
     The same windows (anchors), targets and naive forecasts as every other model; the metrics file
     has the deep models' shape, with the estimator's own choices (``alpha``, ``iterations``) beside.
     Its 24 h forecast of every val and test window is saved at ``forecasts_path`` (see
-    ``jena_forecast.forecasts``), for the ensemble and for later comparisons; the fitted
+    ``jena_forecast.evaluation.forecasts``), for the ensemble and for later comparisons; the fitted
     estimator at ``model_path`` (``classical.persist``), for the forecaster and the backtest.
     """
     from jena_forecast.classical.design import classical_features
@@ -60,7 +59,7 @@ def run(
     from jena_forecast.classical.persist import save_estimator
 
     model_spec = config.classical_model(name)
-    spec, scale = window_spec(config, scaler_path)
+    spec, scale = window_spec(config.windows, scaler_path)
     scaler_record = read_json(scaler_path)
     mean, _ = column_stats(scaler_record, config.windows.target_column, str(scaler_path))
     data, anchors = load_windows(array_path, anchors_path)

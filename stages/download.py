@@ -5,14 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.atomic import write_json
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import PipelineConfig
-from jena_forecast.data.download import fetch_raw_csv
+from jena_forecast.data.download import DownloadConfig, fetch_raw_csv
+from jena_forecast.plumbing.atomic import write_json
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.params import Sections
+
+
+class Config(Sections):
+    """The params this stage reads."""
+
+    download: DownloadConfig
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     *,
     embedded_zip_path: Path,
     csv_path: Path,

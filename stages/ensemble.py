@@ -8,23 +8,31 @@ from typing import Any
 
 import numpy as np
 
-from jena_forecast.atomic import read_json, write_json
-from jena_forecast.cli import path_arguments, per_model, run_stage
-from jena_forecast.config import PipelineConfig, load_params
+from jena_forecast.classical.spec import ClassicalConfig
 from jena_forecast.data.normalize import column_stats
-from jena_forecast.errors import PipelineError
-from jena_forecast.evaluate import headline
-from jena_forecast.files import load_windows, window_spec, write_forecasts
-from jena_forecast.forecasts import save_forecasts
-from jena_forecast.scoring import score_forecasts
+from jena_forecast.data.windows import load_windows, window_spec
+from jena_forecast.evaluation.ensemble import EnsembleConfig
+from jena_forecast.evaluation.forecasts import save_forecasts
+from jena_forecast.evaluation.metrics import headline, write_forecasts
+from jena_forecast.evaluation.scoring import ScoringConfig, score_forecasts
+from jena_forecast.models.spec import ModelsConfig
+from jena_forecast.plumbing.atomic import read_json, write_json
+from jena_forecast.plumbing.cli import path_arguments, per_model, run_stage
+from jena_forecast.plumbing.errors import PipelineError
+
+
+class Config(ModelsConfig, ClassicalConfig, ScoringConfig):
+    """The params this stage reads: every candidate, the ensemble's, and how it is scored."""
+
+    ensemble: EnsembleConfig
 
 
 def _member_forecasts(
-    name: str, config: PipelineConfig, path: Path, anchors: dict[str, np.ndarray]
+    name: str, config: Config, path: Path, anchors: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
     """A member's normalized 24 h forecasts of the val and test windows, as its evaluate@ or
     classical@ stage saved them; refused when they are of other windows than this run's."""
-    from jena_forecast.forecasts import SPLITS, load_forecasts
+    from jena_forecast.evaluation.forecasts import SPLITS, load_forecasts
 
     saved = load_forecasts(path)
     stage = f"classical@{name}" if name in config.classical else f"evaluate@{name}"
@@ -38,7 +46,7 @@ def _member_forecasts(
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     *,
     array_path: Path,
     scaler_path: Path,
@@ -58,11 +66,11 @@ def run(
     evaluate@ or classical@ stage saved). The ensemble's own are saved at
     ``ensemble_forecasts_path``.
     """
-    from jena_forecast.ensemble import average_forecasts, ensemble_record, select_members
+    from jena_forecast.evaluation.ensemble import average_forecasts, ensemble_record, select_members
 
     records = {name: read_json(path) for name, path in metrics_paths.items()}
     members = select_members(config.ensemble, records)
-    spec, scale = window_spec(config, scaler_path)
+    spec, scale = window_spec(config.windows, scaler_path)
     mean, _ = column_stats(read_json(scaler_path), config.windows.target_column, str(scaler_path))
     data, anchors = load_windows(array_path, anchors_path)
     forecasts: dict[str, list[np.ndarray]] = {"val": [], "test": []}
@@ -85,7 +93,7 @@ def run(
 
 
 def main() -> str:
-    config = load_params()
+    config = Config.load()
     args = path_arguments(
         "python -m stages.ensemble",
         [

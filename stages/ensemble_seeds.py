@@ -9,19 +9,28 @@ from typing import Any
 
 import numpy as np
 
-from jena_forecast.artifacts import load_arrays, save_arrays
-from jena_forecast.atomic import read_json, write_json
-from jena_forecast.cli import path_arguments, per_model, run_stage
-from jena_forecast.config import PipelineConfig, load_params
-from jena_forecast.data.windows import WindowSpec
-from jena_forecast.files import load_windows, window_spec
-from jena_forecast.forecasts import data_fingerprint
+from jena_forecast.classical.spec import ClassicalConfig
+from jena_forecast.data.protocol import ProtocolConfig
+from jena_forecast.data.windows import WindowSpec, load_windows, window_spec
+from jena_forecast.evaluation.forecasts import data_fingerprint
+from jena_forecast.evaluation.seed_study import SeedStudyConfig
+from jena_forecast.models.spec import ModelsConfig
+from jena_forecast.plumbing.artifacts import load_arrays, save_arrays
+from jena_forecast.plumbing.atomic import read_json, write_json
+from jena_forecast.plumbing.cli import path_arguments, per_model, run_stage
+
+
+class Config(ModelsConfig, ClassicalConfig, ProtocolConfig):
+    """The params this stage reads."""
+
+    seed_study: SeedStudyConfig
+
 
 SeedForecasts = dict[int, dict[str, np.ndarray]]  # seed -> split -> (windows, 1) forecasts
 
 
 def _trained_member(
-    config: PipelineConfig,
+    config: Config,
     name: str,
     data: np.ndarray,
     anchors: dict[str, np.ndarray],
@@ -32,7 +41,7 @@ def _trained_member(
     """A deep member without a seed study, from every seed: trained here as its seeds stage would
     train it, except the project's own ``seed`` when ``model_paths`` (evaluate@'s record and kept
     forecasts) are given: that run is taken as it is."""
-    from jena_forecast.seed_study import pipeline_run, seed_run
+    from jena_forecast.evaluation.seed_study import pipeline_run, seed_run
 
     base_spec, scale = window
     forecasts: SeedForecasts = {}
@@ -50,7 +59,7 @@ def _trained_member(
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     *,
     array_path: Path,
     scaler_path: Path,
@@ -80,13 +89,13 @@ def run(
     every seed (``fixed_members``): its fit draws nothing at random on data of this size
     (``seed_dependent`` in its metrics says so).
     """
-    from jena_forecast.ensemble import average_forecasts, check_saved_forecasts
-    from jena_forecast.evaluate import headline, scores
-    from jena_forecast.seed_study import SPLITS, forecast_key, seed_study_record
+    from jena_forecast.evaluation.ensemble import average_forecasts, check_saved_forecasts
+    from jena_forecast.evaluation.metrics import headline, scores
+    from jena_forecast.evaluation.seed_study import SPLITS, forecast_key, seed_study_record
 
     members = list(read_json(ensemble_path)["members"])
     seeds = list(config.seed_study.seeds)
-    window = window_spec(config, scaler_path)
+    window = window_spec(config.windows, scaler_path)
     data, anchors = load_windows(array_path, anchors_path)
     windows = {split: len(split_anchors) for split, split_anchors in anchors.items()}
     member_forecasts: dict[str, SeedForecasts] = {}
@@ -144,7 +153,7 @@ def run(
 
 
 def main() -> str:
-    config = load_params()
+    config = Config.load()
     args = path_arguments(
         "python -m stages.ensemble_seeds",
         [

@@ -7,19 +7,28 @@ from typing import Any
 
 import numpy as np
 
-from jena_forecast.atomic import read_json, write_json, write_text
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import PipelineConfig
 from jena_forecast.data.normalize import column_stats
-from jena_forecast.data.windows import horizon_offsets
-from jena_forecast.evaluate import delay_forecast, headline, horizon_metrics
-from jena_forecast.files import load_windows, tsv, window_spec, write_forecasts
-from jena_forecast.forecasts import save_forecasts
-from jena_forecast.scoring import score_forecasts
+from jena_forecast.data.windows import horizon_offsets, load_windows, window_spec
+from jena_forecast.evaluation.forecasts import save_forecasts
+from jena_forecast.evaluation.metrics import (
+    delay_forecast,
+    headline,
+    horizon_metrics,
+    write_forecasts,
+)
+from jena_forecast.evaluation.scoring import ScoringConfig, score_forecasts
+from jena_forecast.models.spec import ModelsConfig
+from jena_forecast.plumbing.atomic import read_json, write_json, write_text
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.tables import tsv
+
+
+class Config(ModelsConfig, ScoringConfig):
+    """The params this stage reads: the model's, and how it is scored."""
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     name: str,
     *,
     array_path: Path,
@@ -39,10 +48,10 @@ def run(
     Also writes the test MAE per forecast horizon (one row for a point model, one per hour for a
     sequence model) next to the naive forecast's, and the model's forecasts in degC next to the
     actual and naive ones for the first ``FORECAST_DAYS`` days of the test split, and its 24 h
-    forecast of every val and test window (``forecasts_path``, see ``jena_forecast.forecasts``).
+    forecast of every val and test window (``forecasts_path``, see ``jena_forecast.evaluation.forecasts``).
     """
     model_spec = config.model(name)
-    base_spec, scale = window_spec(config, scaler_path)
+    base_spec, scale = window_spec(config.windows, scaler_path)
     mean, _ = column_stats(read_json(scaler_path), config.windows.target_column, str(scaler_path))
     data, anchors = load_windows(array_path, anchors_path)
     from jena_forecast.training.fit import model_window_spec

@@ -5,15 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.atomic import atomic_path
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import PipelineConfig
-from jena_forecast.data.features import add_features
-from jena_forecast.files import read_table
+from jena_forecast.data.features import FeaturesConfig, add_features
+from jena_forecast.data.windows import WindowsConfig
+from jena_forecast.plumbing.atomic import atomic_path
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.params import Sections
+from jena_forecast.plumbing.tables import read_table
+
+
+class Config(Sections):
+    """The params this stage reads: ``features``, and the target column its differences read."""
+
+    features: FeaturesConfig
+    windows: WindowsConfig
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     *,
     table_path: Path,
     features_path: Path,

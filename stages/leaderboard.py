@@ -10,19 +10,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jena_forecast.atomic import read_json, write_text
-from jena_forecast.cli import path_arguments, per_model, run_stage
-from jena_forecast.config import PipelineConfig, load_params
-from jena_forecast.ensemble import ENSEMBLE
-from jena_forecast.errors import PipelineError
-from jena_forecast.forecasts import SPLITS, Forecasts, seed_forecast_key
-from jena_forecast.leaderboard import NAIVE
+from jena_forecast.classical.spec import ClassicalConfig
+from jena_forecast.evaluation.ensemble import ENSEMBLE
+from jena_forecast.evaluation.forecasts import SPLITS, Forecasts, seed_forecast_key
+from jena_forecast.evaluation.leaderboard import NAIVE
+from jena_forecast.evaluation.scoring import ScoringConfig
+from jena_forecast.evaluation.seed_study import SeedStudyConfig
+from jena_forecast.models.spec import ModelsConfig
+from jena_forecast.plumbing.atomic import read_json, write_text
+from jena_forecast.plumbing.cli import path_arguments, per_model, run_stage
+from jena_forecast.plumbing.errors import PipelineError
+
+
+class Config(ModelsConfig, ClassicalConfig, ScoringConfig):
+    """The params this stage reads: every model, the seed study, and how ties are found."""
+
+    seed_study: SeedStudyConfig
 
 
 def _seed_mean_losses(path: Path, kept: Forecasts, seeds: tuple[int, ...]) -> dict[str, np.ndarray]:
     """Per split, each window's absolute error averaged over a seed study's seeds: the loss whose
     mean is the MAE over seeds the leaderboard ranks by."""
-    from jena_forecast.artifacts import load_arrays
+    from jena_forecast.plumbing.artifacts import load_arrays
 
     keys = tuple(seed_forecast_key(split, seed) for split in SPLITS for seed in seeds)
     saved = load_arrays(path, keys)
@@ -41,14 +50,14 @@ def _seed_mean_losses(path: Path, kept: Forecasts, seeds: tuple[int, ...]) -> di
 
 
 def window_losses(
-    config: PipelineConfig,
+    config: Config,
     forecast_paths: dict[str, Path],
     seed_forecast_paths: dict[str, Path] | None,
 ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]], Forecasts]:
     """Per model and split, the per-window absolute errors of the forecasts at ``forecast_paths``
     (naive's among them, all of the same windows), a model with a seed study entering with its
     errors averaged over the seeds; those seed means again on their own; and naive's forecasts."""
-    from jena_forecast.forecasts import check_same_windows, load_forecasts
+    from jena_forecast.evaluation.forecasts import check_same_windows, load_forecasts
 
     forecasts = {name: load_forecasts(path) for name, path in forecast_paths.items()}
     reference_name = next(iter(forecasts))
@@ -68,13 +77,13 @@ def window_losses(
 
 
 def tie_p_values(
-    config: PipelineConfig,
+    config: Config,
     losses: dict[str, dict[str, np.ndarray]],
 ) -> dict[str, dict[str, float]]:
     """Per split, each model's model confidence set p-value over its per-window absolute
     errors (``window_losses``: a model with a seed study enters with its seeds' mean)."""
-    from jena_forecast.scoring import bootstrap
-    from jena_forecast.significance import tied_with_best
+    from jena_forecast.evaluation.scoring import bootstrap
+    from jena_forecast.evaluation.significance import tied_with_best
 
     windows = min(len(by_split[split]) for by_split in losses.values() for split in SPLITS)
     resampling = bootstrap(config, windows)
@@ -89,7 +98,7 @@ def tie_p_values(
 
 
 def seed_mean_uncertainty(
-    config: PipelineConfig,
+    config: Config,
     seed_means: dict[str, dict[str, np.ndarray]],
     naive: Forecasts,
 ) -> dict[str, dict[str, float | str]]:
@@ -97,8 +106,8 @@ def seed_mean_uncertainty(
     seeds and the test against naive (``significance.split_uncertainty``), from the per-window
     absolute errors averaged over the seeds: the uncertainty of the windows' draw for the seed
     mean (the seeds' spread is the std beside it)."""
-    from jena_forecast.scoring import bootstrap
-    from jena_forecast.significance import split_uncertainty
+    from jena_forecast.evaluation.scoring import bootstrap
+    from jena_forecast.evaluation.significance import split_uncertainty
 
     naive_losses = naive.naive_abs_errors("test")
     resampling = bootstrap(config, min(len(naive.anchors[split]) for split in SPLITS))
@@ -109,7 +118,7 @@ def seed_mean_uncertainty(
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     *,
     naive_path: Path,
     metrics_paths: dict[str, Path],
@@ -126,7 +135,7 @@ def run(
     ``seed_forecast_paths`` stand for it there, and give the intervals of its seed mean); without
     them those columns stay empty.
     """
-    from jena_forecast.leaderboard import leaderboard as rank_models
+    from jena_forecast.evaluation.leaderboard import leaderboard as rank_models
 
     mcs_p, seed_uncertainty = None, None
     if forecast_paths:
@@ -146,7 +155,7 @@ def run(
 
 
 def main() -> str:
-    config = load_params()
+    config = Config.load()
     args = path_arguments(
         "python -m stages.leaderboard",
         [

@@ -5,14 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.atomic import write_json, write_text
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import PipelineConfig
-from jena_forecast.files import load_windows, tsv, window_spec
+from jena_forecast.data.windows import load_windows, window_spec
+from jena_forecast.models.spec import ModelsConfig
+from jena_forecast.plumbing.atomic import write_json, write_text
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.tables import tsv
+from jena_forecast.training.config import LrRangeTestConfig
+
+
+class Config(ModelsConfig):
+    """The params this stage reads."""
+
+    lr_range_test: LrRangeTestConfig
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     *,
     array_path: Path,
     scaler_path: Path,
@@ -22,7 +30,7 @@ def run(
 ) -> dict[str, Any]:
     """Sweep the learning rate of ``lr_range_test.model``; save the loss curve and the suggested rate."""
     test = config.lr_range_test
-    spec, _ = window_spec(config, scaler_path)
+    spec, _ = window_spec(config.windows, scaler_path)
     data, anchors = load_windows(array_path, anchors_path)
     from jena_forecast.training.lr_range import learning_rate_range_test
 

@@ -5,16 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.artifacts import save_array
-from jena_forecast.atomic import write_json
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import PipelineConfig
-from jena_forecast.data.normalize import SPLIT_NAMES, normalize_table
-from jena_forecast.files import read_table
+from jena_forecast.data.normalize import SPLIT_NAMES, SplitConfig, normalize_table
+from jena_forecast.plumbing.artifacts import save_array
+from jena_forecast.plumbing.atomic import write_json
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.params import Sections
+from jena_forecast.plumbing.tables import read_table
+
+
+class Config(Sections):
+    """The params this stage reads."""
+
+    split: SplitConfig
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     *,
     table_path: Path,
     array_path: Path,

@@ -5,14 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import BEST, PipelineConfig
-from jena_forecast.files import read_tsv
-from jena_forecast.forecaster import PipelineFiles, pack, save_forecaster
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.tables import read_tsv
+from jena_forecast.serving.forecaster import (
+    BEST,
+    ForecasterConfig,
+    PackageConfig,
+    PipelineFiles,
+    pack,
+    save_forecaster,
+)
+
+
+class Config(ForecasterConfig):
+    """The params this stage reads."""
+
+    package: PackageConfig
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     *,
     leaderboard_path: Path,
     model_dir: Path,
@@ -26,8 +38,8 @@ def run(
 ) -> dict[str, Any]:
     """Pack ``package.model`` (``best``: the leaderboard's first trained row) into
     ``forecaster_dir``: its networks, scaler, window geometry, parse and feature settings, columns
-    and prediction-interval widths (``jena_forecast.forecaster``)."""
-    from jena_forecast.leaderboard import best_model
+    and prediction-interval widths (``jena_forecast.serving.forecaster``)."""
+    from jena_forecast.evaluation.leaderboard import best_model
 
     name = config.package.model
     if name == BEST:

@@ -5,14 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.atomic import atomic_path, write_json
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import PipelineConfig
-from jena_forecast.data.parse import parse_csv
+from jena_forecast.data.parse import ParseConfig, parse_csv
+from jena_forecast.data.windows import WindowsConfig
+from jena_forecast.plumbing.atomic import atomic_path, write_json
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.params import Sections
+
+
+class Config(Sections):
+    """The params this stage reads: ``parse``, and the target column it checks the header for."""
+
+    parse: ParseConfig
+    windows: WindowsConfig
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     *,
     csv_path: Path,
     table_path: Path,

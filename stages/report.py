@@ -7,12 +7,17 @@ from typing import Any
 
 import pandas as pd
 
-from jena_forecast.atomic import read_json, write_text
-from jena_forecast.cli import path_arguments, per_model, run_stage
-from jena_forecast.config import load_params
-from jena_forecast.ensemble import ENSEMBLE
-from jena_forecast.errors import PipelineError
-from jena_forecast.files import read_tsv
+from jena_forecast.classical.spec import ClassicalConfig
+from jena_forecast.evaluation.ensemble import ENSEMBLE
+from jena_forecast.models.spec import ModelsConfig
+from jena_forecast.plumbing.atomic import read_json, write_text
+from jena_forecast.plumbing.cli import path_arguments, per_model, run_stage
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.tables import read_tsv
+
+
+class Config(ModelsConfig, ClassicalConfig):
+    """The params this stage reads: which models there are."""
 
 
 def run(
@@ -27,8 +32,8 @@ def run(
 
     With ``ensemble_path``, the summary names the ensemble's members.
     """
-    from jena_forecast import report as summary
-    from jena_forecast.leaderboard import best_model
+    from jena_forecast.evaluation import report as summary
+    from jena_forecast.evaluation.leaderboard import best_model
 
     table = read_tsv(leaderboard_path)
     best = best_model(table)
@@ -52,7 +57,7 @@ def run(
 
 
 def main() -> str:
-    config = load_params()
+    config = Config.load()
     args = path_arguments(
         "python -m stages.report",
         ["leaderboard_path", "predictions_paths", "quality_path", "report_dir", "ensemble_path"],

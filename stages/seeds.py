@@ -7,18 +7,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.artifacts import save_arrays
-from jena_forecast.atomic import write_json
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import PipelineConfig
-from jena_forecast.errors import PipelineError
-from jena_forecast.evaluate import headline
-from jena_forecast.files import load_windows, window_spec
-from jena_forecast.forecasts import data_fingerprint
+from jena_forecast.data.protocol import ProtocolConfig
+from jena_forecast.data.windows import load_windows, window_spec
+from jena_forecast.evaluation.forecasts import data_fingerprint
+from jena_forecast.evaluation.metrics import headline
+from jena_forecast.evaluation.seed_study import SeedStudyConfig
+from jena_forecast.models.spec import ModelsConfig
+from jena_forecast.plumbing.artifacts import save_arrays
+from jena_forecast.plumbing.atomic import write_json
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.errors import PipelineError
+
+
+class Config(ModelsConfig, ProtocolConfig):
+    """The params this stage reads."""
+
+    seed_study: SeedStudyConfig
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     name: str,
     *,
     array_path: Path,
@@ -42,14 +50,19 @@ def run(
     an interrupted study keeps the seeds it finished and resumes the one it was training; the
     directory is removed once the metrics are written.
     """
-    from jena_forecast.seed_study import forecast_key, pipeline_run, seed_run, seed_study_record
+    from jena_forecast.evaluation.seed_study import (
+        forecast_key,
+        pipeline_run,
+        seed_run,
+        seed_study_record,
+    )
 
     if name not in config.seed_study.models:
         raise PipelineError(
             f"model {name!r} is not in seed_study.models. "
             f"Expected one of: {', '.join(config.seed_study.models)}"
         )
-    base_spec, scale = window_spec(config, scaler_path)
+    base_spec, scale = window_spec(config.windows, scaler_path)
     data, anchors = load_windows(array_path, anchors_path)
     runs, forecasts = {}, {}
     reused = None  # checked before any training: a stale evaluate@ fails fast

@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.atomic import atomic_dir, atomic_path, write_json, write_text
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import PipelineConfig
-from jena_forecast.files import learning_curve, load_windows, tsv, window_spec
+from jena_forecast.data.windows import load_windows, window_spec
+from jena_forecast.models.spec import ModelsConfig
+from jena_forecast.plumbing.atomic import atomic_dir, atomic_path, write_json, write_text
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.tables import tsv
+from jena_forecast.training.learning_curve import learning_curve
 
 
 def run(
-    config: PipelineConfig,
+    config: ModelsConfig,
     name: str,
     *,
     array_path: Path,
@@ -31,7 +33,7 @@ def run(
     checkpoint is removed once every output is in place.
     """
     model_spec = config.model(name)
-    spec, _ = window_spec(config, scaler_path)
+    spec, _ = window_spec(config.windows, scaler_path)
     data, anchors = load_windows(array_path, anchors_path)
     from jena_forecast.training.fit import train_model
     from jena_forecast.training.resume import TrainingCheckpoint, fingerprint

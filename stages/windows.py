@@ -7,17 +7,22 @@ from typing import Any
 
 import numpy as np
 
-from jena_forecast.artifacts import load_array, save_arrays
-from jena_forecast.atomic import read_json, write_json
-from jena_forecast.cli import call_with_paths, run_stage
-from jena_forecast.config import PipelineConfig
 from jena_forecast.data.normalize import SPLIT_NAMES, SplitBounds
-from jena_forecast.data.windows import split_anchors
-from jena_forecast.files import window_spec
+from jena_forecast.data.windows import WindowsConfig, split_anchors, window_spec
+from jena_forecast.plumbing.artifacts import load_array, save_arrays
+from jena_forecast.plumbing.atomic import read_json, write_json
+from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.params import Sections
+
+
+class Config(Sections):
+    """The params this stage reads."""
+
+    windows: WindowsConfig
 
 
 def run(
-    config: PipelineConfig,
+    config: Config,
     *,
     array_path: Path,
     scaler_path: Path,
@@ -26,7 +31,7 @@ def run(
     summary_path: Path,
 ) -> dict[str, Any]:
     """Find every valid window of each split and save their anchors."""
-    spec, _ = window_spec(config, scaler_path)
+    spec, _ = window_spec(config.windows, scaler_path)
     data = load_array(array_path)
     bounds = SplitBounds.from_dict(read_json(split_path))
     valid_rows = ~np.isnan(data).any(axis=1)

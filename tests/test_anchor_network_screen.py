@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import fit_classical, load_tool, tiny_artifacts, tiny_project
 
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
 
 
 def test_the_ridge_row_is_the_classical_stage_and_the_network_row_beats_nothing_for_free(

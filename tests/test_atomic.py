@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jena_forecast.atomic import atomic_dir
+from jena_forecast.plumbing.atomic import atomic_dir
 
 
 def test_a_new_directory_replaces_the_old_one_only_on_success(tmp_path):

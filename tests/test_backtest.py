@@ -14,17 +14,17 @@ import pytest
 from conftest import PROJECT_ROOT, section, with_defaults
 from synthetic import HEADER, SyntheticJena, SyntheticJenaNewer
 
-from jena_forecast.backtest import (
+from jena_forecast.config import BacktestExport, FeaturesConfig, ParseConfig, parse_params
+from jena_forecast.data.windows import WindowSpec
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.serving.backtest import (
     check_sha256,
     export_anchors,
     export_csv,
     export_record,
     score_models,
 )
-from jena_forecast.config import BacktestExport, FeaturesConfig, ParseConfig, parse_params
-from jena_forecast.data.windows import WindowSpec
-from jena_forecast.errors import PipelineError
-from jena_forecast.station import read_export
+from jena_forecast.serving.station import read_export
 
 SPEC = WindowSpec(lookback_rows=72, step_rows=6, delay_rows=12, target_index=1)
 COLUMNS = HEADER[1:]

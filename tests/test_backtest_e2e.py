@@ -13,7 +13,7 @@ import yaml
 from dvc_project import edit_params, run, stages_run
 from synthetic import SyntheticJenaNewer
 
-from jena_forecast.forecasts import load_forecasts
+from jena_forecast.evaluation.forecasts import load_forecasts
 
 pytestmark = pytest.mark.slow
 

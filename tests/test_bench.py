@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BENCH = PROJECT_ROOT / "bench"

@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 from conftest import section, with_defaults
 
-from jena_forecast.artifacts import save_array, save_arrays
-from jena_forecast.atomic import write_json
 from jena_forecast.classical.estimators import early_stopping_split, fit_hist_gbr, fit_ridge
 from jena_forecast.classical.params import EstimatorParams, HistGbrParams, RidgeParams
 from jena_forecast.classical.window_features import window_features
 from jena_forecast.config import parse_params
 from jena_forecast.data.windows import WindowSpec, split_anchors
-from jena_forecast.errors import PipelineError
-from jena_forecast.forecasts import load_forecasts
+from jena_forecast.evaluation.forecasts import load_forecasts
+from jena_forecast.plumbing.artifacts import save_array, save_arrays
+from jena_forecast.plumbing.atomic import write_json
+from jena_forecast.plumbing.errors import PipelineError
 from stages import baseline as baseline_stage
 from stages import classical as classical_stage
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from dvc_project import run
 
-from jena_forecast.compare import main
-from jena_forecast.forecasts import Forecasts, save_forecasts
+from jena_forecast.evaluation.compare import main
+from jena_forecast.evaluation.forecasts import Forecasts, save_forecasts
 
 WINDOWS = 3000
 PIPELINE = {

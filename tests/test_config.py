@@ -11,8 +11,8 @@ from jena_forecast.config import (
     load_params,
     parse_params,
 )
-from jena_forecast.errors import PipelineError
 from jena_forecast.models.catalog import BUILDER_PARAMS
+from jena_forecast.plumbing.errors import PipelineError
 
 PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 

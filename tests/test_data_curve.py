@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import fit_classical, load_tool, tiny_artifacts, tiny_project
 
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
 
 
 def test_a_share_keeps_that_fraction_of_the_weeks_spread_over_the_slice():

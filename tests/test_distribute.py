@@ -19,9 +19,9 @@ from synthetic import tiny_training_inputs
 
 from jena_forecast.config import ModelSpec, TrainConfig
 from jena_forecast.data.windows import WindowSpec
-from jena_forecast.errors import PipelineError
 from jena_forecast.models.catalog import BUILDER_PARAMS, GruParams
 from jena_forecast.models.registry import build_model
+from jena_forecast.plumbing.errors import PipelineError
 from jena_forecast.training.distribute import check_tf_config, model_scope, precision_policy
 from jena_forecast.training.fit import make_reproducible, train_model
 

@@ -13,7 +13,7 @@ from synthetic import SyntheticJena
 
 from jena_forecast.config import DownloadConfig
 from jena_forecast.data.download import fetch_raw_csv
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
 
 MEMBER = "jena_climate_2009_2016.csv"
 

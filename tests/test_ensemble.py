@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 from conftest import section, tiny_artifacts
 
-from jena_forecast.atomic import read_json, write_json
 from jena_forecast.config import EnsembleConfig
 from jena_forecast.data.normalize import column_stats
-from jena_forecast.ensemble import average_forecasts, ensemble_record, select_members
-from jena_forecast.errors import PipelineError
-from jena_forecast.files import window_spec
-from jena_forecast.forecasts import data_fingerprint, load_forecasts
+from jena_forecast.data.windows import window_spec
+from jena_forecast.evaluation.ensemble import average_forecasts, ensemble_record, select_members
+from jena_forecast.evaluation.forecasts import data_fingerprint, load_forecasts
+from jena_forecast.plumbing.atomic import read_json, write_json
+from jena_forecast.plumbing.errors import PipelineError
 from stages import ensemble as ensemble_stage
 from stages import ensemble_seeds as ensemble_seeds_stage
 
@@ -105,7 +105,7 @@ def test_ensemble_stage_averages_each_members_own_forecast(tmp_path):
     """Three untrained models, a point model, one with its own step_rows and a sequence model,
     evaluated by their stage: the ensemble averages the forecasts those stages kept."""
     from jena_forecast.data.windows import assemble_inputs
-    from jena_forecast.evaluate import split_metrics
+    from jena_forecast.evaluation.metrics import split_metrics
     from jena_forecast.models.registry import build_model
     from jena_forecast.training.fit import make_reproducible, model_window_spec
     from stages import evaluate as evaluate_stage
@@ -114,7 +114,7 @@ def test_ensemble_stage_averages_each_members_own_forecast(tmp_path):
     tiny = tiny_artifacts(tmp_path, names, ensemble={"top_k": 3})
     config = tiny.config
     assert config.models["conv1d_gru"].step_rows == 3
-    base_spec, scale = window_spec(config, tiny.scaler)
+    base_spec, scale = window_spec(config.windows, tiny.scaler)
     data = np.load(tiny.normalized)
     anchors = dict(np.load(tiny.anchors))
     make_reproducible(0)
@@ -186,12 +186,12 @@ def test_ensemble_stage_averages_each_members_own_forecast(tmp_path):
 def test_members_bring_the_forecasts_their_stages_kept(tmp_path):
     """A deep and a classical member: their kept forecasts are averaged; forecasts of other windows
     are refused, naming the stage to rerun."""
-    from jena_forecast.evaluate import split_metrics
-    from jena_forecast.forecasts import forecasts_of, save_forecasts
+    from jena_forecast.evaluation.forecasts import forecasts_of, save_forecasts
+    from jena_forecast.evaluation.metrics import split_metrics
 
     tiny = tiny_artifacts(tmp_path, ("linear",), ensemble={"members": ["linear", "ridge"]})
     config = tiny.config
-    spec, scale = window_spec(config, tiny.scaler)
+    spec, scale = window_spec(config.windows, tiny.scaler)
     data = np.load(tiny.normalized)
     anchors = dict(np.load(tiny.anchors))
     member_values = {"linear": -0.5, "ridge": 0.25}
@@ -251,13 +251,13 @@ def test_members_bring_the_forecasts_their_stages_kept(tmp_path):
 def test_ensemble_seed_study_averages_each_seeds_member_forecasts(tmp_path):
     """Seed by seed, a studied member's saved forecasts and a classical member's single fit are
     averaged and scored; the record has the seeds stage's shape."""
-    from jena_forecast.artifacts import save_arrays
-    from jena_forecast.evaluate import split_metrics
-    from jena_forecast.seed_study import mean_and_std
+    from jena_forecast.evaluation.metrics import split_metrics
+    from jena_forecast.evaluation.seed_study import mean_and_std
+    from jena_forecast.plumbing.artifacts import save_arrays
 
     seeds = [4, 5, 6]
     tiny = tiny_artifacts(tmp_path, ("linear",), seed_study={"models": ["linear"], "seeds": seeds})
-    base_spec, scale = window_spec(tiny.config, tiny.scaler)
+    base_spec, scale = window_spec(tiny.config.windows, tiny.scaler)
     data = np.load(tiny.normalized)
     anchors = dict(np.load(tiny.anchors))
     rng = np.random.default_rng(0)
@@ -266,7 +266,7 @@ def test_ensemble_seed_study_averages_each_seeds_member_forecasts(tmp_path):
         for split in ("val", "test")
         for seed in seeds
     }
-    # a classical stage keeps one value per window, (windows,), as jena_forecast.forecasts does
+    # a classical stage keeps one value per window, (windows,), as jena_forecast.evaluation.forecasts does
     fixed = {split: rng.normal(size=len(anchors[split])) for split in ("val", "test")}
     save_arrays(tmp_path / "linear_seeds.npz", studied)
     save_arrays(tmp_path / "ridge.npz", fixed)

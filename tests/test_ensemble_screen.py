@@ -9,9 +9,9 @@ import pytest
 import yaml
 from conftest import PROJECT_PARAMS, load_tool
 
-from jena_forecast.atomic import write_json
 from jena_forecast.config import parse_params
-from jena_forecast.forecasts import Forecasts, save_forecasts
+from jena_forecast.evaluation.forecasts import Forecasts, save_forecasts
+from jena_forecast.plumbing.atomic import write_json
 
 SEEDS = [1, 2, 3]
 WINDOWS = 3000

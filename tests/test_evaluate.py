@@ -10,7 +10,7 @@ from conftest import section, with_defaults
 
 from jena_forecast.config import parse_params
 from jena_forecast.data.windows import WindowSpec, split_anchors
-from jena_forecast.evaluate import scores, split_metrics
+from jena_forecast.evaluation.metrics import scores, split_metrics
 from jena_forecast.models.catalog import LinearParams
 from jena_forecast.models.registry import build_model
 from jena_forecast.training.predict import predict_paths, predict_windows
@@ -139,7 +139,7 @@ def test_skill_of_an_imperfect_forecast_is_one_minus_its_mae_over_naives():
 def test_forecast_table_is_in_degc_at_the_target_times_of_the_first_days():
     import pandas as pd
 
-    from jena_forecast.evaluate import forecast_stretch, forecast_table
+    from jena_forecast.evaluation.metrics import forecast_stretch, forecast_table
 
     rows = 400
     data = noisy_series(rows)
@@ -160,7 +160,7 @@ def test_forecast_table_is_in_degc_at_the_target_times_of_the_first_days():
 
 
 def test_the_data_fingerprint_names_the_rows_and_changes_with_any_value():
-    from jena_forecast.forecasts import data_fingerprint
+    from jena_forecast.evaluation.forecasts import data_fingerprint
 
     data = np.arange(24, dtype=np.float32).reshape(12, 2)
     first = data_fingerprint(data)

@@ -10,10 +10,10 @@ import pytest
 from conftest import with_defaults
 from synthetic import SyntheticJena
 
-import jena_forecast.atomic as atomic
-from jena_forecast.atomic import write_json
+import jena_forecast.plumbing.atomic as atomic
 from jena_forecast.config import parse_params
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.atomic import write_json
+from jena_forecast.plumbing.errors import PipelineError
 from stages import baseline as baseline_stage
 from stages import download as download_stage
 from stages import normalize as normalize_stage

@@ -18,7 +18,7 @@ from jena_forecast.data.features import add_features, time_signals, wind_columns
 from jena_forecast.data.normalize import normalize_table
 from jena_forecast.data.parse import parse_csv
 from jena_forecast.data.windows import WindowSpec, split_anchors
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
 from stages import features as features_stage
 from stages import normalize as normalize_stage
 from stages import parse as parse_stage

@@ -14,10 +14,10 @@ from synthetic import SyntheticJena, SyntheticJenaNewer
 from tiny_forecaster import COLUMNS, empty_last_temperatures, make_forecaster
 
 from jena_forecast.classical.persist import load_estimator
-from jena_forecast.errors import PipelineError
-from jena_forecast.forecast import main
-from jena_forecast.forecaster import CLASSICAL, load_forecaster, save_forecaster
-from jena_forecast.station import read_export
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.serving.forecast import main
+from jena_forecast.serving.forecaster import CLASSICAL, load_forecaster, save_forecaster
+from jena_forecast.serving.station import read_export
 
 
 @pytest.fixture(scope="module")

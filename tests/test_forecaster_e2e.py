@@ -14,7 +14,7 @@ import pytest
 from dvc_project import run
 from synthetic import TIMESTAMP_FORMAT
 
-from jena_forecast.forecasts import load_forecasts
+from jena_forecast.evaluation.forecasts import load_forecasts
 
 pytestmark = pytest.mark.slow
 

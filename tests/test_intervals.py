@@ -10,8 +10,7 @@ import pytest
 from conftest import with_defaults
 
 from jena_forecast.config import parse_params
-from jena_forecast.errors import PipelineError
-from jena_forecast.intervals import (
+from jena_forecast.evaluation.intervals import (
     AdaptiveCalibration,
     adaptive_calibration,
     adaptive_half_widths,
@@ -20,6 +19,7 @@ from jena_forecast.intervals import (
     interval_record,
     level_key,
 )
+from jena_forecast.plumbing.errors import PipelineError
 
 
 def test_half_width_is_the_conformal_rank_of_the_absolute_errors():

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from conftest import PROJECT_PARAMS
 
-from jena_forecast import report
-from jena_forecast.atomic import write_json
 from jena_forecast.config import parse_params
-from jena_forecast.errors import PipelineError
-from jena_forecast.files import read_tsv
-from jena_forecast.leaderboard import best_model, leaderboard
+from jena_forecast.evaluation import report
+from jena_forecast.evaluation.leaderboard import best_model, leaderboard
+from jena_forecast.plumbing.atomic import write_json
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.tables import read_tsv
 from stages import leaderboard as leaderboard_stage
 from stages import report as report_stage
 
@@ -488,7 +488,7 @@ def test_models_tied_with_the_best_share_rank_one_and_the_headline_names_the_gro
 
 
 def test_tie_groups_come_from_the_kept_forecasts_of_the_same_windows(tmp_path):
-    from jena_forecast.forecasts import Forecasts, save_forecasts
+    from jena_forecast.evaluation.forecasts import Forecasts, save_forecasts
 
     rng = np.random.default_rng(0)
     windows = 4000
@@ -539,9 +539,9 @@ def ties(paths: dict, seed_paths: dict | None = None) -> dict:
 def test_a_seed_mean_has_the_intervals_of_its_seeds_averaged_errors(tmp_path):
     """The seed mean's test intervals and verdict come from the per-window errors averaged over
     the seeds, against naive's on the same windows and resamples."""
-    from jena_forecast.forecasts import Forecasts, save_forecasts
-    from jena_forecast.scoring import bootstrap
-    from jena_forecast.significance import split_uncertainty
+    from jena_forecast.evaluation.forecasts import Forecasts, save_forecasts
+    from jena_forecast.evaluation.scoring import bootstrap
+    from jena_forecast.evaluation.significance import split_uncertainty
 
     rng = np.random.default_rng(1)
     windows = 4000

@@ -107,11 +107,11 @@ def test_a_sequence_model_stops_early_on_its_24_hour_forecast_alone():
 def test_a_sequence_model_trains_with_early_stopping_on_its_forecast_mae(tmp_path):
     from conftest import tiny_artifacts
 
-    from jena_forecast.files import load_windows, window_spec
+    from jena_forecast.data.windows import load_windows, window_spec
     from jena_forecast.training.fit import train_model
 
     tiny = tiny_artifacts(tmp_path, ("seq2seq",))
-    spec, _ = window_spec(tiny.config, tiny.scaler)
+    spec, _ = window_spec(tiny.config.windows, tiny.scaler)
     data, anchors = load_windows(tiny.normalized, tiny.anchors)
     result = train_model(
         tiny.config.model("seq2seq"), 1, data, anchors["train"], anchors["val"], spec, verbose=0
@@ -125,12 +125,12 @@ def test_a_sequence_model_trains_with_early_stopping_on_its_forecast_mae(tmp_pat
 def test_a_model_with_its_own_lookback_trains_and_predicts_on_the_latest_rows(tmp_path):
     from conftest import tiny_artifacts
 
-    from jena_forecast.files import load_windows, window_spec
+    from jena_forecast.data.windows import load_windows, window_spec
     from jena_forecast.training.fit import train_model
     from jena_forecast.training.predict import predict_paths
 
     tiny = tiny_artifacts(tmp_path, ("seq2seq",))
-    spec, _ = window_spec(tiny.config, tiny.scaler)
+    spec, _ = window_spec(tiny.config.windows, tiny.scaler)
     data, anchors = load_windows(tiny.normalized, tiny.anchors)
     short = tiny.config.model("seq2seq").model_copy(update={"lookback_rows": 36, "residual": True})
     result = train_model(short, 1, data, anchors["train"], anchors["val"], spec, verbose=0)
@@ -145,14 +145,14 @@ def test_a_model_with_its_own_lookback_trains_and_predicts_on_the_latest_rows(tm
 def test_a_point_model_with_auxiliary_horizons_learns_the_path_and_is_scored_on_its_end(tmp_path):
     from conftest import tiny_artifacts
 
-    from jena_forecast.evaluate import delay_forecast, scores
-    from jena_forecast.files import load_windows, window_spec
+    from jena_forecast.data.windows import load_windows, window_spec
+    from jena_forecast.evaluation.metrics import delay_forecast, scores
     from jena_forecast.training.fit import monitored_quantity, train_model
     from jena_forecast.training.lr_range import learning_rate_range_test
     from jena_forecast.training.predict import predict_paths
 
     tiny = tiny_artifacts(tmp_path, ("gru",))
-    spec, scale = window_spec(tiny.config, tiny.scaler)
+    spec, scale = window_spec(tiny.config.windows, tiny.scaler)
     data, anchors = load_windows(tiny.normalized, tiny.anchors)
     path_model = tiny.config.model("gru").model_copy(
         update={"aux_horizons": 4, "residual": True, "lookback_rows": None}

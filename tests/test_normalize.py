@@ -5,7 +5,7 @@ from conftest import section
 
 from jena_forecast.config import SplitConfig
 from jena_forecast.data.normalize import normalize_table, resolve_split
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
 
 
 def frame(values: np.ndarray) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from jena_forecast.config import ParseConfig
 from jena_forecast.data.parse import parse_csv, run_lengths
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
 
 
 def test_clean_file_round_trips_values_and_types(write_csv, parse_config):

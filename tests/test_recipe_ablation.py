@@ -16,8 +16,8 @@ def tiny(tmp_path_factory):
 
 
 def test_each_variant_is_scored_over_seeds_like_the_seed_study(tiny, tmp_path):
-    from jena_forecast.files import load_windows, window_spec
-    from jena_forecast.seed_study import seed_run
+    from jena_forecast.data.windows import load_windows, window_spec
+    from jena_forecast.evaluation.seed_study import seed_run
 
     tool = load_tool("recipe_ablation")
     output = tmp_path / "ablation.json"
@@ -44,7 +44,7 @@ def test_each_variant_is_scored_over_seeds_like_the_seed_study(tiny, tmp_path):
         assert variants["as is"][split]["vs_reference_degc"] == 0.0
         assert variants["as is"][split]["vs_reference"] == "within the noise"
     # Each seed's MAE is the one a fresh run of the seed study's code gives that seed.
-    spec, scale = window_spec(tiny.config, tiny.scaler)
+    spec, scale = window_spec(tiny.config.windows, tiny.scaler)
     data, anchors = load_windows(tiny.normalized, tiny.anchors)
     for index, seed in enumerate(SEEDS):
         run, _ = seed_run(tiny.config.model("linear"), seed, data, anchors, spec, scale)

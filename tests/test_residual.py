@@ -9,9 +9,9 @@ import pytest
 from conftest import section, with_defaults
 
 from jena_forecast.config import load_params, parse_params
-from jena_forecast.errors import PipelineError
 from jena_forecast.models.catalog import LinearParams
 from jena_forecast.models.registry import build_model
+from jena_forecast.plumbing.errors import PipelineError
 from jena_forecast.training.predict import load_model
 
 TARGET = 2
@@ -91,7 +91,7 @@ def test_a_residual_model_trains_and_is_scored_by_the_stages(tmp_path):
     """Trained, its scores are those of its own forecasts; with zero weights, the naive forecast's."""
     from conftest import tiny_artifacts
 
-    from jena_forecast.atomic import read_json
+    from jena_forecast.plumbing.atomic import read_json
     from stages import evaluate as evaluate_stage
     from stages import train as train_stage
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from conftest import tiny_artifacts
 
-from jena_forecast.atomic import read_json, write_json
-from jena_forecast.errors import PipelineError
-from jena_forecast.evaluate import scores
-from jena_forecast.files import load_windows, window_spec
-from jena_forecast.seed_study import mean_and_std, seed_study_record
+from jena_forecast.data.windows import load_windows, window_spec
+from jena_forecast.evaluation.metrics import scores
+from jena_forecast.evaluation.seed_study import mean_and_std, seed_study_record
+from jena_forecast.plumbing.atomic import read_json, write_json
+from jena_forecast.plumbing.errors import PipelineError
 from stages import evaluate as evaluate_stage
 from stages import seeds as seeds_stage
 from stages import train as train_stage
@@ -138,7 +138,7 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
     assert sorted(seed_forecasts.files) == sorted(
         f"{split}_seed_{seed}" for split in ("val", "test") for seed in seeds
     )
-    base_spec, scale = window_spec(tiny.config, tiny.scaler)
+    base_spec, scale = window_spec(tiny.config.windows, tiny.scaler)
     data, anchors = load_windows(tiny.normalized, tiny.anchors)
     for seed in seeds:
         rescored = scores(
@@ -232,7 +232,7 @@ def test_study_is_reproducible_matches_the_train_stage_and_resumes_after_a_kill(
 
 def _shifted(array_path, target):
     """A copy of the normalized array with every value moved a little: other data, same shape."""
-    from jena_forecast.artifacts import load_array, save_array
+    from jena_forecast.plumbing.artifacts import load_array, save_array
 
     save_array(target, load_array(array_path) + np.float32(0.01))
     return target

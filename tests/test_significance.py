@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from jena_forecast.errors import PipelineError
-from jena_forecast.significance import (
+from jena_forecast.evaluation.significance import (
     Bootstrap,
     block_windows,
     diebold_mariano,
@@ -18,6 +17,7 @@ from jena_forecast.significance import (
     split_uncertainty,
     tied_with_best,
 )
+from jena_forecast.plumbing.errors import PipelineError
 
 IID = Bootstrap(block_windows=1, replications=2000, level=0.95, seed=0)
 BLOCKS = Bootstrap(block_windows=10, replications=500, level=0.95, seed=0)

@@ -15,7 +15,7 @@ from jena_forecast.data.windows import (
     split_anchors,
     window_anchors,
 )
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
 
 SPEC = WindowSpec(lookback_rows=12, step_rows=3, delay_rows=5, target_index=1)
 

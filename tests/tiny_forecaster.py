@@ -16,7 +16,7 @@ from jena_forecast.classical.persist import save_estimator
 from jena_forecast.classical.window_features import window_features
 from jena_forecast.config import FeaturesConfig, ParseConfig
 from jena_forecast.data.windows import WindowSpec
-from jena_forecast.forecaster import CLASSICAL, KERAS, Forecaster, Member
+from jena_forecast.serving.forecaster import CLASSICAL, KERAS, Forecaster, Member
 
 SPEC = WindowSpec(lookback_rows=72, step_rows=6, delay_rows=12, target_index=1)
 COLUMNS = HEADER[1:]

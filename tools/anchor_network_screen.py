@@ -32,14 +32,18 @@ sys.path.insert(0, str(ROOT / "tools"))  # screening, the module the screening t
 
 from screening import SPLITS, ridge_errors, ridge_features, score_cells, seed_scores  # noqa: E402
 
-from jena_forecast.artifacts import load_array, load_arrays  # noqa: E402
-from jena_forecast.atomic import write_json  # noqa: E402
 from jena_forecast.config import ModelSpec, PipelineConfig, load_params  # noqa: E402
-from jena_forecast.data.windows import WindowSpec, assemble_inputs, horizon_offsets  # noqa: E402
-from jena_forecast.errors import PipelineError  # noqa: E402
-from jena_forecast.files import window_spec  # noqa: E402
-from jena_forecast.scoring import bootstrap  # noqa: E402
-from jena_forecast.significance import paired_difference  # noqa: E402
+from jena_forecast.data.windows import (  # noqa: E402
+    WindowSpec,
+    assemble_inputs,
+    horizon_offsets,
+    window_spec,  # noqa: E402
+)
+from jena_forecast.evaluation.scoring import bootstrap  # noqa: E402
+from jena_forecast.evaluation.significance import paired_difference  # noqa: E402
+from jena_forecast.plumbing.artifacts import load_array, load_arrays  # noqa: E402
+from jena_forecast.plumbing.atomic import write_json  # noqa: E402
+from jena_forecast.plumbing.errors import PipelineError  # noqa: E402
 
 
 def anchor_matrix(
@@ -137,7 +141,7 @@ def screen(
     network = config.model(network_name)
     if network.builder_params.target_kind != "point" or not network.residual:
         raise PipelineError(f"models.{network_name}: a point model with residual: true is screened")
-    spec, scale = window_spec(config, root / "data" / "processed" / "scaler.json")
+    spec, scale = window_spec(config.windows, root / "data" / "processed" / "scaler.json")
     data = load_array(root / "data" / "processed" / "normalized.npy")
     anchors = load_arrays(root / "data" / "windows" / "anchors.npz", ("train", *SPLITS))
     seen = spec.for_model(network.lookback_rows, network.step_rows)

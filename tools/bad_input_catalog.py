@@ -404,7 +404,7 @@ def failing_write(error_number: int) -> Callable[[], Run]:
     """Run parse with every write into data/interim/ failing with ``error_number`` (simulated)."""
 
     def make() -> Run:
-        import jena_forecast.atomic as atomic
+        import jena_forecast.plumbing.atomic as atomic
 
         write_raw(csv_text(lines()))
         write_params()
@@ -461,7 +461,7 @@ def forecast(source: SyntheticJena | Callable[[Path], Path], *options: str) -> C
     ``--output forecast.json`` (which must not appear when the export is refused)."""
     from tiny_forecaster import make_forecaster
 
-    from jena_forecast.forecaster import save_forecaster
+    from jena_forecast.serving.forecaster import save_forecaster
 
     def make() -> Run:
         save_forecaster(make_forecaster(Path("source")), FORECASTER)

@@ -37,14 +37,13 @@ sys.path.insert(0, str(ROOT / "tools"))  # screening, the module the screening t
 
 from screening import SPLITS, ridge_errors, ridge_features, seed_errors, seed_scores  # noqa: E402
 
-from jena_forecast.artifacts import load_array, load_arrays  # noqa: E402
-from jena_forecast.atomic import write_json  # noqa: E402
 from jena_forecast.config import PipelineConfig, load_params  # noqa: E402
-from jena_forecast.data.windows import WindowSpec  # noqa: E402
-from jena_forecast.errors import PipelineError  # noqa: E402
-from jena_forecast.files import window_spec  # noqa: E402
-from jena_forecast.scoring import bootstrap  # noqa: E402
-from jena_forecast.significance import paired_difference  # noqa: E402
+from jena_forecast.data.windows import WindowSpec, window_spec  # noqa: E402
+from jena_forecast.evaluation.scoring import bootstrap  # noqa: E402
+from jena_forecast.evaluation.significance import paired_difference  # noqa: E402
+from jena_forecast.plumbing.artifacts import load_array, load_arrays  # noqa: E402
+from jena_forecast.plumbing.atomic import write_json  # noqa: E402
+from jena_forecast.plumbing.errors import PipelineError  # noqa: E402
 
 DAYS_PER_YEAR = 365.25
 
@@ -90,7 +89,7 @@ def curve(
     cache: Path | None,
 ) -> list[dict[str, Any]]:
     """One row per share (see the module's docstring); the full slice is the reference."""
-    spec, scale = window_spec(config, root / "data" / "processed" / "scaler.json")
+    spec, scale = window_spec(config.windows, root / "data" / "processed" / "scaler.json")
     data = load_array(root / "data" / "processed" / "normalized.npy")
     anchors = load_arrays(root / "data" / "windows" / "anchors.npz", ("train", *SPLITS))
     naive = {

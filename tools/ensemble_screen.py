@@ -30,21 +30,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from jena_forecast.artifacts import load_arrays  # noqa: E402
-from jena_forecast.atomic import read_json, write_json  # noqa: E402
 from jena_forecast.config import PipelineConfig, load_params  # noqa: E402
-from jena_forecast.ensemble import average_forecasts, select_members  # noqa: E402
-from jena_forecast.errors import PipelineError  # noqa: E402
-from jena_forecast.forecasts import (  # noqa: E402
+from jena_forecast.evaluation.ensemble import average_forecasts, select_members  # noqa: E402
+from jena_forecast.evaluation.forecasts import (  # noqa: E402
     SPLITS,
     Forecasts,
     check_same_windows,
     load_forecasts,
     seed_forecast_key,
 )
-from jena_forecast.scoring import bootstrap  # noqa: E402
-from jena_forecast.seed_study import mean_and_std  # noqa: E402
-from jena_forecast.significance import paired_difference, skill_interval  # noqa: E402
+from jena_forecast.evaluation.scoring import bootstrap  # noqa: E402
+from jena_forecast.evaluation.seed_study import mean_and_std  # noqa: E402
+from jena_forecast.evaluation.significance import paired_difference, skill_interval  # noqa: E402
+from jena_forecast.plumbing.artifacts import load_arrays  # noqa: E402
+from jena_forecast.plumbing.atomic import read_json, write_json  # noqa: E402
+from jena_forecast.plumbing.errors import PipelineError  # noqa: E402
 
 SeedForecasts = dict[int, dict[str, np.ndarray]]  # seed -> split -> (windows,) normalized
 

@@ -25,12 +25,12 @@ sys.path.insert(0, str(ROOT / "tools"))  # screening, the module the screening t
 
 from screening import ridge_errors, ridge_features  # noqa: E402
 
-from jena_forecast.artifacts import load_array, load_arrays  # noqa: E402
 from jena_forecast.config import load_params  # noqa: E402
-from jena_forecast.errors import PipelineError  # noqa: E402
-from jena_forecast.files import window_spec  # noqa: E402
-from jena_forecast.scoring import bootstrap  # noqa: E402
-from jena_forecast.significance import paired_difference, skill_interval  # noqa: E402
+from jena_forecast.data.windows import window_spec  # noqa: E402
+from jena_forecast.evaluation.scoring import bootstrap  # noqa: E402
+from jena_forecast.evaluation.significance import paired_difference, skill_interval  # noqa: E402
+from jena_forecast.plumbing.artifacts import load_array, load_arrays  # noqa: E402
+from jena_forecast.plumbing.errors import PipelineError  # noqa: E402
 
 GROUPS = {
     "lags (target 1-72 h ago)": lambda name: " h ago" in name,
@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--model", default="ridge_anchor", help="a ridge entry of params classical")
     args = parser.parse_args()
     config = load_params(ROOT / "params.yaml")
-    spec, scale = window_spec(config, ROOT / "data" / "processed" / "scaler.json")
+    spec, scale = window_spec(config.windows, ROOT / "data" / "processed" / "scaler.json")
     data = load_array(ROOT / "data" / "processed" / "normalized.npy")
     anchors = load_arrays(ROOT / "data" / "windows" / "anchors.npz", ("train", "val", "test"))
     try:

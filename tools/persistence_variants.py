@@ -25,7 +25,6 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from jena_forecast.artifacts import load_array, load_arrays  # noqa: E402
 from jena_forecast.classical.anchor_features import clock  # noqa: E402
 from jena_forecast.classical.damped_persistence import (  # noqa: E402
     DampedPersistence,
@@ -33,9 +32,10 @@ from jena_forecast.classical.damped_persistence import (  # noqa: E402
 )
 from jena_forecast.classical.params import DampedPersistenceParams  # noqa: E402
 from jena_forecast.config import load_params  # noqa: E402
-from jena_forecast.files import window_spec  # noqa: E402
-from jena_forecast.scoring import bootstrap  # noqa: E402
-from jena_forecast.significance import paired_difference, skill_interval  # noqa: E402
+from jena_forecast.data.windows import window_spec  # noqa: E402
+from jena_forecast.evaluation.scoring import bootstrap  # noqa: E402
+from jena_forecast.evaluation.significance import paired_difference, skill_interval  # noqa: E402
+from jena_forecast.plumbing.artifacts import load_array, load_arrays  # noqa: E402
 
 SPLITS = ("train", "val", "test")
 LAD_ITERATIONS = 30  # iteratively reweighted least squares
@@ -122,7 +122,7 @@ def main() -> None:
     if not isinstance(params, DampedPersistenceParams):
         raise SystemExit("classical.damped_persistence is not a damped-persistence model")
     scaler_path = ROOT / "data" / "processed" / "scaler.json"
-    spec, scale = window_spec(config, scaler_path)
+    spec, scale = window_spec(config.windows, scaler_path)
     data = load_array(ROOT / "data" / "processed" / "normalized.npy")
     stamps = pd.DatetimeIndex(pd.read_parquet(ROOT / "data" / "interim" / "jena.parquet").index)
     anchors = load_arrays(ROOT / "data" / "windows" / "anchors.npz", SPLITS)

@@ -39,7 +39,6 @@ sys.path.insert(0, str(ROOT / "tools"))  # screening, the module the screening t
 
 from screening import SPLITS, score_cells, seed_errors, seed_scores  # noqa: E402
 
-from jena_forecast.atomic import write_json  # noqa: E402
 from jena_forecast.config import PipelineConfig, parse_params  # noqa: E402
 from jena_forecast.data.features import add_features  # noqa: E402
 from jena_forecast.data.normalize import column_stats, normalize_table  # noqa: E402
@@ -49,10 +48,11 @@ from jena_forecast.data.windows import (  # noqa: E402
     naive_forecast,
     split_anchors,
 )
-from jena_forecast.errors import PipelineError  # noqa: E402
-from jena_forecast.files import read_table  # noqa: E402
-from jena_forecast.scoring import bootstrap  # noqa: E402
-from jena_forecast.significance import paired_difference  # noqa: E402
+from jena_forecast.evaluation.scoring import bootstrap  # noqa: E402
+from jena_forecast.evaluation.significance import paired_difference  # noqa: E402
+from jena_forecast.plumbing.atomic import write_json  # noqa: E402
+from jena_forecast.plumbing.errors import PipelineError  # noqa: E402
+from jena_forecast.plumbing.tables import read_table  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from jena_forecast.atomic import read_json  # noqa: E402
 from jena_forecast.classical.params import RidgeParams  # noqa: E402
 from jena_forecast.config import ModelSpec, PipelineConfig  # noqa: E402
 from jena_forecast.data.windows import WindowSpec, assemble_targets  # noqa: E402
-from jena_forecast.errors import PipelineError  # noqa: E402
-from jena_forecast.seed_study import mean_and_std, seed_run  # noqa: E402
-from jena_forecast.significance import Bootstrap, skill_interval  # noqa: E402
+from jena_forecast.evaluation.seed_study import mean_and_std, seed_run  # noqa: E402
+from jena_forecast.evaluation.significance import Bootstrap, skill_interval  # noqa: E402
+from jena_forecast.plumbing.atomic import read_json  # noqa: E402
+from jena_forecast.plumbing.errors import PipelineError  # noqa: E402
 
 SPLITS = ("val", "test")
 

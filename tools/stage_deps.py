@@ -70,14 +70,16 @@ def _covered(path: Path, deps: list[Path]) -> bool:
 
 
 def stage_deps(dvc_yaml: Path = ROOT / "dvc.yaml") -> dict[str, tuple[Path, list[Path]]]:
-    """Each stage's module (from its ``cmd``: ``python -m stages.<module>``) and its deps."""
-    stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))["stages"]
+    """Each stage's module (from its ``cmd``: ``python -m stages.<module>``) and its code deps
+    (``${lib}`` filled in from ``vars``; data deps, which name other ``vars``, are left out)."""
+    pipeline = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))
+    lib = next(str(entry["lib"]) for entry in pipeline.get("vars", []) if "lib" in entry)
     result = {}
-    for name, stage in stages.items():
+    for name, stage in pipeline["stages"].items():
         body = stage.get("do", stage)
         module = body["cmd"].split("python -m stages.", 1)[1].split()[0]
-        deps = [Path(dep) for dep in body.get("deps", []) if "${" not in str(dep)]
-        result[name] = (Path("stages") / f"{module}.py", deps)
+        deps = [str(dep).replace("${lib}", lib) for dep in body.get("deps", [])]
+        result[name] = (Path("stages") / f"{module}.py", [Path(d) for d in deps if "${" not in d])
     return result
 
 
@@ -85,7 +87,9 @@ def missing_deps(dvc_yaml: Path = ROOT / "dvc.yaml") -> list[str]:
     """One line per library file (or stage module) a stage runs but does not depend on."""
     problems = []
     for name, (module, deps) in stage_deps(dvc_yaml).items():
-        needed = {module, Path("stages/__init__.py"), *library_closure(module)}
+        # stages/__init__.py only puts this checkout's src/ first on the import path: no output
+        # depends on it, so no stage lists it.
+        needed = {module, *library_closure(module)}
         for path in sorted(needed):
             if not _covered(path, deps):
                 problems.append(f"stage {name}: runs {path} but does not depend on it")

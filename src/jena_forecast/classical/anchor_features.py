@@ -27,7 +27,7 @@ from jena_forecast.classical.params import EstimatorParams
 from jena_forecast.classical.window_features import WindowFeatures, check_reach, lagged
 from jena_forecast.data.features import WIND_COLUMN_PATTERNS, wind_vector
 from jena_forecast.data.windows import WindowSpec
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
 
 LAG_HOURS = (1, 3, 6, 12, 24, 48, 72)
 TENDENCY_HOURS = (3, 12, 24)

@@ -26,7 +26,7 @@ from jena_forecast.classical.params import (
     HistGbrParams,
     RidgeParams,
 )
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
 
 # HistGradientBoostingRegressor bins every feature from a random subsample of this many rows (its
 # binning default); with fewer training windows, and the held-out set given explicitly, no random

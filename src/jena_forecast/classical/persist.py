@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jena_forecast.atomic import atomic_path
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.atomic import atomic_path
+from jena_forecast.plumbing.errors import PipelineError
 
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "builtins.", "jena_forecast.classical.")
 

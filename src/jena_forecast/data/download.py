@@ -11,14 +11,81 @@ import zipfile
 import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import unquote, urljoin, urlparse
 
 import requests
+from pydantic import (
+    NonNegativeInt,
+    PositiveFloat,
+    field_validator,
+    model_validator,
+)
 from tqdm import tqdm
 
-from jena_forecast.atomic import atomic_path
-from jena_forecast.config import LOOPBACK_HOSTS, DownloadConfig
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.atomic import atomic_path
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.params import Frozen
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+class DownloadConfig(Frozen):
+    """Where the raw data comes from and the checksum it must have.
+
+    ``source`` picks one of three zips: ``embedded``, the 2009-2011 record shipped with the project
+    (its path comes from the pipeline, its checksum is ``embedded_sha256``); ``url``, the official
+    2009-2016 file; ``mirror``, a local copy. ``sha256`` pins the ``url`` or ``mirror`` zip.
+    """
+
+    source: Literal["embedded", "url", "mirror"]
+    embedded_sha256: str
+    url: str
+    mirror: str | None
+    sha256: str | None = None
+    member: str
+    timeout_seconds: PositiveFloat
+    retries: NonNegativeInt
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_https_or_local(cls, url: str) -> str:
+        parsed = urlparse(url)
+        if parsed.scheme in {"https", "file"}:
+            return url
+        if parsed.scheme == "http" and parsed.hostname in LOOPBACK_HOSTS:
+            return url
+        raise ValueError(
+            "must be an https:// URL (http:// only for a loopback host, file:// for a local file)"
+        )
+
+    @field_validator("mirror", "sha256", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("sha256", "embedded_sha256")
+    @classmethod
+    def _sha256_is_hex(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+            raise ValueError(
+                "must be 64 hexadecimal characters, or empty to record the observed one"
+            )
+        return None if value is None else value.lower()
+
+    @model_validator(mode="after")
+    def _mirror_is_named(self) -> DownloadConfig:
+        if self.source == "mirror" and self.mirror is None:
+            raise ValueError("source is mirror but no mirror is named: set download.mirror")
+        return self
+
+    @field_validator("member")
+    @classmethod
+    def _member_is_plain_name(cls, member: str) -> str:
+        if not member or "/" in member or "\\" in member or member in {".", ".."}:
+            raise ValueError("must be a plain file name inside the zip, without directories")
+        return member
+
 
 CHUNK_BYTES = 1 << 20
 RETRY_BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0)

@@ -24,12 +24,100 @@ differences, an earlier row. The scaler, fitted on the training rows only, comes
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import (
+    PositiveInt,
+    StrictBool,
+    field_validator,
+)
 
-from jena_forecast.config import FeaturesConfig
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.params import Frozen
+
+
+class FeaturesConfig(Frozen):
+    """Columns the ``features`` stage adds to the parsed table; with every switch off it is unchanged."""
+
+    time_signals: StrictBool
+    wind_vector: StrictBool
+    wind_speed_column: str | None
+    max_wind_speed_column: str | None
+    wind_direction_column: str | None
+    temperature_diffs: tuple[PositiveInt, ...]
+    column_diffs: dict[str, tuple[PositiveInt, ...]]
+
+    @field_validator(
+        "wind_speed_column", "max_wind_speed_column", "wind_direction_column", mode="before"
+    )
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("temperature_diffs", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return () if value is None else value
+
+    @field_validator("temperature_diffs")
+    @classmethod
+    def _lags_are_distinct(cls, lags: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(lags)) != len(lags):
+            raise ValueError("must not repeat a lag")
+        return lags
+
+    @field_validator("column_diffs", mode="before")
+    @classmethod
+    def _none_is_no_column(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    @field_validator("column_diffs")
+    @classmethod
+    def _named_columns_with_distinct_lags(
+        cls, diffs: dict[str, tuple[int, ...]]
+    ) -> dict[str, tuple[int, ...]]:
+        for column, lags in diffs.items():
+            if not column.strip():
+                raise ValueError("a column name must not be empty")
+            if not lags or len(set(lags)) != len(lags):
+                raise ValueError(f"{column!r}: give distinct lags, e.g. [18, 72, 144]")
+        return diffs
+
+    @property
+    def enabled(self) -> bool:
+        return (
+            self.time_signals
+            or self.wind_vector
+            or bool(self.temperature_diffs)
+            or bool(self.column_diffs)
+        )
+
+    @property
+    def history_rows(self) -> int:
+        """How many rows before a window's first one its differences reach back."""
+        lags = [
+            *self.temperature_diffs,
+            *(lag for lags in self.column_diffs.values() for lag in lags),
+        ]
+        return max(lags, default=0)
+
+    def describe(self) -> str:
+        """``none``, or the switches that are on:
+        ``time_signals+wind_vector+temperature_diffs=6,36+column_diffs=p (mbar):18,144``."""
+        names = [name for name in ("time_signals", "wind_vector") if getattr(self, name)]
+        if self.temperature_diffs:
+            names.append("temperature_diffs=" + ",".join(map(str, self.temperature_diffs)))
+        if self.column_diffs:
+            names.append(
+                "column_diffs="
+                + ";".join(
+                    f"{c}:{','.join(map(str, lags))}" for c, lags in self.column_diffs.items()
+                )
+            )
+        return "+".join(names) or "none"
+
 
 SECONDS_PER_DAY = 24 * 60 * 60
 SECONDS_PER_YEAR = 365.2425 * SECONDS_PER_DAY

@@ -3,14 +3,84 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import (
+    StrictFloat,
+    StrictInt,
+    field_validator,
+)
 from sklearn.preprocessing import StandardScaler
 
-from jena_forecast.config import SplitConfig
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.params import Frozen
+
+SPLIT_PRESETS: dict[str, tuple[float | int, float | int]] = {
+    # Deep Learning with Python, 2nd/3rd edition: 50% / 25% / 25% of the rows.
+    "dlwp2": (0.5, 0.75),
+    # Deep Learning with Python, 1st edition: rows [0, 200000), [200000, 300000), [300000, end).
+    "dlwp1": (200_000, 300_000),
+}
+
+
+class SplitConfig(Frozen):
+    """Time split boundaries: a named preset, or ``custom`` with fractions (floats) or rows (ints)."""
+
+    preset: Literal["dlwp2", "dlwp1", "custom"]
+    train_end: StrictInt | StrictFloat | None
+    val_end: StrictInt | StrictFloat | None
+
+    @field_validator("train_end", "val_end")
+    @classmethod
+    def _boundary_in_range(cls, value: int | float | None) -> int | float | None:
+        if isinstance(value, float) and not 0.0 < value < 1.0:
+            raise ValueError("must be in (0, 1) when given as a fraction")
+        if isinstance(value, int) and value <= 0:
+            raise ValueError("must be a positive row number when given as an integer")
+        return value
+
+    def boundaries(self) -> tuple[float | int, float | int]:
+        """The (train_end, val_end) pair this config names."""
+        if self.preset == "custom":
+            assert self.train_end is not None and self.val_end is not None
+            return self.train_end, self.val_end
+        return SPLIT_PRESETS[self.preset]
+
+    def describe(self) -> str:
+        """The preset's name, or ``custom train_end=... val_end=...``."""
+        if self.preset == "custom":
+            return f"custom train_end={self.train_end} val_end={self.val_end}"
+        return self.preset
+
+    @classmethod
+    def check(cls, raw: dict[str, Any], values: dict[str, Any], problems: list[str]) -> None:
+        """Custom boundaries only with ``preset: custom``, both given, in order."""
+        _check_split(raw.get("split"), values.get("split"), problems)
+
+
+def _check_split(raw: Any, split: SplitConfig | None, problems: list[str]) -> None:
+    raw = raw if isinstance(raw, dict) else {}
+    preset = raw.get("preset", "dlwp2")
+    given = [key for key in ("train_end", "val_end") if raw.get(key) is not None]
+    if preset == "custom":
+        for key in sorted({"train_end", "val_end"} - set(given)):
+            problems.append(f"split.{key}: required when split.preset=custom")
+        if split is not None and len(given) == 2:
+            train_end, val_end = split.boundaries()
+            if type(train_end) is type(val_end) and train_end >= val_end:
+                problems.append(
+                    "split.train_end must be before split.val_end. "
+                    f"Received: split.train_end={train_end}, split.val_end={val_end}"
+                )
+    elif preset in SPLIT_PRESETS:
+        for key in given:
+            problems.append(
+                f"split.{key}: only used with split.preset=custom; "
+                f"remove it or set split.preset=custom. Received: split.preset={preset}"
+            )
+
 
 SPLIT_NAMES = ("train", "val", "test")
 

@@ -41,10 +41,36 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import (
+    NonNegativeInt,
+    PositiveInt,
+    field_validator,
+)
 from tqdm import tqdm
 
-from jena_forecast.config import ParseConfig
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.params import Frozen
+
+
+class ParseConfig(Frozen):
+    """How the CSV is read and repaired."""
+
+    timestamp_column: str
+    timestamp_format: str
+    interval_minutes: PositiveInt
+    sentinel_values: tuple[float, ...]
+    max_fill_rows: NonNegativeInt
+
+    @field_validator("timestamp_format")
+    @classmethod
+    def _format_is_auto_or_strftime(cls, value: str) -> str:
+        if value != "auto" and "%" not in value:
+            raise ValueError(
+                "must be 'auto' (detect '%d.%m.%Y %H:%M:%S' or '%Y-%m-%d %H:%M:%S') "
+                "or a strftime format such as '%d.%m.%Y %H:%M:%S'"
+            )
+        return value
+
 
 TIMESTAMP_INDEX_NAME = "timestamp"
 AUTO_FORMAT = "auto"

@@ -16,12 +16,46 @@ sampling their inputs at different rates are scored on exactly the same windows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from pydantic import Field, PositiveInt
 
-from jena_forecast.config import WindowsConfig
-from jena_forecast.errors import PipelineError
+from jena_forecast.data.normalize import SPLIT_NAMES, column_stats
+from jena_forecast.plumbing.artifacts import load_array, load_arrays
+from jena_forecast.plumbing.atomic import read_json
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.params import Frozen
+
+
+class WindowsConfig(Frozen):
+    """Supervised windows: inputs every ``step_rows`` over ``lookback_rows``, target ``delay_rows`` ahead."""
+
+    lookback_rows: PositiveInt
+    step_rows: PositiveInt
+    delay_rows: PositiveInt
+    target_column: str = Field(min_length=1)
+
+    @classmethod
+    def check(cls, raw: dict[str, Any], values: dict[str, Any], problems: list[str]) -> None:
+        """The look back is whole steps; the target is a measurement, not the timestamp column
+        (where ``parse`` is read too)."""
+        windows, parse = values.get("windows"), values.get("parse")
+        if windows is None:
+            return
+        if windows.lookback_rows % windows.step_rows:
+            problems.append(
+                "windows.lookback_rows must be a multiple of windows.step_rows. "
+                f"Received: windows.lookback_rows={windows.lookback_rows}, "
+                f"windows.step_rows={windows.step_rows}"
+            )
+        if parse is not None and windows.target_column == parse.timestamp_column:
+            problems.append(
+                "windows.target_column must be a measurement column, not parse.timestamp_column. "
+                f"Received: windows.target_column={windows.target_column!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -237,3 +271,16 @@ class SequenceTargetGather:
             return assemble_sequence_targets(self.data, anchors, self.spec, self.horizons)
         shape = (self.spec.timesteps, self.horizons)
         return gather_by_phase(self.views, anchors + self.first_offset, self.spec.step_rows, shape)
+
+
+def window_spec(windows: WindowsConfig, scaler_path: Path) -> tuple[WindowSpec, float]:
+    """The window geometry from params and the target column's training scale (degC per unit)."""
+    scaler_record = read_json(scaler_path)
+    columns = list(scaler_record["columns"])
+    _, scale = column_stats(scaler_record, windows.target_column, str(scaler_path))
+    return WindowSpec.from_config(windows, columns.index(windows.target_column)), scale
+
+
+def load_windows(array_path: Path, anchors_path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The normalized array and the anchors of each split."""
+    return load_array(array_path), load_arrays(anchors_path, SPLIT_NAMES)

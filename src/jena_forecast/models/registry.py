@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import keras
 
-from jena_forecast.errors import PipelineError
 from jena_forecast.models import keras_parts  # noqa: F401  (registers LastTimestep for loading)
 from jena_forecast.models.catalog import BUILDER_PARAMS, BuilderParams
 from jena_forecast.models.residual import with_residual
+from jena_forecast.plumbing.errors import PipelineError
 
 
 def build_model(

@@ -22,8 +22,8 @@ from typing import Any
 
 import keras
 
-from jena_forecast.config import TrainConfig
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.training.config import TrainConfig
 
 MIXED_POLICY = "mixed_float16"
 

@@ -11,9 +11,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from jena_forecast.config import ModelSpec, TrainConfig
 from jena_forecast.data.windows import WindowSpec
 from jena_forecast.models.registry import build_model
+from jena_forecast.models.spec import ModelSpec
 from jena_forecast.training.averaging import AveragedWeightsAtEpochEnd
 from jena_forecast.training.batches import (
     OrderedWindowBatches,
@@ -21,6 +21,7 @@ from jena_forecast.training.batches import (
     TargetAssembler,
     target_assembler,
 )
+from jena_forecast.training.config import TrainConfig
 from jena_forecast.training.distribute import model_scope
 from jena_forecast.training.resume import ResumableEarlyStopping, TrainingCheckpoint
 

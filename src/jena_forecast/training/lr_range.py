@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from jena_forecast.config import LrRangeTestConfig, ModelSpec
 from jena_forecast.data.windows import WindowSpec
 from jena_forecast.models.registry import build_model
+from jena_forecast.models.spec import ModelSpec
 from jena_forecast.training.batches import ShuffledWindowBatches
+from jena_forecast.training.config import LrRangeTestConfig
 from jena_forecast.training.fit import (
     make_loss,
     make_optimizer,

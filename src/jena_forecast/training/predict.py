@@ -7,11 +7,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from jena_forecast.config import ModelSpec
 from jena_forecast.data.windows import WindowSpec
-from jena_forecast.errors import PipelineError
-from jena_forecast.evaluate import forecast_paths
+from jena_forecast.evaluation.metrics import forecast_paths
 from jena_forecast.models import residual  # noqa: F401  (registers its layer for loading)
+from jena_forecast.models.spec import ModelSpec
+from jena_forecast.plumbing.errors import PipelineError
 from jena_forecast.training.batches import OrderedWindowBatches
 from jena_forecast.training.fit import model_window_spec
 

@@ -33,10 +33,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from jena_forecast.artifacts import save_arrays
-from jena_forecast.atomic import write_json
-from jena_forecast.config import ModelSpec
 from jena_forecast.data.windows import WindowSpec
+from jena_forecast.models.spec import ModelSpec
+from jena_forecast.plumbing.artifacts import save_arrays
+from jena_forecast.plumbing.atomic import write_json
 
 CHECKPOINT_FORMAT = 1
 EPOCH_PREFIX = "epoch-"

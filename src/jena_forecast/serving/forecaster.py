@@ -27,14 +27,52 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jena_forecast.atomic import atomic_dir, read_json, write_json
-from jena_forecast.config import FeaturesConfig, ParseConfig, PipelineConfig
+from jena_forecast.classical.spec import ClassicalConfig
+from jena_forecast.data.features import FeaturesConfig
+from jena_forecast.data.parse import ParseConfig
 from jena_forecast.data.windows import InputGather, WindowSpec, naive_forecast
-from jena_forecast.ensemble import ENSEMBLE
-from jena_forecast.errors import PipelineError
-from jena_forecast.evaluate import delay_forecast, forecast_paths
-from jena_forecast.forecasts import Forecasts
-from jena_forecast.intervals import adaptive_calibration, half_widths, level_key
+from jena_forecast.evaluation.ensemble import ENSEMBLE
+from jena_forecast.evaluation.forecasts import Forecasts
+from jena_forecast.evaluation.intervals import adaptive_calibration, half_widths, level_key
+from jena_forecast.evaluation.metrics import delay_forecast, forecast_paths
+from jena_forecast.evaluation.scoring import ScoringConfig
+from jena_forecast.models.spec import ModelsConfig
+from jena_forecast.plumbing.atomic import atomic_dir, read_json, write_json
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.params import Frozen
+
+BEST = "best"
+
+
+class ForecasterConfig(ModelsConfig, ClassicalConfig, ScoringConfig):
+    """What packing a forecaster reads: the models, their windows, parse and feature settings,
+    and the prediction intervals."""
+
+
+class PackageConfig(Frozen):
+    """Which model the ``package`` stage packs as the forecaster artifact: ``best`` (the
+    leaderboard's first trained row), a network of ``models``, or ``ensemble``."""
+
+    model: str
+
+    @classmethod
+    def check(cls, raw: dict[str, Any], values: dict[str, Any], problems: list[str]) -> None:
+        """``package.model`` names ``best``, the ensemble or a model of ``models`` or ``classical``."""
+        package = values.get("package")
+        named = {
+            str(name)
+            for key in ("models", "classical")
+            if isinstance(raw.get(key), dict)
+            for name in raw[key]
+        }
+        if package is None or not isinstance(raw.get("models"), dict):
+            return
+        if package.model not in {BEST, "ensemble", *named}:
+            problems.append(
+                f"package.model: {package.model!r} is not a model. Expected best, ensemble or one of: "
+                f"{', '.join(sorted(named))}"
+            )
+
 
 FORMAT = 1
 MANIFEST = "forecaster.json"
@@ -166,7 +204,7 @@ def member_forecast(
 
 
 def end_of_test_half_widths(
-    config: PipelineConfig, forecasts: Forecasts, spec: WindowSpec
+    config: ForecasterConfig, forecasts: Forecasts, spec: WindowSpec
 ) -> dict[str, dict[str, float]]:
     """Per level, the half-width (degC) that ``intervals.method`` gives a window right after the
     test split: adaptive, the last test window's (the latest 28 days of known errors and the miss
@@ -267,7 +305,7 @@ def load_forecaster(directory: Path) -> Forecaster:
 
 
 def members_of(
-    config: PipelineConfig, name: str, ensemble_record: dict[str, Any] | None
+    config: ForecasterConfig, name: str, ensemble_record: dict[str, Any] | None
 ) -> list[str]:
     """The models behind leaderboard row ``name``: itself, or the ensemble's members."""
     if name == ENSEMBLE:
@@ -305,7 +343,7 @@ class PipelineFiles:
         return self.ensemble_forecasts if name == ENSEMBLE else self.forecasts / f"{name}.npz"
 
 
-def member_of(config: PipelineConfig, name: str, model_dir: Path, spec: WindowSpec) -> Member:
+def member_of(config: ForecasterConfig, name: str, model_dir: Path, spec: WindowSpec) -> Member:
     """Model ``name`` of params as a forecaster member, its saved file in ``model_dir``."""
     if name in config.classical:
         classical = config.classical_model(name)
@@ -332,18 +370,18 @@ def member_of(config: PipelineConfig, name: str, model_dir: Path, spec: WindowSp
     return member
 
 
-def pack(config: PipelineConfig, name: str, files: PipelineFiles) -> Forecaster:
+def pack(config: ForecasterConfig, name: str, files: PipelineFiles) -> Forecaster:
     """The forecaster of leaderboard row ``name`` (a network or ``ensemble``) from the pipeline's
     trained models, scaler, data-quality report, metrics record and kept forecasts."""
-    from jena_forecast.forecasts import load_forecasts
+    from jena_forecast.evaluation.forecasts import load_forecasts
 
     record = read_json(files.record(name))
     names = members_of(config, name, record if name == ENSEMBLE else None)
-    from jena_forecast.files import window_spec
+    from jena_forecast.data.windows import window_spec
 
     scaler = read_json(files.scaler)
     target = config.windows.target_column
-    spec, _ = window_spec(config, files.scaler)
+    spec, _ = window_spec(config.windows, files.scaler)
     members = [member_of(config, member, files.model_dir, spec) for member in names]
     forecasts = load_forecasts(files.kept_forecasts(name))
     return Forecaster(

@@ -4,6 +4,7 @@ intervals as the pipeline's own splits (``significance.split_uncertainty``)."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -12,21 +13,114 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import (
+    Field,
+    ValidationError,
+    field_validator,
+)
 
-from jena_forecast.config import BacktestExport, PipelineConfig
 from jena_forecast.data.download import extract_member, sha256_of
+from jena_forecast.data.parse import ParseConfig
 from jena_forecast.data.windows import (
     WindowSpec,
     assemble_targets,
     naive_forecast,
     window_anchors,
 )
-from jena_forecast.errors import PipelineError
-from jena_forecast.evaluate import split_metrics
-from jena_forecast.forecasts import data_fingerprint
-from jena_forecast.scoring import bootstrap
-from jena_forecast.significance import split_uncertainty
-from jena_forecast.station import StationRecord
+from jena_forecast.evaluation.forecasts import data_fingerprint
+from jena_forecast.evaluation.metrics import split_metrics
+from jena_forecast.evaluation.scoring import ScoringConfig, bootstrap
+from jena_forecast.evaluation.significance import split_uncertainty
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.params import Frozen, format_errors
+from jena_forecast.serving.station import StationRecord
+
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
+EXPORT_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+class BacktestExport(Frozen):
+    """One more export of the station to score every model on: a file of this repository (a
+    ``.csv``, or a ``.zip`` holding one), its sha256 when pinned, and the ``parse`` params it
+    needs that differ from the pipeline's (e.g. ``timestamp_format: auto``). ``name`` is its key
+    under ``backtest.exports``."""
+
+    name: str
+    path: str
+    sha256: str | None = None
+    parse: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_plain(cls, name: str) -> str:
+        if not EXPORT_NAME_PATTERN.fullmatch(name):
+            raise ValueError("must be letters, digits, '_' or '-' (it names the stage and files)")
+        return name
+
+    @field_validator("path")
+    @classmethod
+    def _path_is_local(cls, path: str) -> str:
+        if "://" in path:
+            raise ValueError(
+                "must be a file of this repository; bring a URL in with "
+                "'dvc import-url URL data/backtest/NAME.csv' and name that path"
+            )
+        if not path.endswith((".csv", ".zip")):
+            raise ValueError("must name a .csv file or a .zip holding one")
+        return path
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha256_is_hex(cls, value: str | None) -> str | None:
+        if value is not None and not SHA256_PATTERN.fullmatch(value.lower()):
+            raise ValueError("must be 64 hexadecimal digits, or null")
+        return None if value is None else value.lower()
+
+    def parse_config(self, base: ParseConfig) -> ParseConfig:
+        """The pipeline's ``parse`` params with this export's own on top."""
+        return ParseConfig(**{**base.model_dump(), **self.parse})
+
+
+class BacktestConfig(Frozen):
+    """Other exports of the station that every model is scored on, by name (``backtest@<name>``
+    stages)."""
+
+    exports: dict[str, BacktestExport]
+
+    @field_validator("exports", mode="before")
+    @classmethod
+    def _named_by_key(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            return {
+                key: {**entry, "name": key} if isinstance(entry, dict) else entry
+                for key, entry in value.items()
+            }
+        return value
+
+    def export(self, name: str) -> BacktestExport:
+        """The export named ``name``, or a PipelineError listing the known names."""
+        if name in self.exports:
+            return self.exports[name]
+        known = ", ".join(self.exports) or "(none)"
+        raise PipelineError(f"backtest export {name!r} is not in params. Known exports: {known}")
+
+    @classmethod
+    def check(cls, raw: dict[str, Any], values: dict[str, Any], problems: list[str]) -> None:
+        """Each export's ``parse`` overrides must make valid ``parse`` params."""
+        backtest, parse = values.get("backtest"), values.get("parse")
+        if backtest is None or parse is None:
+            return
+        for name, export in backtest.exports.items():
+            try:
+                export.parse_config(parse)
+            except ValidationError as error:
+                problems.extend(format_errors(f"backtest.exports.{name}.parse", error))
+            except TypeError as error:
+                problems.append(f"backtest.exports.{name}.parse: {error}")
 
 
 def check_sha256(path: Path, export: BacktestExport) -> str:
@@ -75,7 +169,7 @@ def export_anchors(record: StationRecord, spec: WindowSpec) -> np.ndarray:
 
 
 def score_models(
-    config: PipelineConfig,
+    config: ScoringConfig,
     forecasts_norm: dict[str, np.ndarray],
     data: np.ndarray,
     anchors: np.ndarray,

@@ -9,14 +9,58 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import (
+    StrictInt,
+    field_validator,
+)
 
-from jena_forecast.artifacts import load_arrays, save_arrays
-from jena_forecast.atomic import read_json, write_json
-from jena_forecast.config import ModelSpec
 from jena_forecast.data.windows import WindowSpec
-from jena_forecast.errors import PipelineError
-from jena_forecast.evaluate import delay_forecast, scores
-from jena_forecast.forecasts import seed_forecast_key
+from jena_forecast.evaluation.forecasts import seed_forecast_key
+from jena_forecast.evaluation.metrics import delay_forecast, scores
+from jena_forecast.models.spec import ModelSpec
+from jena_forecast.plumbing.artifacts import load_arrays, save_arrays
+from jena_forecast.plumbing.atomic import read_json, write_json
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.params import Frozen
+
+MIN_SEEDS = 3
+
+
+class SeedStudyConfig(Frozen):
+    """Models retrained from several seeds, to report a mean and a standard deviation of their scores."""
+
+    models: tuple[str, ...]
+    seeds: tuple[StrictInt, ...]
+
+    @field_validator("models")
+    @classmethod
+    def _models_are_distinct(cls, models: tuple[str, ...]) -> tuple[str, ...]:
+        if not models:
+            raise ValueError("must name at least one model of models")
+        if len(set(models)) != len(models):
+            raise ValueError("must not name a model twice")
+        return models
+
+    @field_validator("seeds")
+    @classmethod
+    def _three_distinct_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(seeds)) != len(seeds) or len(seeds) < MIN_SEEDS:
+            raise ValueError(f"must be at least {MIN_SEEDS} distinct integers")
+        return seeds
+
+    @classmethod
+    def check(cls, raw: dict[str, Any], values: dict[str, Any], problems: list[str]) -> None:
+        """Every studied model is one of ``models`` (where params give both)."""
+        seed_study, raw_models = values.get("seed_study"), raw.get("models")
+        if seed_study is None or "seed_study" not in raw or not isinstance(raw_models, dict):
+            return
+        known = ", ".join(map(str, raw_models)) or "(none)"
+        for name in seed_study.models if raw_models else ():
+            if name not in raw_models:
+                problems.append(
+                    f"seed_study.models: {name!r} is not in models. Expected names of: {known}"
+                )
+
 
 SPLITS = ("val", "test")
 SCORES = ("mae_degc", "skill_vs_naive")
@@ -143,7 +187,7 @@ def pipeline_run(
     Training is deterministic (``training/fit.py``), so that run is the one ``seed_run`` would
     give; forecasts of other data or windows than these (a stale stage) are refused.
     """
-    from jena_forecast.forecasts import data_fingerprint, load_forecasts
+    from jena_forecast.evaluation.forecasts import data_fingerprint, load_forecasts
 
     kept = load_forecasts(forecasts_path)
     fingerprint = data_fingerprint(data)

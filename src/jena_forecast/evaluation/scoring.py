@@ -7,14 +7,20 @@ from typing import Any
 
 import numpy as np
 
-from jena_forecast.config import PipelineConfig
-from jena_forecast.data.windows import WindowSpec
-from jena_forecast.evaluate import split_metrics
-from jena_forecast.files import prediction_intervals
-from jena_forecast.forecasts import SPLITS, Forecasts, forecasts_of
-from jena_forecast.intervals import adaptive_calibration, covered_indicators
-from jena_forecast.significance import (
+from jena_forecast.data.parse import ParseConfig
+from jena_forecast.data.protocol import ProtocolConfig
+from jena_forecast.data.windows import WindowSpec, assemble_targets
+from jena_forecast.evaluation.forecasts import SPLITS, Forecasts, forecasts_of
+from jena_forecast.evaluation.intervals import (
+    IntervalsConfig,
+    adaptive_calibration,
+    covered_indicators,
+    interval_record,
+)
+from jena_forecast.evaluation.metrics import split_metrics
+from jena_forecast.evaluation.significance import (
     Bootstrap,
+    SignificanceConfig,
     block_windows,
     mean_interval,
     split_uncertainty,
@@ -23,7 +29,16 @@ from jena_forecast.significance import (
 MIN_BLOCKS = 10  # a split shorter than this many blocks resamples shorter blocks
 
 
-def bootstrap(config: PipelineConfig, windows: int | None = None) -> Bootstrap:
+class ScoringConfig(ProtocolConfig):
+    """What scoring reads besides the windows: ``intervals``, ``significance`` and the record's
+    row interval (``parse.interval_minutes``)."""
+
+    intervals: IntervalsConfig
+    significance: SignificanceConfig
+    parse: ParseConfig
+
+
+def bootstrap(config: ScoringConfig, windows: int | None = None) -> Bootstrap:
     """The bootstrap of params ``significance``, its blocks counted in windows (one per row).
 
     With ``windows`` (the fewest of the series it will resample), a block is at most a tenth of
@@ -42,7 +57,7 @@ def bootstrap(config: PipelineConfig, windows: int | None = None) -> Bootstrap:
 
 
 def test_coverage_intervals(
-    config: PipelineConfig, forecasts: Forecasts, spec: WindowSpec, resampling: Bootstrap
+    config: ScoringConfig, forecasts: Forecasts, spec: WindowSpec, resampling: Bootstrap
 ) -> dict[str, dict[str, float]]:
     """Per prediction-interval level, the 95% interval of its test coverage (``test_coverage_low``
     and ``_high``): the block bootstrap of the per-window 0/1 "inside" indicators."""
@@ -60,7 +75,7 @@ def test_coverage_intervals(
 
 
 def score_forecasts(
-    config: PipelineConfig,
+    config: ScoringConfig,
     predicted_norm: dict[str, np.ndarray],
     data: np.ndarray,
     anchors: dict[str, np.ndarray],
@@ -96,3 +111,27 @@ def score_forecasts(
     }
     metrics.update(config.data_record(forecasts.data))
     return metrics, forecasts
+
+
+def prediction_intervals(
+    config: ScoringConfig,
+    forecasts_norm: dict[str, np.ndarray],
+    data: np.ndarray,
+    anchors: dict[str, np.ndarray],
+    spec: WindowSpec,
+    scale: float,
+) -> dict[str, Any]:
+    """Conformal intervals of the 24 h forecasts at ``intervals.levels`` by ``intervals.method``
+    (``split``: widths from ``val``; ``adaptive``: online through ``val`` then ``test``, each error
+    used once known, ``spec.delay_rows`` after its anchor), coverage on ``val`` and ``test`` (see
+    ``jena_forecast.evaluation.intervals``)."""
+    splits = ("val", "test")
+    return interval_record(
+        {split: forecasts_norm[split] for split in splits},
+        {split: assemble_targets(data, anchors[split], spec) for split in splits},
+        config.intervals.levels,
+        scale,
+        adaptive_calibration(
+            config.intervals, anchors, spec.delay_rows, config.parse.interval_minutes
+        ),
+    )

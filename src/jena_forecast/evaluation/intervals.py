@@ -49,12 +49,41 @@ import math
 from bisect import bisect_left, insort
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import (
+    Field,
+    PositiveFloat,
+    field_validator,
+)
 
-from jena_forecast.config import IntervalsConfig
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.params import Frozen
+
+
+class IntervalsConfig(Frozen):
+    """Prediction intervals (``jena_forecast.evaluation.intervals``): the coverage levels, and how widths are
+    calibrated: ``split`` conformal from the validation errors, or ``adaptive`` conformal inference
+    run online through val and test with step ``adaptation_rate`` over the latest
+    ``calibration_days`` of known errors."""
+
+    levels: tuple[float, ...]
+    method: Literal["adaptive", "split"]
+    adaptation_rate: float = Field(ge=0.0, lt=1.0)
+    calibration_days: PositiveFloat
+
+    @field_validator("levels")
+    @classmethod
+    def _distinct_fractions(cls, levels: tuple[float, ...]) -> tuple[float, ...]:
+        if not levels:
+            raise ValueError("must name at least one coverage level")
+        if any(not 0.0 < level < 1.0 for level in levels):
+            raise ValueError("every level must be a fraction strictly between 0 and 1")
+        if len(set(levels)) != len(levels):
+            raise ValueError("must not name a level twice")
+        return tuple(sorted(levels))
+
 
 SPLITS = ("val", "test")
 MINUTES_PER_DAY = 24 * 60

@@ -13,9 +13,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from jena_forecast.atomic import atomic_path  # noqa: E402
-from jena_forecast.ensemble import ENSEMBLE  # noqa: E402
-from jena_forecast.leaderboard import NAIVE, RANKED_COLUMN, SEED_SKILL_COLUMN  # noqa: E402
+from jena_forecast.evaluation.ensemble import ENSEMBLE  # noqa: E402
+from jena_forecast.evaluation.leaderboard import NAIVE, RANKED_COLUMN, SEED_SKILL_COLUMN  # noqa: E402
+from jena_forecast.plumbing.atomic import atomic_path  # noqa: E402
 
 LEADERBOARD_PNG = "leaderboard.png"
 FORECAST_PNG = "forecast.png"

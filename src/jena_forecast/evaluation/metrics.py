@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from jena_forecast.data.windows import WindowSpec, assemble_targets, naive_forecast
+from jena_forecast.plumbing.atomic import write_text
+from jena_forecast.plumbing.tables import read_table
+
+FORECAST_DAYS = 14.0  # the stretch of the test split whose forecasts are saved for plots
 
 
 def mean_absolute_error(predicted: np.ndarray, actual: np.ndarray) -> float:
@@ -156,3 +161,29 @@ def headline(record: dict[str, Any]) -> dict[str, float]:
     test = record["test"]
     interval = {"test_skill_low": test.get("skill_low"), "test_skill_high": test.get("skill_high")}
     return scores | {key: value for key, value in interval.items() if value is not None}
+
+
+def write_forecasts(
+    predictions_path: Path,
+    table_path: Path,
+    test_paths: np.ndarray,
+    data: np.ndarray,
+    test_anchors: np.ndarray,
+    spec: WindowSpec,
+    mean: float,
+    scale: float,
+) -> None:
+    """The 24 h forecasts in degC, next to the actual and naive ones, of the first
+    ``FORECAST_DAYS`` days of the test split."""
+    timestamps = pd.DatetimeIndex(read_table(table_path).index)
+    stretch = forecast_stretch(timestamps, test_anchors, spec, FORECAST_DAYS)
+    forecasts = forecast_table(
+        timestamps,
+        delay_forecast(test_paths[stretch]),
+        data,
+        test_anchors[stretch],
+        spec,
+        mean,
+        scale,
+    )
+    write_text(predictions_path, forecasts.to_csv(index=False, lineterminator="\n"))

@@ -22,9 +22,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-from jena_forecast.artifacts import save_arrays
 from jena_forecast.data.windows import WindowSpec, assemble_targets, naive_forecast
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.artifacts import save_arrays
+from jena_forecast.plumbing.errors import PipelineError
 
 SPLITS = ("val", "test")
 SERIES = ("", "_actual", "_naive", "_anchors")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
 
 NAIVE = "naive"
 SEED_COLUMNS = [

@@ -1,12 +1,13 @@
 """What every stage entry point shares: its paths from the command line, quiet TensorFlow, one-line
 user errors, exit code 2.
 
-A stage module's ``run(config, [name,] *, a_path, b_path, ...)`` takes its paths as keyword
-arguments; ``call_with_paths(run)`` reads them from options named after them, so ``dvc.yaml``
-is the only place a path is written::
+A stage module's ``run(config: Config, [name,] *, a_path, b_path, ...)`` takes the params
+sections it reads (``Config``, a ``plumbing.params.Sections``) and its paths as keyword arguments;
+``call_with_paths(run)`` validates those sections of ``params.yaml`` and reads the paths from
+options named after them, so ``dvc.yaml`` is the only place a path is written::
 
     python -m stages.evaluate gru --array-path data/processed/normalized.npy ...
-    -> run(load_params(), "gru", array_path=Path("data/processed/normalized.npy"), ...)
+    -> run(Config.load(), "gru", array_path=Path("data/processed/normalized.npy"), ...)
 
 Per-model path patterns (``metrics/models/{name}.json``) are expanded by ``per_model``.
 """
@@ -19,10 +20,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_type_hints
 
-from jena_forecast.config import load_params
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -63,13 +63,15 @@ def per_model(pattern: Path, names: Sequence[str]) -> dict[str, Path]:
 def call_with_paths(
     run: Callable[..., T], argv: Sequence[str] | None = None
 ) -> tuple[list[str], T]:
-    """Call a stage's ``run(config, [name,] *, paths...)`` with ``params.yaml`` and the command line;
-    return the positional arguments (a model's name) and what ``run`` returned.
+    """Call a stage's ``run(config, [name,] *, paths...)`` with the sections of ``params.yaml`` that
+    ``config``'s type declares and the command line; return the positional arguments (a model's
+    name) and what ``run`` returned.
 
     Every positional parameter after ``config`` is a positional argument; every keyword-only
     parameter is an ``--option PATH`` of the same name, required unless it has a default.
     """
-    parameters = list(inspect.signature(run).parameters.values())[1:]
+    first, *parameters = inspect.signature(run).parameters.values()
+    sections = get_type_hints(run)[first.name]
     positional = [p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD]
     keywords = [p for p in parameters if p.kind is p.KEYWORD_ONLY]
     required = [p.name for p in keywords if p.default is p.empty]
@@ -78,7 +80,7 @@ def call_with_paths(
     values: dict[str, Any] = vars(args)
     given = [values[name] for name in positional]
     result = run(
-        load_params(),
+        sections.load(),
         *given,
         **{p.name: values[p.name] for p in keywords if values[p.name] is not None},
     )

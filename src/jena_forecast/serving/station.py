@@ -11,10 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jena_forecast.config import FeaturesConfig, ParseConfig
-from jena_forecast.data.features import add_features
-from jena_forecast.data.parse import QualityReport, parse_csv
-from jena_forecast.errors import PipelineError
+from jena_forecast.data.features import FeaturesConfig, add_features
+from jena_forecast.data.parse import ParseConfig, QualityReport, parse_csv
+from jena_forecast.plumbing.errors import PipelineError
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from jena_forecast.atomic import atomic_path
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.atomic import atomic_path
+from jena_forecast.plumbing.errors import PipelineError
 
 
 def save_array(path: str | Path, array: np.ndarray) -> None:

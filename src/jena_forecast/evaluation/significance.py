@@ -13,9 +13,26 @@ from dataclasses import dataclass
 
 import numpy as np
 from arch.bootstrap import MCS, CircularBlockBootstrap
+from pydantic import (
+    Field,
+    PositiveFloat,
+)
 from statsmodels.regression.linear_model import OLS
 
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.params import Frozen
+
+
+class SignificanceConfig(Frozen):
+    """The uncertainty of every score and comparison (``jena_forecast.evaluation.significance``): a circular
+    block bootstrap over windows, and the model confidence set that finds the models tied with
+    the best."""
+
+    block_days: PositiveFloat
+    replications: int = Field(ge=100)
+    level: float = Field(gt=0.0, lt=1.0)
+    seed: int
+    tie_size: float = Field(gt=0.0, lt=1.0)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,66 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import (
+    PositiveInt,
+    field_validator,
+)
 
-from jena_forecast.config import EnsembleConfig
-from jena_forecast.errors import PipelineError
+from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.params import Frozen
+
+
+class EnsembleConfig(Frozen):
+    """The ensemble: the mean forecast of ``members``, or else of the ``top_k`` models by val MAE."""
+
+    top_k: PositiveInt
+    members: tuple[str, ...] | None
+    include_classical: bool
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == [] or value == () else value
+
+    @field_validator("members")
+    @classmethod
+    def _distinct(cls, members: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if members is not None and len(set(members)) != len(members):
+            raise ValueError("must not name a model twice")
+        return members
+
+    @classmethod
+    def check(cls, raw: dict[str, Any], values: dict[str, Any], problems: list[str]) -> None:
+        """Members are candidates (models, and classical ones with ``include_classical``); ``top_k``
+        is at most their number. Checked where params give ``models`` and ``ensemble``."""
+        ensemble, raw_models = values.get("ensemble"), raw.get("models")
+        if ensemble is None or "ensemble" not in raw or not isinstance(raw_models, dict):
+            return
+        if not raw_models:
+            return
+        raw_classical = raw.get("classical")
+        raw_classical = raw_classical if isinstance(raw_classical, dict) else {}
+        known = ", ".join(map(str, raw_models)) or "(none)"
+        candidates = dict(raw_models)
+        if ensemble.include_classical:
+            candidates.update(raw_classical)
+        for name in ensemble.members or ():
+            if name in raw_classical and name not in candidates:
+                problems.append(
+                    f"ensemble.members: {name!r} is a classical model and "
+                    f"ensemble.include_classical is false. Expected names of: {known}"
+                )
+            elif name not in candidates:
+                problems.append(
+                    f"ensemble.members: {name!r} is not in models or classical. "
+                    f"Expected names of: {', '.join(map(str, candidates))}"
+                )
+        if ensemble.members is None and ensemble.top_k > len(candidates):
+            problems.append(
+                f"ensemble.top_k must be at most the number of candidate models ({len(candidates)}). "
+                f"Received: ensemble.top_k={ensemble.top_k}"
+            )
+
 
 ENSEMBLE = "ensemble"
 

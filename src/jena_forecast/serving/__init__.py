@@ -1,0 +1,2 @@
+"""Forecasts for users: the packed forecaster, the forecast command, station exports and
+backtests on them."""
