@@ -41,7 +41,10 @@ def test_the_kept_model_is_the_validated_moving_average_not_the_last_weights():
     averaged, averaged_kept = fit_gru(0.999)
     for result, kept in ((plain, plain_kept), (averaged, averaged_kept)):
         assert np.isclose(kept, result.history[result.best_epoch - 1]["val_loss"], rtol=1e-5)
-    # The same training steps; momentum 0.999 over 12 steps keeps the average near the first
-    # step's weights, so the validated and kept model is another one.
-    assert [row["loss"] for row in averaged.history] == [row["loss"] for row in plain.history]
+    # The same training steps (the optimizer's extra averaging ops may reorder float32 sums on
+    # some CPUs: 3e-8 relative seen); momentum 0.999 over 12 steps keeps the average near the
+    # first step's weights, so the validated and kept model is another one.
+    np.testing.assert_allclose(
+        [row["loss"] for row in averaged.history], [row["loss"] for row in plain.history], rtol=1e-6
+    )
     assert abs(averaged_kept - plain_kept) > 1e-3
