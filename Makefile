@@ -23,12 +23,17 @@ repro: setup
 
 # The data stages, the naive forecast, ridge regression and the small dense network, on the real
 # data: their scores, and the forecast charts of the two models in build/first-look/index.html.
+# A file given to `dvc plots show` is drawn with the props given beside it, not with those of the
+# folder that dvc.yaml's `plots:` defines: FORECAST_CHART repeats that folder's (metrics/predictions),
+# and tests/test_first_look.py checks the two pages agree.
 FIRST_LOOK := baseline classical@ridge evaluate@dense
+FIRST_LOOK_CHARTS := metrics/predictions/ridge.csv metrics/predictions/dense.csv
+FORECAST_CHART := -t timeseries -x timestamp -y predicted_degc --y-label "T (degC)"
 first-look: build/plots-template.html
 	$(RUN) dvc repro $(FIRST_LOOK)
 	$(RUN) dvc metrics show metrics/scores/naive.json metrics/scores/ridge.json metrics/scores/dense.json
 	$(RUN) dvc plots show --html-template build/plots-template.html -o build/first-look \
-		metrics/predictions/ridge.csv metrics/predictions/dense.csv
+		$(FORECAST_CHART) $(FIRST_LOOK_CHARTS)
 
 test: setup
 	$(RUN) python -m pytest
