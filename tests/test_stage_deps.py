@@ -56,8 +56,7 @@ def test_a_dep_left_out_is_reported_with_its_stage(tmp_path):
     problems = missing_deps(edited)
     assert f"stage baseline: runs {LIB}/data/normalize.py but does not depend on it" in problems
     assert (
-        f"stage classical: runs {LIB}/classical/estimators.py but does not depend on it"
-        in problems
+        f"stage classical: runs {LIB}/classical/estimators.py but does not depend on it" in problems
     )
 
 
@@ -74,7 +73,9 @@ def pipeline_stages(tmp_path_factory) -> dict[str, tuple[list[str], list[str]]]:
     stages = {}
     for stage in Repo(str(root)).index.stages:
         paths = [str(dep.def_path) for dep in stage.deps if not isinstance(dep, ParamsDependency)]
-        keys = [key for dep in stage.deps if isinstance(dep, ParamsDependency) for key in dep.params]
+        keys = [
+            key for dep in stage.deps if isinstance(dep, ParamsDependency) for key in dep.params
+        ]
         stages[stage.name] = (paths, keys)
     return stages
 
