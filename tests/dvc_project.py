@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -198,3 +199,21 @@ def copy_project(source: Path, target: Path) -> Path:
     """A full copy (git history, DVC cache, workspace) that tests may change freely."""
     shutil.copytree(source, target, symlinks=True)
     return target
+
+
+def first_look_plots_command(template: Path, out: Path) -> list[str]:
+    """The `dvc plots show ...` line of `make first-look` as make would run it, drawing with
+    ``template`` into ``out``."""
+    printed = subprocess.run(
+        ["make", "-n", "-s", "--no-print-directory", "first-look"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(line for line in printed.replace("\\\n", " ").splitlines() if "plots show" in line)
+    words = shlex.split(line)
+    command = words[words.index("dvc") :]
+    command[command.index("--html-template") + 1] = str(template)
+    command[command.index("-o") + 1] = str(out)
+    return command

@@ -5,29 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from dvc_project import PROJECT_ROOT, run
+from dvc_project import PROJECT_ROOT, first_look_plots_command, run
 
 pytestmark = pytest.mark.slow
-
-
-def first_look_plots_command() -> list[str]:
-    """The `dvc plots show ...` line of `make first-look`, as make would run it."""
-    printed = subprocess.run(
-        ["make", "-n", "-s", "--no-print-directory", "first-look"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    line = next(line for line in printed.replace("\\\n", " ").splitlines() if "plots show" in line)
-    words = shlex.split(line)
-    return words[words.index("dvc") :]
 
 
 def page_specs(page: Path) -> dict[str, dict]:
@@ -40,10 +25,7 @@ def test_the_first_look_page_draws_the_forecast_charts_of_dvc_yaml(reproduced_pr
     template = tmp_path / "template.html"
     tool = PROJECT_ROOT / "tools" / "offline_plots_template.py"
     subprocess.run([sys.executable, str(tool), str(template)], check=True, capture_output=True)
-    command = first_look_plots_command()
-    command[command.index("--html-template") + 1] = str(template)
-    command[command.index("-o") + 1] = str(tmp_path / "first-look")
-    run(command, reproduced_project)
+    run(first_look_plots_command(template, tmp_path / "first-look"), reproduced_project)
     run(
         ["dvc", "plots", "show", "--html-template", str(template), "-o", str(tmp_path / "all")],
         reproduced_project,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dvc_project import PROJECT_ROOT, run
+from dvc_project import PROJECT_ROOT, first_look_plots_command, run
 
 pytestmark = [
     pytest.mark.slow,
@@ -208,6 +208,24 @@ def test_a_forecast_chart_draws_actual_predicted_and_naive_in_three_colours(
             r'aria-label="Symbol legend for stroke color with 3 values: ([^"]*)"', svg
         )
         assert legend is not None and legend.group(1) == ", ".join(FORECAST_SERIES), path.name
+
+
+def test_the_first_look_page_draws_actual_predicted_and_naive_too(
+    reproduced_project, plots_template, tmp_path
+):
+    """`make first-look`'s page: each forecast chart draws three lines through every row, not
+    DVC's default chart of one field against the row number."""
+    page = tmp_path / "first-look"
+    run(first_look_plots_command(plots_template, page), reproduced_project)
+    dom = chromium(tmp_path / "profile", "--dump-dom", (page / "index.html").as_uri())
+    svgs = chart_svgs(dom.stdout.decode())
+    for name in ("ridge", "dense"):
+        path = reproduced_project / "metrics" / "predictions" / f"{name}.csv"
+        strokes = [
+            stroke
+            for stroke, _ in lines_through_every_row(svgs[forecast_div(path)], csv_rows(path))
+        ]
+        assert len(strokes) == len(set(strokes)) == 3, name
 
 
 def test_with_two_revisions_a_forecast_chart_is_coloured_by_revision(
