@@ -149,6 +149,7 @@ def run(
         mcs_p,
         config.significance.tie_size,
         seed_uncertainty,
+        alpha=1 - config.significance.level,
     )
     write_text(leaderboard_path, table.to_csv(sep="\t", index=False, lineterminator="\n"))
     return table

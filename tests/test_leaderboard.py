@@ -483,8 +483,35 @@ def test_models_tied_with_the_best_share_rank_one_and_the_headline_names_the_gro
     markdown = report.summary_markdown(table, "gru", {})
     assert "Cannot be told apart from the best on test (model confidence set): gru." in markdown
     assert "on validation (model confidence set): gru, lstm." in markdown
-    assert "paired difference): gru." in markdown  # the only one better than naive beyond noise
-    assert "| better (p 0.001) | val, test |" in markdown
+    # the only one better than naive beyond the noise, for the three tests at once
+    assert "(Diebold-Mariano test, Holm-adjusted over the 3 models tested): gru." in markdown
+    assert "| better (p 0.003 adjusted, 0.001 raw) | val, test |" in markdown
+
+
+def test_verdicts_against_naive_are_holm_adjusted_over_every_model_tested():
+    # Raw p 0.01, 0.03 and 0.04: each "better" alone at 5%; Holm multiplies the smallest by 3,
+    # the next by 2, the last by 1, never below the one before: 0.03, 0.06, 0.06.
+    models = {
+        "gru": uncertain(record(1.5, 1.6), "better", 0.01),
+        "lstm": uncertain(record(1.52, 1.7), "better", 0.03),
+        "dense": uncertain(record(1.9, 2.1), "worse", 0.04),
+    }
+    table = leaderboard(NAIVE, models, alpha=0.05).set_index("model")
+    assert table["test_p_vs_naive_holm"].round(6).to_dict() == pytest.approx(
+        {"gru": 0.03, "lstm": 0.06, "dense": 0.06, "naive": float("nan")}, nan_ok=True
+    )
+    assert table["test_verdict_vs_naive_holm"].to_dict() == {
+        "gru": "better",
+        "lstm": "within the noise",
+        "dense": "within the noise",
+        "naive": "",
+    }
+    # The unadjusted verdicts stay beside them.
+    assert table.loc[["gru", "lstm", "dense"], "test_verdict_vs_naive"].tolist() == [
+        "better",
+        "better",
+        "worse",
+    ]
 
 
 def test_tie_groups_come_from_the_kept_forecasts_of_the_same_windows(tmp_path):
@@ -602,6 +629,6 @@ def test_a_seed_mean_has_the_intervals_of_its_seeds_averaged_errors(tmp_path):
     assert table.loc["net", "test_verdict_vs_naive_mean"] == "better"
     assert pd.isna(table.loc["gru", "test_skill_mean_low"])
     markdown = report.summary_markdown(table.reset_index(), "net", {})
-    assert "with their errors averaged over the seeds: net (1 of 1)." in markdown
+    assert "averaged over the seeds, Holm-adjusted over them: net (1 of 1)." in markdown
     low, high = expected["skill_low"], expected["skill_high"]
     assert f"{skill(1.5, 'test'):+.1%} [{low:+.1%}, {high:+.1%}] better" in markdown

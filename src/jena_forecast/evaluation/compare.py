@@ -9,8 +9,11 @@ Diebold-Mariano p-value (``significance.paired_difference``, params ``significan
     python -m jena_forecast.compare main my-branch
     python -m jena_forecast.compare HEAD~1 workspace --model gru --split val
 
-    model  first_mae_degc  second_mae_degc  difference_degc  low     high    p_value  verdict
-    gru    2.615623        2.543210         -0.072413        -0.121  -0.024  0.0031   better
+    model  first_mae_degc  second_mae_degc  difference_degc  low     high    p_value  ...  verdict
+    gru    2.615623        2.543210         -0.072413        -0.121  -0.024  0.0031   ...  better
+
+The verdict is the Diebold-Mariano test's, Holm-adjusted over every model compared at once
+(``p_holm``); the interval's own verdict stands beside it (``interval_verdict``).
 
 ``workspace`` names the working tree. Forecasts of other windows or data are refused, saying why.
 """
@@ -29,7 +32,12 @@ import yaml
 
 from jena_forecast.evaluation.ensemble import ENSEMBLE
 from jena_forecast.evaluation.forecasts import SPLITS, Forecasts, check_same_windows, read_forecasts
-from jena_forecast.evaluation.significance import Bootstrap, paired_difference
+from jena_forecast.evaluation.significance import (
+    Bootstrap,
+    adjusted_verdict,
+    holm,
+    paired_difference,
+)
 from jena_forecast.plumbing.errors import PipelineError
 
 WORKSPACE = "workspace"
@@ -94,9 +102,10 @@ def compare_models(
     split: str,
     bootstrap: Bootstrap,
 ) -> pd.DataFrame:
-    """One row per model: both MAEs in degC, the paired difference (second - first), its interval,
-    the Diebold-Mariano p-value and the verdict (``better``: the second revision's forecast is
-    better beyond the noise)."""
+    """One row per model: both MAEs in degC, the paired difference (second - first), its interval
+    and the interval's verdict, the Diebold-Mariano p-value, that p Holm-adjusted over the models
+    compared, and the verdict on it (``better``: the second revision's forecast is better beyond
+    the noise, for every row at once)."""
     rows = []
     for model in models:
         a, b = first.forecasts(model), second.forecasts(model)
@@ -112,10 +121,18 @@ def compare_models(
                 "low": round(difference.low * scale, 6),
                 "high": round(difference.high * scale, 6),
                 "p_value": round(difference.p_value, 6),
-                "verdict": difference.verdict,
+                "interval_verdict": difference.verdict,
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    # Every model compared is one test of the family: the verdict is the Holm-adjusted DM test's.
+    adjusted = holm(dict(zip(models, table["p_value"].astype(float), strict=True)))
+    table["p_holm"] = [round(adjusted[model], 6) for model in models]
+    table["verdict"] = [
+        adjusted_verdict(float(difference), adjusted[model], 1 - bootstrap.level)
+        for model, difference in zip(models, table["difference_degc"], strict=True)
+    ]
+    return table
 
 
 def _models(first: Revision, second: Revision, wanted: Sequence[str]) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jena_forecast.evaluation.significance import adjusted_verdict, holm
 from jena_forecast.plumbing.errors import PipelineError
 
 NAIVE = "naive"
@@ -43,6 +44,10 @@ UNCERTAINTY_COLUMNS = {
     "test_p_vs_naive": "p_value_vs_naive",
     "test_verdict_vs_naive": "verdict_vs_naive",
 }
+# The same tests against naive, Holm-adjusted over every model of the column (one family for the
+# single runs, one for the seed means): the verdict a reader may take for all of them at once.
+HOLM_COLUMNS = ["test_p_vs_naive_holm", "test_verdict_vs_naive_holm"]
+SEED_HOLM_COLUMNS = ["test_p_vs_naive_mean_holm", "test_verdict_vs_naive_mean_holm"]
 TIE_COLUMNS = ["val_tied_with_best", "test_tied_with_best", "val_mcs_p", "test_mcs_p"]
 RANKED_COLUMN = "ranked_val_mae_degc"  # what the rank follows: the seed mean, or the single run
 COLUMNS = [
@@ -54,10 +59,12 @@ COLUMNS = [
     "val_skill_vs_naive",
     "test_skill_vs_naive",
     *UNCERTAINTY_COLUMNS,
+    *HOLM_COLUMNS,
     *TIE_COLUMNS,
     *SEED_COLUMNS,
     SEED_SKILL_COLUMN,
     *SEED_UNCERTAINTY_COLUMNS,
+    *SEED_HOLM_COLUMNS,
     "recipe",
     "parameters",
     "epochs",
@@ -221,6 +228,7 @@ def leaderboard(
     mcs_p: dict[str, dict[str, float]] | None = None,
     tie_size: float = 0.1,
     seed_uncertainty: dict[str, dict[str, Any]] | None = None,
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
     """One row per model and one for the naive baseline (no parameters, no training).
 
@@ -235,13 +243,17 @@ def leaderboard(
     their place in the order. ``val_tied_with_best`` and ``test_tied_with_best`` mark the model
     confidence set of each split. The ``test_*_low``/``_high`` columns are the 95% block-bootstrap
     intervals of test MAE and skill, ``test_p_vs_naive`` and ``test_verdict_vs_naive`` the
-    Diebold-Mariano p-value and the verdict of the paired interval against naive.
+    Diebold-Mariano p-value and the verdict of the paired interval against naive;
+    ``test_p_vs_naive_holm`` and ``test_verdict_vs_naive_holm`` the same p Holm-adjusted over every
+    model tested (``better``/``worse`` where it is below ``alpha``: these verdicts hold together,
+    and they, not the intervals, decide what the report calls better).
 
     A model's seed-study columns hold the mean and sample standard deviation of its MAE over the
     study's seeds, and ``test_skill_vs_naive_mean`` the study's mean test skill against naive;
     ``seed_uncertainty`` (per model with a study, ``significance.split_uncertainty`` of its test
     errors averaged over the seeds) fills the ``test_*_mean_low``/``_high``, ``test_p_vs_naive_mean``
-    and ``test_verdict_vs_naive_mean`` columns. A
+    and ``test_verdict_vs_naive_mean`` columns, adjusted over the seed means in the ``_mean_holm``
+    columns. A
     classical model whose fit no seed enters (``seed_dependent`` false) gets its single run as the
     mean over seeds and std 0, and its single run's intervals as the seed mean's. ``parameters`` and ``epochs`` are empty for a model without them;
     ``protocol``, ``features`` and ``data`` say which windows and data each row was scored on. The
@@ -267,6 +279,8 @@ def leaderboard(
             seed_columns.update(_seed_uncertainty_columns((seed_uncertainty or {}).get(name)))
         rows.append(_row(name, record, seed_columns))
     table = pd.DataFrame(rows)
+    _add_holm(table, "test_p_vs_naive", "test_skill_vs_naive", HOLM_COLUMNS, alpha)
+    _add_holm(table, "test_p_vs_naive_mean", SEED_SKILL_COLUMN, SEED_HOLM_COLUMNS, alpha)
     table[RANKED_COLUMN] = table["val_mae_degc_mean"].fillna(table["val_mae_degc"])
     for split in ("val", "test"):
         p_values = (mcs_p or {}).get(split, {})
@@ -282,6 +296,23 @@ def leaderboard(
     table["epochs"] = table["epochs"].astype("Int64")
     per_level = [column for column in table.columns if column not in COLUMNS]
     return table[COLUMNS + per_level]
+
+
+def _add_holm(
+    table: pd.DataFrame, p_column: str, skill_column: str, columns: list[str], alpha: float
+) -> None:
+    """Holm-adjusted p and verdict against naive over the models with a test in ``p_column``
+    (naive's own row is no test); positive skill is the better direction."""
+    tested = table["model"] != NAIVE
+    p_values = dict(zip(table["model"][tested], table[p_column][tested].astype(float), strict=True))
+    adjusted = holm(p_values)
+    table[columns[0]] = table["model"].map(adjusted).astype(float)
+    table[columns[1]] = [
+        adjusted_verdict(-float(skill), p, alpha) if name in adjusted else ""
+        for name, skill, p in zip(
+            table["model"], table[skill_column], table[columns[0]], strict=True
+        )
+    ]
 
 
 def best_model(table: pd.DataFrame) -> str:

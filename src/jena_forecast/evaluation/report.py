@@ -131,8 +131,15 @@ def _test_skill_text(row: pd.Series) -> str:
 
 
 def _verdict_text(row: pd.Series) -> str:
+    """The Holm-adjusted verdict against naive with the adjusted and the raw p, where there is one
+    (a table without the adjusted columns: the interval's verdict and its p)."""
     if row["model"] == NAIVE or not _present(row, "test_verdict_vs_naive"):
         return ""
+    if _present(row, "test_verdict_vs_naive_holm", "test_p_vs_naive_holm"):
+        return (
+            f"{row['test_verdict_vs_naive_holm']} (p {row['test_p_vs_naive_holm']:.3g} adjusted, "
+            f"{row['test_p_vs_naive']:.3g} raw)"
+        )
     p_value = f" (p {row['test_p_vs_naive']:.3g})" if _present(row, "test_p_vs_naive") else ""
     return f"{row['test_verdict_vs_naive']}{p_value}"
 
@@ -156,8 +163,9 @@ def _seed_skill_text(row: pd.Series) -> str:
     text = f"{row[SEED_SKILL_COLUMN]:+.1%}"
     if _present(row, "test_skill_mean_low", "test_skill_mean_high"):
         text += f" [{row['test_skill_mean_low']:+.1%}, {row['test_skill_mean_high']:+.1%}]"
-    if _present(row, "test_verdict_vs_naive_mean") and row["test_verdict_vs_naive_mean"]:
-        text += f" {row['test_verdict_vs_naive_mean']}"
+    for column in ("test_verdict_vs_naive_mean_holm", "test_verdict_vs_naive_mean"):
+        if _present(row, column) and row[column]:
+            return f"{text} {row[column]}"
     return text
 
 
@@ -230,19 +238,27 @@ def _groups(table: pd.DataFrame) -> list[str]:
             sentences.append(
                 f"Cannot be told apart from the best on {name} (model confidence set): {tied}."
             )
+    holm = "test_verdict_vs_naive_holm" in table.columns
     if "test_verdict_vs_naive" in table.columns and table["test_verdict_vs_naive"].notna().any():
-        better = table.loc[table["test_verdict_vs_naive"] == "better", "model"]
-        sentences.append(
-            "Better than naive on test beyond the noise (95% block-bootstrap interval of the "
-            f"paired difference): {', '.join(better) or 'none'}."
+        column = "test_verdict_vs_naive_holm" if holm else "test_verdict_vs_naive"
+        better = table.loc[table[column] == "better", "model"]
+        tested = int((table[column].fillna("") != "").sum())
+        how = (
+            f"Diebold-Mariano test, Holm-adjusted over the {tested} models tested"
+            if holm
+            else "95% block-bootstrap interval of the paired difference"
         )
-    column = "test_verdict_vs_naive_mean"
+        sentences.append(
+            f"Better than naive on test beyond the noise ({how}): {', '.join(better) or 'none'}."
+        )
+    column = "test_verdict_vs_naive_mean_holm" if holm else "test_verdict_vs_naive_mean"
     if column in table.columns and (table["seeds"] > 0).any():
         studied = table[table["seeds"] > 0]
         better = studied.loc[studied[column] == "better", "model"]
+        adjusted = ", Holm-adjusted over them" if holm else ""
         sentences.append(
             "Of the models with a seed study, better than naive on test beyond the noise with "
-            f"their errors averaged over the seeds: {', '.join(better) or 'none'} "
+            f"their errors averaged over the seeds{adjusted}: {', '.join(better) or 'none'} "
             f"({len(better)} of {len(studied)})."
         )
     return sentences
@@ -263,8 +279,10 @@ def summary_markdown(
         "where a model has one (stage `seeds`), its run from params' `seed` otherwise. Rank 1: "
         "every model that the model confidence set cannot tell apart from the best on validation "
         "(`tied_with_best` names the splits where that holds). `[low, high]`: 95% intervals of a "
-        "circular block bootstrap over windows (params `significance`); `vs_naive`: whether that "
-        "interval of the paired difference to naive excludes zero, and the Diebold-Mariano p-value."
+        "circular block bootstrap over windows (params `significance`); `vs_naive`: the "
+        "Diebold-Mariano test against naive, Holm-adjusted over every model tested (one family "
+        "for the single runs, one for the seed means), which decides `better`/`worse`, with the "
+        "adjusted and the raw p."
     ]
     if _has_seed_study(table):
         notes.append(

@@ -9,6 +9,7 @@ its rival with the same blocks, so comparisons are paired. Same inputs and seed,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from pydantic import (
     PositiveFloat,
 )
 from statsmodels.regression.linear_model import OLS
+from statsmodels.stats.multitest import multipletests
 
 from jena_forecast.plumbing.errors import PipelineError
 from jena_forecast.plumbing.params import Frozen
@@ -246,3 +248,28 @@ def tied_with_best(
     mcs.compute()
     p_values = mcs.pvalues["Pvalue"]
     return {name: float(p_values.loc[distinct.index(series[name].tobytes())]) for name in names}
+
+
+def holm(p_values: Mapping[str, float]) -> dict[str, float]:
+    """Holm's step-down adjusted p-values of a family of tests (statsmodels' ``multipletests``):
+    a verdict at level ``alpha`` on the adjusted p holds for the whole family at once (family-wise
+    error ``alpha``). NaN p-values are not tests and stay NaN.
+
+    ``holm({"a": 0.01, "b": 0.04, "c": 0.03}) == {"a": 0.03, "b": 0.06, "c": 0.06}``
+    """
+    tested = {name: p for name, p in p_values.items() if np.isfinite(p)}
+    adjusted = dict.fromkeys(p_values, float("nan"))
+    if tested:
+        corrected = multipletests(list(tested.values()), method="holm")[1]
+        adjusted.update(zip(tested, map(float, corrected), strict=True))
+    return adjusted
+
+
+def adjusted_verdict(difference: float, p_adjusted: float, alpha: float) -> str:
+    """``better`` or ``worse`` (the sign of ``difference``, negative: lower error) where the
+    family-adjusted p is below ``alpha``, else ``within the noise``; empty where there is no test."""
+    if not np.isfinite(p_adjusted):
+        return ""
+    if p_adjusted >= alpha or difference == 0:
+        return "within the noise"
+    return "better" if difference < 0 else "worse"
