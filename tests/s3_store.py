@@ -33,7 +33,8 @@ BUCKET = "jena-team"
 REGION = "us-east-1"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 20.0  # `weed mini` stops in ~3 s: the volume server waits 1 s before it goes
-# `weed admin` dials its gRPC port at its HTTP port + 10000 whatever -admin.port.grpc says.
+# The worker `weed mini` starts dials the admin's gRPC at its HTTP port + 10000, whatever
+# -admin.port.grpc says: so that port is the admin's, and free too.
 GRPC_PORT_OFFSET = 10000
 
 
@@ -135,7 +136,8 @@ class S3Store:
 
     @property
     def run_dir(self) -> Path:
-        """Its working directory, TMPDIR (gRPC unix sockets) and log directory."""
+        """Its working directory, TMPDIR, log directory, and where its filer and S3 unix sockets
+        go (its gRPC ones go to /tmp: ``sockets``)."""
         return self.root / "run"
 
     @property

@@ -66,13 +66,12 @@ def dvc(
     return result
 
 
-def configure_locally(project: Path, store: S3Store, **settings: str) -> None:
+def configure_locally(project: Path, store: S3Store) -> None:
     """`dvc remote modify --local`: the endpoint and keys in the git-ignored .dvc/config.local."""
     settings = {
         "endpointurl": store.endpoint,
         "access_key_id": store.access_key,
         "secret_access_key": store.secret_key,
-        **settings,
     }
     for option, value in settings.items():
         dvc(["dvc", "remote", "modify", "--local", REMOTE, option, value], project)
@@ -107,9 +106,9 @@ def cached_outputs(project: Path) -> dict[str, str]:
     """The outputs of the workspace's dvc.lock that DVC caches (and so pushes): path -> md5."""
     cache = project / ".dvc" / "cache" / "files" / "md5"
     return {
-        path: md5
-        for path, md5 in lock_outputs(lock(project)).items()
-        if (cache / md5[:2] / md5[2:]).is_file()
+        path: digest
+        for path, digest in lock_outputs(lock(project)).items()
+        if (cache / digest[:2] / digest[2:]).is_file()
     }
 
 
@@ -163,7 +162,7 @@ def team(reproduced_project: Path, s3_store: S3Store, tmp_path_factory) -> Team:
 @dataclass(frozen=True)
 class Experiment:
     rev: str
-    changed_stages: list[str]  # the stages whose dvc.lock entry differs from HEAD's
+    ensemble_scores: dict[str, Any]  # as A's `dvc exp show` gives them
 
 
 @pytest.fixture(scope="module")
@@ -172,11 +171,11 @@ def experiment(team: Team) -> Experiment:
     settings = [f"{key}={value}" for key, value in EXPERIMENT_PARAMS.items()]
     ran = dvc(["dvc", "exp", "run", "--temp", "-n", EXPERIMENT, "-S", *settings], team.a)
     assert f"Ran experiment(s): {EXPERIMENT}" in ran.stdout
-    rev = experiment_rev(team.a, EXPERIMENT)
-    head, exp = lock(team.a, "HEAD")["stages"], lock(team.a, rev)["stages"]
-    changed = sorted(name for name in exp if exp[name] != head.get(name))
+    shown = shown_experiments(team.a)[EXPERIMENT]
+    head, exp = lock(team.a, "HEAD")["stages"], lock(team.a, shown["rev"])["stages"]
+    changed = [name for name in exp if exp[name] != head.get(name)]  # ran, or restored
     assert "ensemble" in changed and not any(name.startswith("train@") for name in changed)
-    return Experiment(rev=rev, changed_stages=changed)
+    return Experiment(shown["rev"], ensemble_scores(shown))
 
 
 def shown_experiments(project: Path) -> dict[str, dict[str, Any]]:
@@ -189,10 +188,6 @@ def shown_experiments(project: Path) -> dict[str, dict[str, Any]]:
 
 def ensemble_scores(shown: dict[str, Any]) -> dict[str, Any]:
     return shown["data"]["metrics"]["metrics/scores/ensemble.json"]["data"]
-
-
-def experiment_rev(project: Path, name: str) -> str:
-    return shown_experiments(project)[name]["rev"]
 
 
 def test_the_committed_config_names_the_bucket_and_holds_no_endpoint_or_key(team):
@@ -237,7 +232,7 @@ def test_a_pushes_and_b_pulls_a_workspace_that_reruns_nothing(team):
     stored = set(team.store.object_keys(PREFIX))
     pushed = cached_outputs(team.a)
     assert "models/gru.keras" in pushed and "data/interim/jena.parquet" in pushed
-    assert {object_key(md5) for md5 in pushed.values()} <= stored
+    assert {object_key(digest) for digest in pushed.values()} <= stored
 
     # B: a fresh clone, the endpoint and keys from the environment only.
     b = clone(team.origin, team.root / "b-pull")
@@ -291,7 +286,7 @@ def test_an_experiment_pushed_by_a_is_pulled_shown_and_applied_by_b(team, experi
     assert list(shown) == [EXPERIMENT]
     assert shown[EXPERIMENT]["rev"] == experiment.rev
     metrics = ensemble_scores(shown[EXPERIMENT])
-    assert metrics == ensemble_scores(shown_experiments(team.a)[EXPERIMENT])
+    assert metrics == experiment.ensemble_scores
     head_metrics = json.loads((b / "metrics" / "scores" / "ensemble.json").read_text())
     assert metrics != head_metrics  # the experiment changed the ensemble
 
@@ -350,7 +345,7 @@ def test_a_push_cut_off_by_the_store_going_down_completes_once_it_is_back(
 ):
     store, a = private_s3_store, project_copy
     share(a, store)
-    every = {object_key(md5) for md5 in cached_outputs(a).values()}
+    every = {object_key(digest) for digest in cached_outputs(a).values()}
     dvc(["dvc", "push", "-r", REMOTE, "parse", "normalize"], a)  # part of the data is there
     part = set(store.object_keys(f"{PREFIX}/files/"))
     assert part and part < every
