@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: setup repro first-look test lint plots
+.PHONY: setup repro pull first-look test lint plots
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ setup: $(STAMP)
 
 repro: setup
 	$(RUN) dvc repro
+
+# A teammate's first command instead of `make repro`: every output this commit records, from the
+# default DVC remote (docs/sharing.md); trains nothing. `dvc status` then says what is out of date.
+pull: setup
+	$(RUN) dvc pull
+	$(RUN) dvc status
 
 # The data stages, the naive forecast, ridge regression and the small dense network, on the real
 # data: their scores, and the forecast charts of the two models in build/first-look/index.html.
