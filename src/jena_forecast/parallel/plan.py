@@ -15,6 +15,7 @@ A downstream stage whose inputs come out unchanged is skipped by its own `dvc re
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import chdir
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def read_pipeline(root: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, tup
     from dvc.repo import Repo  # deferred: DVC takes a second to import, the helpers above none
     from dvc.stage import PipelineStage
 
-    with Repo(str(root)) as repo:
+    with chdir(root), Repo(".") as repo:  # stage names (addressing) are relative to the cwd
         graph = repo.index.graph
         stages = [stage for stage in repo.index.stages if isinstance(stage, PipelineStage)]
         upstream = {
@@ -153,7 +154,7 @@ def make_plan(root: Path, targets: Sequence[str] = ()) -> Plan:
     from dvc.stage import PipelineStage
 
     upstream, outs = read_pipeline(root)
-    with Repo(str(root)) as repo:
+    with chdir(root), Repo(".") as repo:  # stage names (addressing) are relative to the cwd
         chosen = [
             stage.addressing
             for target in targets

@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping
+from contextlib import chdir
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ def uncached_outputs(root: Path, stage: str) -> list[tuple[str, bool]]:
     """``stage``'s outputs with ``cache: false``, each with whether it is a directory."""
     from dvc.repo import Repo  # deferred: DVC takes a second to import
 
-    with Repo(str(root)) as repo:
+    with chdir(root), Repo(".") as repo:  # stage names (addressing) are relative to the cwd
         (found,) = repo.stage.collect(stage)
         paths = [str(out.def_path) for out in found.outs if not out.use_cache]
     return [(path, (root / path).is_dir()) for path in paths]

@@ -18,7 +18,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import chdir, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -347,7 +347,7 @@ def final_check(root: Path, outcome: Outcome) -> None:
     from dvc.repo import Repo  # deferred: DVC takes a second to import
 
     def changed() -> list[str]:
-        with Repo(str(root)) as repo:
+        with chdir(root), Repo(".") as repo:  # names relative to the cwd
             reported = set(repo.status())
         return [name for name in outcome.plan.scope if name in reported]
 
