@@ -80,7 +80,8 @@ class StageRun:
         return self.ended - self.started
 
 
-_running: dict[int, tuple[str, subprocess.Popen[bytes], threading.Event]] = {}
+# the stage processes this worker process runs: pid -> (run id, stage, stop requested)
+_running: dict[int, tuple[str, str, threading.Event]] = {}
 _stopped_runs: set[str] = set()
 _guard = threading.Lock()
 
@@ -93,11 +94,11 @@ def stop_running_stages(run_id: str | None = None) -> list[str]:
     with _guard:
         if run_id is not None:
             _stopped_runs.add(run_id)
-        for pid, (owner, process, stop) in list(_running.items()):
+        for pid, (owner, stage, stop) in list(_running.items()):
             if run_id is None or owner == run_id:
                 stop.set()
                 _signal_group(pid, signal.SIGINT)
-                stopped.append(" ".join(str(arg) for arg in process.args[-1:]))  # type: ignore[index]
+                stopped.append(stage)
     return stopped
 
 
@@ -117,7 +118,7 @@ def _call(job: StageJob, command: list[str], cwd: Path, env: dict[str, str], log
             command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         stop = threading.Event()
-        _running[process.pid] = (job.run_id, process, stop)
+        _running[process.pid] = (job.run_id, job.stage, stop)
     try:
         while True:
             try:
