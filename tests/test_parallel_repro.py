@@ -248,3 +248,33 @@ def test_workers_in_two_clones_push_and_the_head_restores_their_stages(
         assert ran_in
         for path in (f"data/forecasts/{name}.npz", f"metrics/models/{name}.json"):
             assert (head / path).read_bytes() == (ran_in[0] / path).read_bytes()
+
+
+def test_the_final_check_commits_a_finished_stage_dvc_lock_lacks_and_names_the_others(
+    reproduced_project, tmp_path
+):
+    """A stage the run finished whose outputs are in place but whose dvc.lock entry is missing
+    (a `dvc` that ran the stage and failed to record it) is committed; one the run did not run is
+    named, never left silently."""
+    from jena_forecast.parallel.plan import make_plan
+    from jena_forecast.parallel.runner import Outcome, final_check
+    from jena_forecast.parallel.worker import StageRun
+
+    project = copy_project(reproduced_project, tmp_path / "project")
+    entries = lock_entries(project)
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    for name in CHEAP:
+        del lock["stages"][name]
+    (project / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
+    plan = make_plan(project)
+    assert set(CHEAP) <= set(plan.stale)
+    now = time.time()
+    outcome = Outcome(plan, runs={CHEAP[0]: StageRun(CHEAP[0], "w", now, now, 0, "ran", "")})
+
+    final_check(project, outcome)
+
+    assert outcome.committed == [CHEAP[0]]
+    assert outcome.stale == [CHEAP[1]]
+    assert outcome.exit_code == 1
+    assert lock_entries(project)[CHEAP[0]] == entries[CHEAP[0]]
+    assert "up to date" in status(project, CHEAP[0])
