@@ -266,10 +266,9 @@ class Scheduler:
         deadline = time.monotonic() + 60
         while self.running and time.monotonic() < deadline:
             for future in [future for future in self.running if future.done()]:
-                stage = self.running.pop(future)
-                with suppress(Exception):
-                    self.outcome.runs[stage] = future.result()
+                self.finish(future)  # one that finished meanwhile is kept (and restored)
             time.sleep(0.1)
+        self.ready.clear()
         for future in self.running:
             future.cancel()
 
