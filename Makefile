@@ -18,8 +18,15 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
+# JOBS=N (N > 1): the parallel runner, N stages at a time on a local Dask cluster, each with its
+# share of the CPUs' threads (docs/parallel.md); unset or 1: plain `dvc repro`, one at a time.
+JOBS ?= 1
 repro: setup
+ifeq ($(filter-out 0 1,$(JOBS)),)
 	$(RUN) dvc repro
+else
+	$(RUN) python -m jena_forecast.parallel --jobs $(JOBS)
+endif
 
 # A teammate's first command instead of `make repro`: every output this commit records, from the
 # default DVC remote (docs/sharing.md); trains nothing. `dvc status` then says what is out of date.

@@ -1,0 +1,91 @@
+"""The parallel runner's plan on a small graph that can be checked by eye (no DVC, no Dask).
+
+data -> a -> c -> report
+data -> b -------^
+data -> lone
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from jena_forecast.parallel.plan import (
+    Plan,
+    downstream_of,
+    longest_chain,
+    remaining_chain,
+    topological,
+    upstream_of,
+)
+from jena_forecast.parallel.runner import log_tail
+from jena_forecast.parallel.worker import outcome_of
+
+UPSTREAM = {
+    "data": (),
+    "a": ("data",),
+    "b": ("data",),
+    "lone": ("data",),
+    "c": ("a",),
+    "report": ("c", "b"),
+}
+
+
+def test_downstream_and_upstream_follow_every_path():
+    assert downstream_of(UPSTREAM, ["a"]) == {"c", "report"}
+    assert downstream_of(UPSTREAM, ["data"]) == {"a", "b", "lone", "c", "report"}
+    assert downstream_of(UPSTREAM, ["report"]) == set()
+    assert upstream_of(UPSTREAM, ["report"]) == {"report", "c", "b", "a", "data"}
+    assert upstream_of(UPSTREAM, ["lone"]) == {"lone", "data"}
+
+
+def test_topological_puts_upstream_first_and_keeps_the_pipeline_order_otherwise():
+    assert topological(UPSTREAM, ["report", "b", "c", "a"]) == ["a", "b", "c", "report"]
+    assert topological(UPSTREAM, UPSTREAM) == ["data", "a", "b", "lone", "c", "report"]
+    with pytest.raises(ValueError, match="cycle"):
+        topological({"x": ("y",), "y": ("x",)}, ["x", "y"])
+
+
+def test_the_longest_chain_adds_the_slowest_path_through_the_graph():
+    seconds = {"data": 1, "a": 5, "b": 7, "lone": 20, "c": 4, "report": 1}
+    # data-a-c-report: 11 s; data-b-report: 9 s; data-lone: 21 s
+    assert longest_chain(UPSTREAM, seconds) == (21.0, ["data", "lone"])
+    seconds["lone"] = 2
+    assert longest_chain(UPSTREAM, seconds) == (11.0, ["data", "a", "c", "report"])
+
+
+def test_ready_stages_are_ranked_by_what_remains_below_them():
+    chain = remaining_chain(UPSTREAM, ["a", "b", "c", "report"], {"a": 5, "b": 7, "c": 4})
+    # report has no time yet: 1 s
+    assert chain == {"report": 1.0, "c": 5.0, "a": 10.0, "b": 8.0}
+
+
+def test_a_plan_waits_only_for_stages_it_runs_and_stops_their_descendants():
+    plan = Plan(
+        order=("a", "b", "c", "report"),
+        upstream=UPSTREAM,
+        stale=("a", "b"),
+        scope=tuple(UPSTREAM),
+    )
+    assert plan.waits_for("a") == ()  # data is up to date: not waited for
+    assert plan.waits_for("report") == ("c", "b")
+    assert plan.downstream("a") == ["c", "report"]
+    assert plan.downstream("b") == ["report"]
+
+
+@pytest.mark.parametrize(
+    ("printed", "outcome"),
+    [
+        ("Running stage 'c':\n> python -m stages.c\n", "ran"),
+        ("Stage 'c' is cached - skipping run, checking out outputs\n", "restored"),
+        ("Stage 'c' didn't change, skipping\n", "unchanged"),
+        ("Running stage 'c@x':\n", "unchanged"),  # another stage's line
+    ],
+)
+def test_what_dvc_did_is_read_from_what_it_printed(printed, outcome):
+    assert outcome_of("c", printed) == outcome
+
+
+def test_a_failed_stage_is_reported_with_the_end_of_its_log():
+    log = "".join(f"line {n}\n" for n in range(1, 51))
+    tail = log_tail(log, lines=3)
+    assert tail == "    | line 48\n    | line 49\n    | line 50"
