@@ -74,8 +74,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def rows(output: str) -> dict[str, list[str]]:
-    lines = output.strip().splitlines()[2:]  # the explanation, then the header
-    return {line.split()[0]: line.split()[1:] for line in lines}
+    lines = output.strip().splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:1] == ["model"])
+    return {line.split()[0]: line.split()[1:] for line in lines[header + 1 :]}
 
 
 def test_an_unchanged_model_is_within_the_noise_and_a_better_one_is_better(repo, capsys):
@@ -84,7 +85,9 @@ def test_an_unchanged_model_is_within_the_noise_and_a_better_one_is_better(repo,
     better = forecasts(np.full(WINDOWS, 0.1))
     commit(repo, {"gru": first, "linear": better}, "second")
     assert main(["first", "HEAD"]) == 0
-    table = rows(capsys.readouterr().out)
+    output = capsys.readouterr().out
+    assert output.startswith("val MAE, HEAD minus first")  # validation unless asked for test
+    table = rows(output)
     assert [float(value) for value in table["gru"][2:5]] == [0.0, 0.0, 0.0]  # degC
     assert table["gru"][-3:] == ["within", "the", "noise"]
     assert table["linear"][-1] == "better"
@@ -94,8 +97,10 @@ def test_an_unchanged_model_is_within_the_noise_and_a_better_one_is_better(repo,
 def test_a_worse_revision_is_worse_and_one_model_can_be_picked(repo, capsys):
     worse = forecasts(np.full(WINDOWS, 2.0))
     commit(repo, {"gru": worse}, "second")
-    assert main(["first", "workspace", "--model", "gru", "--split", "val"]) == 0
-    table = rows(capsys.readouterr().out)
+    assert main(["first", "workspace", "--model", "gru", "--split", "test"]) == 0
+    output = capsys.readouterr().out
+    assert output.startswith("test split: for the change already chosen on validation")
+    table = rows(output)
     assert list(table) == ["gru"] and table["gru"][-1] == "worse"
 
 

@@ -7,7 +7,7 @@ paired, and the mean difference (second minus first) gets a block-bootstrap inte
 Diebold-Mariano p-value (``significance.paired_difference``, params ``significance``)::
 
     python -m jena_forecast.compare main my-branch
-    python -m jena_forecast.compare HEAD~1 workspace --model gru --split val
+    python -m jena_forecast.compare HEAD~1 workspace --model gru --split test
 
     model  first_mae_degc  second_mae_degc  difference_degc  low     high    p_value  ...  verdict
     gru    2.615623        2.543210         -0.072413        -0.121  -0.024  0.0031   ...  better
@@ -163,7 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("first", help="git revision (branch, tag, commit) or 'workspace'")
     parser.add_argument("second", help="git revision (branch, tag, commit) or 'workspace'")
     parser.add_argument("--model", action="append", default=[], help="only this model (repeat)")
-    parser.add_argument("--split", choices=SPLITS, default="test")
+    parser.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="val",
+        help="val (default): where changes are chosen; test: only for the change already chosen",
+    )
     parser.add_argument("--repo", default=".", help="the DVC repository (default: here)")
     args = parser.parse_args(argv)
     try:
@@ -178,6 +183,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PipelineError as error:
         print(f"compare: error: {error}", file=sys.stderr)
         return 2
+    if args.split == "test":
+        print(
+            "test split: for the change already chosen on validation; choosing by test makes "
+            "its score optimistic"
+        )
     print(
         f"{args.split} MAE, {args.second} minus {args.first} (negative: {args.second} is better); "
         f"{resampling.level:.0%} interval of a circular block bootstrap in blocks of "
