@@ -13,6 +13,7 @@ from jena_forecast.evaluation.significance import (
     diebold_mariano,
     mean_interval,
     paired_difference,
+    politis_white_block,
     skill_interval,
     split_uncertainty,
     tied_with_best,
@@ -163,7 +164,31 @@ def test_split_uncertainty_record_for_a_model_with_half_the_naive_error():
         "skill_high": 0.5,
         "p_value_vs_naive": 0.0,
         "verdict_vs_naive": "better",
+        "block_windows": BLOCKS.block_windows,  # the errors' own length (8) is shorter
+        "politis_white_block_windows": politis_white_block(0.5 * naive),
     }
+
+
+def test_the_data_driven_block_is_short_for_noise_and_long_for_persistent_errors():
+    assert politis_white_block(np.random.default_rng(3).normal(size=5_000)) <= 5
+    assert politis_white_block(np.abs(ar1(0.99, 5_000, seed=4))) >= 50
+    assert politis_white_block(np.full(100, 2.0)) == 1
+
+
+def test_mae_intervals_resample_blocks_at_least_as_long_as_the_errors_own():
+    # Configured blocks of 5 windows; the errors persist for hundreds: the MAE interval takes the
+    # data's length (at most a tenth of the windows), the skill interval keeps the configured one.
+    naive = np.abs(ar1(0.99, 5_000, seed=5)) + 0.1
+    model = 0.9 * naive
+    configured = Bootstrap(5, 300, 0.95, seed=0)
+    record = split_uncertainty(model, naive, configured, target_scale=1.0)
+    data_driven = politis_white_block(model)
+    assert record["politis_white_block_windows"] == data_driven > 5
+    assert record["block_windows"] == min(data_driven, 500)
+    low, high = mean_interval(model, Bootstrap(record["block_windows"], 300, 0.95, seed=0))
+    assert (record["mae_degc_low"], record["mae_degc_high"]) == (round(low, 6), round(high, 6))
+    narrow_low, narrow_high = mean_interval(model, configured)
+    assert high - low > 1.5 * (narrow_high - narrow_low)
 
 
 def test_model_confidence_set_drops_the_clearly_worse_model_and_keeps_the_twins():

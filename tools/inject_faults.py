@@ -70,6 +70,12 @@ FAULTS = (
         "reps=100,\n        block_size=2,",
     ),
     Fault(
+        "MAE intervals without the errors' own block length",
+        "src/jena_forecast/evaluation/significance.py",
+        "mae_block = max(bootstrap.block_windows, min(data_driven, longest))",
+        "mae_block = bootstrap.block_windows",
+    ),
+    Fault(
         "validation naive errors in the seed-mean test intervals",
         "stages/leaderboard.py",
         'naive_losses = naive.naive_abs_errors("test")',

@@ -19,14 +19,13 @@ from jena_forecast.evaluation.intervals import (
 )
 from jena_forecast.evaluation.metrics import split_metrics
 from jena_forecast.evaluation.significance import (
+    MIN_BLOCKS,
     Bootstrap,
     SignificanceConfig,
     block_windows,
     mean_interval,
     split_uncertainty,
 )
-
-MIN_BLOCKS = 10  # a split shorter than this many blocks resamples shorter blocks
 
 
 class ScoringConfig(ProtocolConfig):
