@@ -506,6 +506,15 @@ def test_verdicts_against_naive_are_holm_adjusted_over_every_model_tested():
         "dense": "within the noise",
         "naive": "",
     }
+    # The resolution of three tests at once: each record's one-test resolution (0.2 degC) times
+    # (z[1 - 0.05/6] + z[0.8]) / (z[0.975] + z[0.8]).
+    with_resolution = {
+        name: stale(rec, "test", resolution_vs_naive_degc=0.2) for name, rec in models.items()
+    }
+    resolved = leaderboard(NAIVE, with_resolution, alpha=0.05).set_index("model")
+    assert resolved.loc["gru", "test_resolution_degc"] == pytest.approx(
+        0.2 * (2.393980 + 0.841621) / (1.959964 + 0.841621), abs=1e-5
+    )
     # The unadjusted verdicts stay beside them.
     assert table.loc[["gru", "lstm", "dense"], "test_verdict_vs_naive"].tolist() == [
         "better",

@@ -10,6 +10,7 @@ import pytest
 from jena_forecast.evaluation.significance import (
     Bootstrap,
     block_windows,
+    detectable_difference,
     diebold_mariano,
     mean_interval,
     paired_difference,
@@ -157,6 +158,9 @@ def test_split_uncertainty_record_for_a_model_with_half_the_naive_error():
     naive = np.abs(ar1(0.8, 400, seed=12)) + 0.1
     record = split_uncertainty(0.5 * naive, naive, BLOCKS, target_scale=8.0)
     low, high = mean_interval(0.5 * naive, BLOCKS)
+    dm_low, dm_high = mean_interval(0.5 * naive - naive, BLOCKS)
+    z95, z80 = 1.959964, 0.841621  # standard normal quantiles at 0.975 and 0.8
+    resolution = 8.0 * (z95 + z80) * (dm_high - dm_low) / (2 * z95)
     assert record == {
         "mae_degc_low": round(8.0 * low, 6),
         "mae_degc_high": round(8.0 * high, 6),
@@ -164,9 +168,20 @@ def test_split_uncertainty_record_for_a_model_with_half_the_naive_error():
         "skill_high": 0.5,
         "p_value_vs_naive": 0.0,
         "verdict_vs_naive": "better",
+        # the smallest difference to naive found at 80% power: (z 0.975 + z 0.8) standard errors
+        "resolution_vs_naive_degc": pytest.approx(resolution, rel=1e-5),
         "block_windows": BLOCKS.block_windows,  # the errors' own length (8) is shorter
         "politis_white_block_windows": politis_white_block(0.5 * naive),
     }
+
+
+def test_a_tests_resolution_is_the_difference_it_finds_at_80_percent_power():
+    # A 95% interval of half width 1.96 is a standard error of 1: 1.96 + 0.84 of them.
+    assert detectable_difference(-1.959964, 1.959964, 0.95) == pytest.approx(2.801585, abs=1e-5)
+    # Three tests at once (Bonferroni's bound of Holm's first step): z at 1 - 0.05 / 6.
+    assert detectable_difference(-1.959964, 1.959964, 0.95, tests=3) == pytest.approx(
+        2.393980 + 0.841621, abs=1e-5
+    )
 
 
 def test_the_data_driven_block_is_short_for_noise_and_long_for_persistent_errors():

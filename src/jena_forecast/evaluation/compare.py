@@ -35,6 +35,7 @@ from jena_forecast.evaluation.forecasts import SPLITS, Forecasts, check_same_win
 from jena_forecast.evaluation.significance import (
     Bootstrap,
     adjusted_verdict,
+    detectable_difference,
     holm,
     paired_difference,
 )
@@ -122,6 +123,16 @@ def compare_models(
                 "high": round(difference.high * scale, 6),
                 "p_value": round(difference.p_value, 6),
                 "interval_verdict": difference.verdict,
+                # not resolved below this, at 80% power, with every model compared at once
+                "resolution_degc": round(
+                    detectable_difference(
+                        difference.low * scale,
+                        difference.high * scale,
+                        bootstrap.level,
+                        tests=len(models),
+                    ),
+                    6,
+                ),
             }
         )
     table = pd.DataFrame(rows)

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
-from jena_forecast.evaluation.significance import adjusted_verdict, holm
+from jena_forecast.evaluation.significance import POWER, adjusted_verdict, holm
 from jena_forecast.plumbing.errors import PipelineError
 
 NAIVE = "naive"
@@ -46,8 +47,13 @@ UNCERTAINTY_COLUMNS = {
 }
 # The same tests against naive, Holm-adjusted over every model of the column (one family for the
 # single runs, one for the seed means): the verdict a reader may take for all of them at once.
-HOLM_COLUMNS = ["test_p_vs_naive_holm", "test_verdict_vs_naive_holm"]
-SEED_HOLM_COLUMNS = ["test_p_vs_naive_mean_holm", "test_verdict_vs_naive_mean_holm"]
+# ``*_resolution_degc``: the smallest difference to naive those tests find at 80% power, all at once.
+HOLM_COLUMNS = ["test_p_vs_naive_holm", "test_verdict_vs_naive_holm", "test_resolution_degc"]
+SEED_HOLM_COLUMNS = [
+    "test_p_vs_naive_mean_holm",
+    "test_verdict_vs_naive_mean_holm",
+    "test_resolution_mean_degc",
+]
 TIE_COLUMNS = ["val_tied_with_best", "test_tied_with_best", "val_mcs_p", "test_mcs_p"]
 RANKED_COLUMN = "ranked_val_mae_degc"  # what the rank follows: the seed mean, or the single run
 COLUMNS = [
@@ -187,9 +193,11 @@ def _optional_int(record: dict[str, Any], key: str) -> int | None:
 
 
 def _uncertainty_columns(record: dict[str, Any]) -> dict[str, Any]:
-    """The test split's 95% intervals and test against naive; empty for a record without them."""
+    """The test split's 95% intervals and test against naive (and that test's resolution, which
+    ``_add_holm`` widens for the family); empty for a record without them."""
     test = record["test"]
-    return {column: test.get(key, np.nan) for column, key in UNCERTAINTY_COLUMNS.items()}
+    columns = {column: test.get(key, np.nan) for column, key in UNCERTAINTY_COLUMNS.items()}
+    return columns | {"test_resolution_raw_degc": test.get("resolution_vs_naive_degc", np.nan)}
 
 
 def _seed_uncertainty_columns(uncertainty: dict[str, Any] | None) -> dict[str, Any]:
@@ -198,7 +206,7 @@ def _seed_uncertainty_columns(uncertainty: dict[str, Any] | None) -> dict[str, A
     return {
         column: uncertainty.get(key, "" if key == "verdict_vs_naive" else np.nan)
         for column, key in SEED_UNCERTAINTY_COLUMNS.items()
-    }
+    } | {"test_resolution_mean_raw_degc": uncertainty.get("resolution_vs_naive_degc", np.nan)}
 
 
 def _row(name: str, record: dict[str, Any], seed_columns: dict[str, Any]) -> dict[str, Any]:
@@ -281,6 +289,7 @@ def leaderboard(
     table = pd.DataFrame(rows)
     _add_holm(table, "test_p_vs_naive", "test_skill_vs_naive", HOLM_COLUMNS, alpha)
     _add_holm(table, "test_p_vs_naive_mean", SEED_SKILL_COLUMN, SEED_HOLM_COLUMNS, alpha)
+    table = table.drop(columns=["test_resolution_raw_degc", "test_resolution_mean_raw_degc"])
     table[RANKED_COLUMN] = table["val_mae_degc_mean"].fillna(table["val_mae_degc"])
     for split in ("val", "test"):
         p_values = (mcs_p or {}).get(split, {})
@@ -313,6 +322,12 @@ def _add_holm(
             table["model"], table[skill_column], table[columns[0]], strict=True
         )
     ]
+    # A record's resolution is one test's at 1 - alpha; the family's needs alpha / m (Holm's
+    # first step), with the same standard error.
+    raw = p_column.replace("p_vs_naive", "resolution") + "_raw_degc"
+    tests = sum(1 for p in adjusted.values() if np.isfinite(p))
+    one, family = (norm.ppf(1 - alpha / 2 / m) + norm.ppf(POWER) for m in (1, max(tests, 1)))
+    table[columns[2]] = (table[raw].astype(float) * family / one).round(6)
 
 
 def best_model(table: pd.DataFrame) -> str:

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     PositiveFloat,
 )
+from scipy.stats import norm
 from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.multitest import multipletests
 
@@ -179,6 +180,7 @@ class PairedDifference:
     high: float  # bootstrap interval of the mean difference
     p_value: float  # diebold_mariano with hac_lags = bootstrap.block_windows
     verdict: str  # "better" if high < 0, "worse" if low > 0, else "within the noise" (b vs a)
+    resolution: float  # the smallest |difference| found at 80% power (detectable_difference)
 
 
 def paired_difference(
@@ -200,6 +202,7 @@ def paired_difference(
         high=high,
         p_value=diebold_mariano(a, b, hac_lags=bootstrap.block_windows),
         verdict=verdict,
+        resolution=detectable_difference(low, high, bootstrap.level),
     )
 
 
@@ -234,6 +237,7 @@ def split_uncertainty(
         "skill_high": round(skill_high, 6),
         "p_value_vs_naive": round(versus_naive.p_value, 6),
         "verdict_vs_naive": versus_naive.verdict,
+        "resolution_vs_naive_degc": round(versus_naive.resolution * target_scale, 6),
         "block_windows": mae_block,
         "politis_white_block_windows": data_driven,
     }
@@ -272,6 +276,24 @@ def tied_with_best(
     mcs.compute()
     p_values = mcs.pvalues["Pvalue"]
     return {name: float(p_values.loc[distinct.index(series[name].tobytes())]) for name in names}
+
+
+POWER = 0.8  # the power at which a test's resolution is stated
+
+
+def detectable_difference(
+    low: float, high: float, level: float, power: float = POWER, tests: int = 1
+) -> float:
+    """The smallest true difference a two-sided test at ``level`` finds with probability ``power``,
+    from the ``level`` interval ``[low, high]`` of the estimate (its standard error is the half
+    width over z): ``(z[1 - alpha / 2m] + z[power]) * se`` for ``m = tests`` tests at once (the
+    Bonferroni bound of Holm's first step). "Within the noise" means "not resolved at +-this".
+
+    For a 95% interval of half width 1.96 (se 1): 1.96 + 0.84 = 2.80.
+    """
+    alpha = 1 - level
+    standard_error = (high - low) / 2 / norm.ppf(1 - alpha / 2)
+    return float((norm.ppf(1 - alpha / (2 * tests)) + norm.ppf(power)) * standard_error)
 
 
 def holm(p_values: Mapping[str, float]) -> dict[str, float]:
