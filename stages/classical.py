@@ -25,6 +25,7 @@ from jena_forecast.plumbing.atomic import read_json, write_json, write_text
 from jena_forecast.plumbing.cli import call_with_paths, run_stage
 from jena_forecast.plumbing.errors import PipelineError
 from jena_forecast.plumbing.tables import read_table, tsv
+from jena_forecast.plumbing.timings import split_timings, write_timings
 
 
 class Config(ClassicalConfig, ScoringConfig):
@@ -45,6 +46,7 @@ def run(
     predictions_path: Path,
     forecasts_path: Path,
     model_path: Path,
+    timing_path: Path | None = None,
 ) -> dict[str, Any]:
     """Fit classical model ``name`` on the training windows, score it like a deep model.
 
@@ -125,8 +127,10 @@ def run(
     )
     save_forecasts(forecasts_path, kept)
     save_estimator(model_path, fit.estimator)
-    write_json(metrics_path, metrics)
-    write_json(scores_path, headline(metrics))
+    kept, timings = split_timings(metrics)
+    write_json(metrics_path, kept)
+    write_timings(timing_path, timings)
+    write_json(scores_path, headline(kept))
     return metrics
 
 

@@ -17,6 +17,7 @@ from jena_forecast.plumbing.artifacts import save_arrays
 from jena_forecast.plumbing.atomic import write_json
 from jena_forecast.plumbing.cli import call_with_paths, run_stage
 from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.timings import split_timings, write_timings
 
 
 class Config(ModelsConfig, ProtocolConfig):
@@ -38,6 +39,7 @@ def run(
     model_metrics_path: Path | None = None,
     model_forecasts_path: Path | None = None,
     checkpoint_dir: Path | None = None,
+    timing_path: Path | None = None,
 ) -> dict[str, Any]:
     """Retrain model ``name`` from every seed of ``seed_study.seeds``; save each seed's val/test
     scores and their mean and sample standard deviation, and each seed's normalized 24 h forecasts
@@ -86,8 +88,10 @@ def run(
         record["pipeline_run_seed"] = config.seed
     record.update(config.data_record(data_fingerprint(data)))
     save_arrays(forecasts_path, forecasts)
-    write_json(metrics_path, record)
-    write_json(scores_path, headline(record))
+    kept, timings = split_timings(record)
+    write_json(metrics_path, kept)
+    write_timings(timing_path, timings)
+    write_json(scores_path, headline(kept))
     if checkpoint_dir is not None:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return record

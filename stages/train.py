@@ -9,7 +9,9 @@ from jena_forecast.data.windows import load_windows, window_spec
 from jena_forecast.models.spec import ModelsConfig
 from jena_forecast.plumbing.atomic import atomic_dir, atomic_path, write_json, write_text
 from jena_forecast.plumbing.cli import call_with_paths, run_stage
+from jena_forecast.plumbing.stable_zip import stable_keras
 from jena_forecast.plumbing.tables import tsv
+from jena_forecast.plumbing.timings import split_timings, write_timings
 from jena_forecast.training.learning_curve import learning_curve
 
 
@@ -25,6 +27,7 @@ def run(
     log_dir: Path,
     curve_path: Path,
     checkpoint_dir: Path | None = None,
+    timing_path: Path | None = None,
 ) -> dict[str, Any]:
     """Fit model ``name``; save its best weights, a training summary, its DVCLive epoch log and its
     learning curve (``curve_path``: loss and val_loss per epoch).
@@ -57,9 +60,12 @@ def run(
         )
         with atomic_path(model_path) as tmp:
             result.model.save(tmp)
+            stable_keras(tmp)
     write_text(curve_path, tsv(learning_curve(log_dir)))
     summary = result.summary()
-    write_json(summary_path, summary)
+    kept, timings = split_timings(summary)
+    write_json(summary_path, kept)
+    write_timings(timing_path, timings)
     if checkpoint is not None:
         checkpoint.remove()
     return summary

@@ -297,7 +297,7 @@ def test_classical_stage_scores_the_same_windows_as_the_naive_baseline(tmp_path,
     assert metrics["features"] == naive["features"] == "none"
     assert metrics["estimator"] == entry["estimator"]
     assert metrics["window_features"] == 2 + 5 + 2 * 3 * 2 + 4
-    assert metrics["train_seconds"] >= 0
+    assert "train_seconds" not in metrics and "feature_seconds" not in metrics
     assert metrics["seed_dependent"] is False
     assert list(metrics["intervals"]) == ["p80", "p90"]
     for key, level in (("p80", 0.8), ("p90", 0.9)):

@@ -9,16 +9,19 @@ from typing import Any
 
 from jena_forecast.plumbing.atomic import atomic_path
 from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.plumbing.stable_zip import stable_skops
 
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "builtins.", "jena_forecast.classical.")
 
 
 def save_estimator(path: str | Path, estimator: Any) -> None:
-    """Write the fitted ``estimator`` to ``path`` (``.skops``), atomically."""
+    """Write the fitted ``estimator`` to ``path`` (``.skops``), atomically, the same bytes for the
+    same estimator."""
     import skops.io
 
     with atomic_path(path) as tmp:
         skops.io.dump(estimator, tmp)
+        stable_skops(tmp)
 
 
 def load_estimator(path: str | Path) -> Any:

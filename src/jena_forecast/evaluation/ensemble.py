@@ -122,8 +122,9 @@ def ensemble_record(
 ) -> dict[str, Any]:
     """The ensemble's metrics record, shaped like a model's: split scores, then its members.
 
-    ``parameters``, ``epochs`` and ``train_seconds`` add up the members' (what the ensemble holds
-    and what it took to train; a classical member without parameters or epochs adds 0); ``member_val_mae_degc`` is the validation MAE each member was chosen by.
+    ``parameters`` and ``epochs`` add up the members' (what the ensemble holds and what it took to
+    train; a classical member without parameters or epochs adds 0); ``member_val_mae_degc`` is the
+    validation MAE each member was chosen by. Training times are not results (plumbing.timings).
     """
     return {
         **split_scores,
@@ -133,7 +134,4 @@ def ensemble_record(
             sum(int(member_records[name].get("parameters") or 0) for name in members)
         ),
         "epochs": int(sum(int(member_records[name].get("epochs") or 0) for name in members)),
-        "train_seconds": round(
-            sum(float(member_records[name]["train_seconds"]) for name in members), 2
-        ),
     }

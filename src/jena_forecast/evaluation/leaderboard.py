@@ -74,7 +74,6 @@ COLUMNS = [
     "recipe",
     "parameters",
     "epochs",
-    "train_seconds",
     "protocol",
     "features",
     "data",
@@ -221,7 +220,6 @@ def _row(name: str, record: dict[str, Any], seed_columns: dict[str, Any]) -> dic
         "recipe": record.get("recipe", ""),
         "parameters": _optional_int(record, "parameters"),
         "epochs": _optional_int(record, "epochs"),
-        "train_seconds": float(record.get("train_seconds", 0.0)),
         "protocol": record.get("protocol", ""),
         "features": record.get("features", ""),
         "data": record.get("data", ""),
@@ -274,7 +272,7 @@ def leaderboard(
     seed_studies = seed_studies or {}
     check_consistent(naive, models, seed_studies)
     naive_row = _row(NAIVE, naive, _seed_columns(None))
-    naive_row.update(parameters=0, epochs=0, train_seconds=0.0)
+    naive_row.update(parameters=0, epochs=0)
     naive_row.update(val_skill_vs_naive=0.0, test_skill_vs_naive=0.0)
     rows = [naive_row]
     rows[0].update(_seed_uncertainty_columns(None))

@@ -211,7 +211,6 @@ def _readable(table: pd.DataFrame) -> pd.DataFrame:
         shown |= {
             "parameters": _optional_count(row.get("parameters")),
             "epochs": _optional_count(row.get("epochs")),
-            "train_seconds": str(row.get("train_seconds", "")),
         }
         if "interval_level" in table.columns and table["interval_level"].notna().any():
             shown["prediction_interval"] = _interval_text(row)

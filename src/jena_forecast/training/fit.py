@@ -128,8 +128,9 @@ def make_loss(config: TrainConfig) -> keras.losses.Loss:
 class EpochLog(keras.callbacks.Callback):
     """Collects one row per epoch: losses, learning rate and wall time.
 
-    With a DVCLive ``live`` logger, it also logs the learning rate and the epoch's wall time there
-    (DVCLive's own Keras callback logs the losses and must come after this one in ``callbacks``).
+    With a DVCLive ``live`` logger, it also logs the learning rate there (not the wall time: the
+    log is a DVC output, and a time would change its hash on every run). DVCLive's own Keras
+    callback logs the losses and must come after this one in ``callbacks``.
     """
 
     def __init__(self, live: Any = None) -> None:
@@ -159,7 +160,6 @@ class EpochLog(keras.callbacks.Callback):
             self.live.log_metric(
                 "train/learning_rate", float(f"{self.rows[-1]['learning_rate']:.7g}")
             )
-            self.live.log_metric("train/epoch_seconds", self.rows[-1]["seconds"])
 
 
 def epoch_loggers(
@@ -183,7 +183,6 @@ def epoch_loggers(
     live = Live(dir=str(log_dir), dvcyaml=None, save_dvc_exp=False, report=None)
     for row in epoch_log.rows:  # the names DVCLiveCallback and EpochLog log under
         live.log_metric("train/learning_rate", float(f"{row['learning_rate']:.7g}"))
-        live.log_metric("train/epoch_seconds", row["seconds"])
         live.log_metric("train/loss", row["loss"])
         live.log_metric("eval/loss", row["val_loss"])
         if f"val_{FORECAST_METRIC}" in row:
@@ -232,7 +231,7 @@ def train_model(
 
     With a ``checkpoint``, every epoch is saved there and a run killed mid-way continues from its
     last completed epoch to the same final weights (see ``training/resume.py``). With ``log_dir``,
-    DVCLive logs every epoch's losses, learning rate and wall time there.
+    DVCLive logs every epoch's losses and learning rate there.
     """
     config = spec.train
     scope = model_scope(config)  # before TensorFlow's first op (a multi-worker strategy needs that)
