@@ -10,8 +10,9 @@ import pytest
 import yaml
 from dvc_project import run
 
-from jena_forecast.evaluation.compare import main
+from jena_forecast.comparison.revisions import main
 from jena_forecast.evaluation.forecasts import Forecasts, save_forecasts
+from jena_forecast.plumbing.artifacts import save_arrays
 
 WINDOWS = 3000
 PIPELINE = {
@@ -20,6 +21,7 @@ PIPELINE = {
             "paths": {
                 "forecasts": "data/forecasts",
                 "ensemble_forecasts": "data/ensemble_forecasts.npz",
+                "seed_forecasts": "data/seed_forecasts",
             }
         }
     ],
@@ -45,12 +47,33 @@ def forecasts(error: np.ndarray, data: str = "rows=9000 sha256=0123456789ab") ->
     )
 
 
-def commit(repo: Path, models: dict[str, Forecasts], message: str) -> None:
+def commit(
+    repo: Path,
+    models: dict[str, Forecasts],
+    message: str,
+    studies: dict[str, dict[int, np.ndarray]] | None = None,
+) -> None:
+    """Commit ``models``' forecasts and, per model of ``studies``, a seed study: each seed's
+    forecasts (``{seed: error}``, against the same actuals)."""
     folder = repo / "data" / "forecasts"
     folder.mkdir(parents=True, exist_ok=True)
     for name, kept in models.items():
         save_forecasts(folder / f"{name}.npz", kept)
     run(["dvc", "add", "data/forecasts"], repo)
+    if studies:
+        seeds_folder = repo / "data" / "seed_forecasts"
+        seeds_folder.mkdir(parents=True, exist_ok=True)
+        for name, errors in studies.items():
+            actual = forecasts(np.zeros(WINDOWS)).actual
+            save_arrays(
+                seeds_folder / f"{name}.npz",
+                {
+                    f"{split}_seed_{seed}": (actual[split] + error).reshape(-1, 1)
+                    for seed, error in errors.items()
+                    for split in ("val", "test")
+                },
+            )
+        run(["dvc", "add", "data/seed_forecasts"], repo)
     run(["git", "add", "-A"], repo)
     run(["git", "commit", "-q", "-m", message], repo)
 
@@ -76,7 +99,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def rows(output: str) -> dict[str, list[str]]:
     lines = output.strip().splitlines()
     header = next(i for i, line in enumerate(lines) if line.split()[:1] == ["model"])
-    return {line.split()[0]: line.split()[1:] for line in lines[header + 1 :]}
+    table = [line for line in lines[header + 1 :] if not line.startswith("single runs")]
+    return {line.split()[0]: line.split()[1:] for line in table}
 
 
 def test_an_unchanged_model_is_within_the_noise_and_a_better_one_is_better(repo, capsys):
@@ -117,4 +141,43 @@ def test_an_unknown_model_or_revision_is_a_clear_error(repo, capsys):
     assert main(["first", "HEAD", "--model", "lstm"]) == 2
     assert "first: no forecasts of model 'lstm'. It keeps: gru, linear" in capsys.readouterr().err
     assert main(["no-such-branch", "HEAD"]) == 2
-    assert "no-such-branch: cannot read dvc.yaml of this revision" in capsys.readouterr().err
+    assert "no-such-branch: no such branch, tag, commit or experiment" in capsys.readouterr().err
+
+
+def test_seed_studies_on_both_sides_put_the_seed_noise_in_the_verdict(repo, capsys):
+    """Two kept runs 0.3 apart (seed offsets 0.4 and 0.1) are told apart by the windows alone;
+    over the seeds, the means differ by 0.1 against a seed spread of 0.2: within the noise."""
+    noise = np.random.default_rng(1).normal(scale=0.5, size=WINDOWS)
+
+    def study(*offsets: float) -> dict[str, dict[int, np.ndarray]]:
+        return {"gru": {seed: noise + offset for seed, offset in enumerate(offsets, start=1)}}
+
+    commit(repo, {"gru": forecasts(noise + 0.4)}, "kept run")
+    run(["git", "tag", "kept"], repo)
+    commit(repo, {"gru": forecasts(noise + 0.4)}, "its seed study", study(0.4, 0.2, 0.0))
+    run(["git", "tag", "studied"], repo)
+    run(["git", "rm", "-q", "data/seed_forecasts.dvc"], repo)
+    commit(repo, {"gru": forecasts(noise + 0.1)}, "another run, no study")
+
+    def compared(first: str) -> tuple[list[str], dict[str, list[str]], str]:
+        assert main([first, "HEAD", "--model", "gru"]) == 0
+        output = capsys.readouterr().out
+        header = next(line for line in output.splitlines() if line.startswith("model"))
+        return header.split()[1:], rows(output), output
+
+    columns, table, output = compared("kept")
+    seeds = columns.index("first_seeds"), columns.index("second_seeds")
+    assert [table["gru"][i] for i in seeds] == ["1", "1"] and table["gru"][-1] == "better"
+    assert "single runs on both sides (gru)" in output
+    columns, table, output = compared("studied")
+    assert [table["gru"][i] for i in seeds] == ["3", "1"] and table["gru"][-3:] == [
+        "within",
+        "the",
+        "noise",
+    ]
+    commit(repo, {"gru": forecasts(noise + 0.1)}, "its seed study", study(0.1, 0.3, 0.5))
+    columns, table, output = compared("studied")
+    assert [table["gru"][i] for i in seeds] == ["3", "3"]
+    assert float(table["gru"][1]) > float(table["gru"][0])  # seed means: 0.3 against 0.2
+    assert table["gru"][-3:] == ["within", "the", "noise"]
+    assert "single runs on both sides" not in output

@@ -339,7 +339,9 @@ def test_ensemble_averages_the_top_models_by_validation_mae(reproduced_project):
 
 def test_seed_study_of_more_models_is_one_experiment_away(project_copy):
     project = project_copy
-    result = run(["dvc", "exp", "run", "-S", "seed_study.models=[linear,dense]"], project)
+    result = run(
+        ["dvc", "exp", "run", "-n", "more-seeds", "-S", "seed_study.models=[linear,dense]"], project
+    )
     assert sorted(stages_run(result.stdout)) == [
         "ensemble_seeds",
         "leaderboard",
@@ -355,6 +357,19 @@ def test_seed_study_of_more_models_is_one_experiment_away(project_copy):
         "3",
         "0",
     )
+    # The experiment, by its name, against its baseline: dense's one run against its new study.
+    compared = run(
+        ["python", "-m", "jena_forecast.compare", "HEAD", "more-seeds", "--model", "linear"]
+        + ["--model", "dense"],
+        project,
+    ).stdout.splitlines()
+    header = next(line.split() for line in compared if line.startswith("model"))
+    table = {
+        line.split()[0]: dict(zip(header, line.split(), strict=False)) for line in compared[2:4]
+    }
+    assert (table["linear"]["first_seeds"], table["linear"]["second_seeds"]) == ("3", "3")
+    assert float(table["linear"]["difference_degc"]) == 0.0  # the same study on both sides
+    assert (table["dense"]["first_seeds"], table["dense"]["second_seeds"]) == ("1", "3")
 
 
 def test_changing_one_model_reruns_its_stages_and_metrics_diff_reports_it(project_copy):

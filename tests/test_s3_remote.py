@@ -392,3 +392,81 @@ def test_an_object_missing_from_the_store_fails_the_pull_naming_its_output(
     # Every other output arrived whole.
     paths = [path for path in lock_outputs(lock(a)) if path != lost]
     assert files_under(b, paths) == files_under(a, paths)
+
+
+def test_b_compares_a_branch_of_a_without_training_and_names_what_the_remote_lacks(team, tmp_path):
+    """A commits a change on a branch and pushes it (git and DVC); B, in a fresh clone with no
+    DVC file of its own, runs `dvc metrics diff` and the compare command between the two: the
+    forecasts come from the S3 remote. A branch whose outputs A never pushed is named."""
+    a = copy_project(team.a, tmp_path / "a")
+    main = dvc(["git", "branch", "--show-current"], a).stdout.strip()
+    dvc(["dvc", "push", "-r", REMOTE], a)  # main's outputs (the first test may not have run)
+    dvc(["git", "checkout", "-q", "-b", "a-change"], a)
+    edit_params(a, **EXPERIMENT_PARAMS)
+    assert "ensemble" in stages_run(dvc(["dvc", "repro"], a).stdout)
+    commit_all(a, "Ensemble of the best model alone")
+    dvc(["dvc", "push", "-r", REMOTE], a)
+    dvc(["git", "push", "-q", "origin", "a-change"], a)
+    dvc(["git", "checkout", "-q", "-b", "a-unpushed"], a)
+    edit_params(a, **{"ensemble.top_k": 2})
+    dvc(["dvc", "repro"], a)
+    commit_all(a, "Ensemble of two, not pushed to the DVC remote")
+    dvc(["git", "push", "-q", "origin", "a-unpushed"], a)
+
+    b = clone(team.origin, tmp_path / "b")
+    aws = key_environment(team.store)
+    diff = dvc(["dvc", "metrics", "diff", main, "origin/a-change"], b, aws).stdout
+    assert "metrics/scores/ensemble.json" in diff
+    compare = ["python", "-m", "jena_forecast.compare", main, "origin/a-change"]
+    compared = dvc([*compare, "--model", "ensemble", "--model", "gru"], b, aws).stdout
+    table = {line.split()[0]: line.split() for line in compared.splitlines()[2:4]}
+    assert set(table) == {"ensemble", "gru"}
+    assert float(table["gru"][3]) == 0.0  # gru is the same on both branches
+    assert float(table["ensemble"][3]) != 0.0
+    # Nothing trained, nothing checked out: the forecasts were read, not pulled into the workspace.
+    assert not (b / "models" / "gru.keras").exists()
+    assert not (b / "data" / "forecasts" / "gru.npz").exists()
+
+    missing = dvc(
+        ["python", "-m", "jena_forecast.compare", main, "origin/a-unpushed", "--model", "ensemble"],
+        b,
+        aws,
+        check=False,
+    )
+    assert missing.returncode == 2
+    assert "origin/a-unpushed:data/ensemble_forecasts.npz: neither in the DVC cache nor on" in (
+        missing.stderr
+    )
+
+
+def test_b_gets_the_forecaster_artifact_from_the_bare_repository_through_s3(team, tmp_path):
+    """`dvc artifacts get` of `forecaster` from A's bare origin: the files come from the S3 remote,
+    byte for byte A's, and forecast what A's forecaster forecasts."""
+    from test_forecaster_e2e import forecast, kept_forecasts_path, write_export
+
+    from jena_forecast.evaluation.forecasts import load_forecasts
+
+    dvc(["dvc", "push", "-r", REMOTE], team.a)
+    consumer = tmp_path / "consumer"
+    consumer.mkdir()
+    aws = key_environment(team.store)
+    dvc(
+        ["dvc", "artifacts", "get", str(team.origin), "forecaster", "-o", "forecaster"],
+        consumer,
+        aws,
+    )
+    packed = team.a / "data" / "forecaster"
+    assert files_under(consumer, ["forecaster"]) == {
+        f"forecaster/{name}": content
+        for name, content in ((path.name, path.read_bytes()) for path in sorted(packed.iterdir()))
+    }
+    model = json.loads((packed / "forecaster.json").read_text())["model"]
+    last = int(load_forecasts(kept_forecasts_path(team.a, model)).anchors["test"][-1])
+    export = write_export(team.a, last, tmp_path / "latest.csv")
+    theirs = forecast(
+        consumer, tmp_path / "theirs.json", "--forecaster", "forecaster", "--csv", str(export)
+    )
+    ours = forecast(team.a, tmp_path / "ours.json", "--csv", str(export))
+    assert {k: v for k, v in theirs.items() if k != "source"} == {
+        k: v for k, v in ours.items() if k != "source"
+    }
