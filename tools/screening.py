@@ -1,7 +1,7 @@
 """What the screening tools share: a network's errors from several seeds, a ridge model's errors
 when fitted to the 24 h change, and the scores of a set of per-seed errors.
 
-Imported by ``recipe_ablation``, ``data_curve`` and ``feature_ablation`` (this folder is on their
+Imported by ``data_curve``, ``feature_ablation`` and ``anchor_network_screen`` (this folder is on their
 import path when they run as scripts). Errors are absolute errors per window, in whatever unit the
 caller passes; ``scale`` turns them into degC for the MAE figures, skills need no unit.
 """
