@@ -238,6 +238,15 @@ def test_leaderboard_predictions_and_report(reproduced_project):
         assert float(row["test_mae_degc"]) == record["test"]["mae_degc"]
         studied = (*SEED_STUDY_MODELS, "ensemble")  # ensemble_seeds studies the ensemble
         assert row["seeds"] == ("3" if row["model"] in studied else "0")
+    # Every model's intervals, as its record gives them, with the scores that tell them apart.
+    intervals = read_tsv(project / "metrics" / "interval_scores.tsv")
+    assert {(row["model"], row["level"]) for row in intervals} == {
+        (row["model"], level) for row in board for level in ("p80", "p90")
+    }
+    for row in intervals:
+        record = json.loads(metrics_path(project, row["model"]).read_text())["intervals"]
+        assert float(row["test_coverage"]) == pytest.approx(record[row["level"]]["test_coverage"])
+        assert float(row["winkler_degc"]) >= float(row["half_width_degc"]) * 2
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
     for name in [*MODELS, *CLASSICAL, "ensemble"]:
         with (project / "metrics" / "predictions" / f"{name}.csv").open(newline="") as handle:
