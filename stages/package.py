@@ -29,6 +29,7 @@ def run(
     leaderboard_path: Path,
     model_dir: Path,
     scaler_path: Path,
+    normalized_path: Path,
     quality_path: Path,
     model_metrics_dir: Path,
     forecasts_dir: Path,
@@ -37,8 +38,9 @@ def run(
     forecaster_dir: Path,
 ) -> dict[str, Any]:
     """Pack ``package.model`` (``best``: the leaderboard's first trained row) into
-    ``forecaster_dir``: its networks, scaler, window geometry, parse and feature settings, columns
-    and prediction-interval widths (``jena_forecast.serving.forecaster``)."""
+    ``forecaster_dir``: its networks, scaler, window geometry, parse and feature settings, columns,
+    prediction-interval widths and the training slice's range of every column, which the forecast
+    command checks its inputs against (``jena_forecast.serving.forecaster``)."""
     from jena_forecast.evaluation.leaderboard import best_model
 
     name = config.package.model
@@ -47,6 +49,7 @@ def run(
     files = PipelineFiles(
         model_dir=model_dir,
         scaler=scaler_path,
+        normalized=normalized_path,
         data_quality=quality_path,
         model_metrics=model_metrics_dir,
         forecasts=forecasts_dir,

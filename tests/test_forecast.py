@@ -225,3 +225,96 @@ def test_a_skops_file_with_foreign_types_is_refused(tmp_path):
     (tmp_path / "junk.skops").write_text("not a zip")
     with pytest.raises(PipelineError, match="not a saved estimator"):
         load_estimator(tmp_path / "junk.skops")
+
+
+def set_last_temperatures(path: Path, value: float, rows: int = 3) -> Path:
+    lines = path.read_text().splitlines()
+    for row in range(len(lines) - rows, len(lines)):
+        cells = lines[row].split(",")
+        cells[2] = f"{value:.2f}"  # the timestamp, p (mbar), then T (degC)
+        lines[row] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_fahrenheit_like_temperatures_are_refused_naming_the_column_rows_and_range(
+    packed, tmp_path, capsys
+):
+    csv = set_last_temperatures(SyntheticJena(rows=200).write_csv(tmp_path / "latest.csv"), 120.0)
+    output = tmp_path / "forecast.json"
+    code, out, err = run_forecast(
+        capsys, "--csv", str(csv), "--forecaster", str(packed), "--output", str(output)
+    )
+    assert code == 2 and out == "" and not output.exists()
+    trained = json.loads((packed / "forecaster.json").read_text())["training_ranges"]["T (degC)"]
+    assert err.count("\n") == 1 and f"{csv}: 'T (degC)' is 120 to 120 in 3 rows" in err
+    assert f"trained on {round(trained['min'], 2):g} to {round(trained['max'], 2):g}" in err
+    assert "--force" in err
+    # Forced: the forecast, with the warning in the output and the record.
+    code, out, err = run_forecast(
+        capsys, "--csv", str(csv), "--forecaster", str(packed), "--output", str(output), "--force"
+    )
+    assert code == 0, err
+    assert "warning: forced:" in out and "'T (degC)' is 120 to 120" in out
+    assert json.loads(output.read_text())["warnings"][0].startswith("forced: ")
+
+
+def test_the_margin_sets_how_far_past_the_training_range_an_input_may_go(packed, tmp_path, capsys):
+    trained = json.loads((packed / "forecaster.json").read_text())["training_ranges"]["T (degC)"]
+    scale = json.loads((packed / "forecaster.json").read_text())["scaler"]["columns"]["T (degC)"]
+    warm = trained["max"] + 0.5 * scale["scale"]  # half a standard deviation past the warmest
+    csv = set_last_temperatures(SyntheticJena(rows=200).write_csv(tmp_path / "warm.csv"), warm)
+    args = ["--csv", str(csv), "--forecaster", str(packed)]
+    assert run_forecast(capsys, *args)[0] == 0  # default margin: one standard deviation
+    code, _, err = run_forecast(capsys, *args, "--margin-std", "0")
+    assert code == 2 and "'T (degC)'" in err
+    with pytest.raises(SystemExit) as exited:
+        main([*args, "--margin-std", "-1"])
+    assert exited.value.code == 2
+    assert "--margin-std must be a number >= 0" in capsys.readouterr().err
+
+
+def test_an_export_with_a_date_column_and_iso_times_is_read_when_told(packed, tmp_path, capsys):
+    """The widely shared "weather.csv" form: its timestamp column is `date`, its times ISO."""
+    csv = SyntheticJenaNewer(rows=200).write_csv(tmp_path / "weather.csv")
+    text = csv.read_bytes().replace(b'"Date Time"', b'"date"', 1)
+    csv.write_bytes(text)
+    code, _, err = run_forecast(capsys, "--csv", str(csv), "--forecaster", str(packed))
+    assert code == 2 and "no timestamp column 'Date Time'" in err
+    code, out, err = run_forecast(
+        capsys, "--csv", str(csv), "--forecaster", str(packed),
+        "--timestamp-column", "date", "--timestamp-format", "auto",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "forecast for" in out
+
+
+def test_a_latin1_export_names_its_columns_with_their_units(packed, tmp_path, capsys):
+    csv = SyntheticJenaNewer(rows=200, latin1_units=True).write_csv(tmp_path / "latin1.csv")
+    with pytest.raises(UnicodeDecodeError):
+        csv.read_bytes().split(b"\r\n", 1)[0].decode("utf-8")
+    code, out, err = run_forecast(
+        capsys, "--csv", str(csv), "--forecaster", str(packed), "--timestamp-format", "auto"
+    )
+    assert code == 0, err
+    assert "SWDR (W/m\u00b2)" in out and "\ufffd" not in out
+
+
+def test_a_forecast_prints_the_forecast_alone(packed, tmp_path):
+    """TensorFlow's C++ start-up lines (absl, oneDNN) are kept off the terminal."""
+    import os
+    import subprocess
+    import sys
+
+    csv = SyntheticJena(rows=200).write_csv(tmp_path / "latest.csv")
+    source = Path(__file__).resolve().parents[1] / "src"
+    result = subprocess.run(
+        [sys.executable, "-m", "jena_forecast.forecast", "--csv", str(csv)]
+        + ["--forecaster", str(packed)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(source)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and result.stdout.startswith("model: net\n")

@@ -17,6 +17,7 @@ from jena_forecast.classical.window_features import window_features
 from jena_forecast.config import FeaturesConfig, ParseConfig
 from jena_forecast.data.windows import WindowSpec
 from jena_forecast.serving.forecaster import CLASSICAL, KERAS, Forecaster, Member
+from jena_forecast.serving.input_check import training_ranges
 
 SPEC = WindowSpec(lookback_rows=72, step_rows=6, delay_rows=12, target_index=1)
 COLUMNS = HEADER[1:]
@@ -80,6 +81,10 @@ def make_forecaster(directory: Path, kind: str = KERAS, lookback_rows: int = 0) 
         scaler=scaler,
         intervals=INTERVALS,
         record={"protocol": "tiny", "data": "synthetic"},
+        # the range of every column of the record it was scaled on (temperature 4.5 to 15.6 degC)
+        training_ranges=training_ranges(
+            ((values - values.mean(0)) / values.std(0)), scaler, (0, len(values))
+        ),
     )
 
 

@@ -498,6 +498,24 @@ def export_without(column: str) -> Callable[[Path], Path]:
     return write
 
 
+def fahrenheit_like(path: Path) -> Path:
+    """A 200-row export whose last 3 temperatures are 120 (a Fahrenheit export read as Celsius)."""
+    from test_forecast import set_last_temperatures
+
+    return set_last_temperatures(SyntheticJena(rows=200).write_csv(path), 120.0)
+
+
+def weather_csv(path: Path) -> Path:
+    """The shared "weather.csv" form: a `date` timestamp column with ISO times."""
+    SyntheticJenaNewer(rows=200).write_csv(path)
+    path.write_bytes(path.read_bytes().replace(b'"Date Time"', b'"date"', 1))
+    return path
+
+
+def forecast_warnings() -> str:
+    return f"forecast.json: warnings={read_json('forecast.json')['warnings']}"
+
+
 def export_ignored_columns() -> str:
     report = read_json("forecast.json")
     return f"forecast.json: ignored_columns={report['ignored_columns']}"
@@ -681,6 +699,16 @@ def cases() -> list[Case]:
              ["test_forecast.py::test_newer_exports_are_read_with_their_extra_columns_named_and_ignored"]),
         Case("forecast", "newer export with `--timestamp-format auto`", forecast(SyntheticJenaNewer(rows=200), "--timestamp-format", "auto"), ACCEPTED,
              ["test_forecast.py::test_newer_exports_are_read_with_their_extra_columns_named_and_ignored"], detail=export_ignored_columns, note="the 7 extra columns are named and ignored"),
+        Case("forecast", "temperatures of 120 in the latest rows (Fahrenheit read as Celsius)", forecast(fahrenheit_like), REFUSED,
+             ["test_forecast.py::test_fahrenheit_like_temperatures_are_refused_naming_the_column_rows_and_range"]),
+        Case("forecast", "the same with `--force`", forecast(fahrenheit_like, "--force"), ACCEPTED,
+             ["test_forecast.py::test_fahrenheit_like_temperatures_are_refused_naming_the_column_rows_and_range"], detail=forecast_warnings, note="forecast, with the warning printed and recorded"),
+        Case("forecast", "a `date` timestamp column with ISO times (the shared \"weather.csv\" form)", forecast(weather_csv), REFUSED,
+             ["test_forecast.py::test_an_export_with_a_date_column_and_iso_times_is_read_when_told"]),
+        Case("forecast", "the same with `--timestamp-column date --timestamp-format auto`", forecast(weather_csv, "--timestamp-column", "date", "--timestamp-format", "auto"), ACCEPTED,
+             ["test_forecast.py::test_an_export_with_a_date_column_and_iso_times_is_read_when_told"], note="read"),
+        Case("forecast", "a newer export whose header is Latin-1 (`²`, `µ`), `--timestamp-format auto`", forecast(SyntheticJenaNewer(rows=200, latin1_units=True), "--timestamp-format", "auto"), ACCEPTED,
+             ["test_forecast.py::test_a_latin1_export_names_its_columns_with_their_units"], detail=export_ignored_columns, note="its columns named with their units"),
         Case("forecast", "`--output` that is neither `.json` nor `.csv`", forecast(SyntheticJena(rows=200), "--output", "forecast.xlsx"), REFUSED,
              ["test_forecast.py::test_an_unknown_output_format_or_a_missing_forecaster_is_refused"]),
         # Backtest

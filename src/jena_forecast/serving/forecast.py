@@ -41,6 +41,7 @@ from jena_forecast.serving.forecaster import (
     load_forecaster,
     pack,
 )
+from jena_forecast.serving.input_check import OutOfRange, out_of_range
 from jena_forecast.serving.station import StationRecord, read_export
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -63,6 +64,7 @@ def pipeline_files(dvc_yaml: Path = Path("dvc.yaml")) -> PipelineFiles:
     return PipelineFiles(
         model_dir=Path(paths["model_dir"]),
         scaler=Path(paths["scaler"]),
+        normalized=Path(paths["normalized"]),
         data_quality=Path(paths["data_quality"]),
         model_metrics=Path(paths["model_metrics"]),
         forecasts=Path(paths["forecasts"]),
@@ -71,13 +73,14 @@ def pipeline_files(dvc_yaml: Path = Path("dvc.yaml")) -> PipelineFiles:
     )
 
 
-def export_parse(parse: ParseConfig, timestamp_format: str) -> ParseConfig:
-    """``parse`` with another timestamp format, validated like the param."""
+def export_parse(parse: ParseConfig, **overrides: str) -> ParseConfig:
+    """``parse`` with the export's own timestamp format or column, validated like the params."""
     try:
-        return ParseConfig(**{**parse.model_dump(), "timestamp_format": timestamp_format})
+        return ParseConfig(**{**parse.model_dump(), **overrides})
     except ValidationError as error:
         message = error.errors()[0]["msg"].removeprefix("Value error, ")
-        raise PipelineError(f"--timestamp-format {timestamp_format!r}: {message}") from None
+        given = " ".join(f"--{key.replace('_', '-')} {value!r}" for key, value in overrides.items())
+        raise PipelineError(f"{given}: {message}") from None
 
 
 def latest_anchor(forecaster: Forecaster, record: StationRecord) -> int:
@@ -111,9 +114,41 @@ def latest_anchor(forecaster: Forecaster, record: StationRecord) -> int:
     return rows - 1
 
 
-def forecast_record(forecaster: Forecaster, record: StationRecord) -> dict[str, Any]:
-    """The forecast for ``delay_rows`` after the export's last row, with intervals and naive."""
+def unknown_inputs(
+    forecaster: Forecaster, record: StationRecord, margin_std: float
+) -> list[OutOfRange]:
+    """The columns of the latest window outside the training slice's range (widened by
+    ``margin_std`` of the column's scale) or physical limits (``serving.input_check``)."""
+    if not forecaster.training_ranges:
+        return []
+    first = len(record.timestamps) - forecaster.history_rows
+    columns = list(forecaster.scaler["columns"])
+    stats = forecaster.scaler["columns"]
+    mean = np.array([stats[name]["mean"] for name in columns])
+    scale = np.array([stats[name]["scale"] for name in columns])
+    values = record.data[first:].astype(np.float64) * scale + mean
+    return out_of_range(
+        values,
+        record.timestamps[first:],
+        columns,
+        forecaster.training_ranges,
+        {name: float(stats[name]["scale"]) for name in columns},
+        margin_std,
+    )
+
+
+def forecast_record(
+    forecaster: Forecaster, record: StationRecord, margin_std: float = 1.0, force: bool = False
+) -> dict[str, Any]:
+    """The forecast for ``delay_rows`` after the export's last row, with intervals and naive.
+    Inputs outside what the model knows are refused, or with ``force`` forecast with a warning."""
     anchor = np.array([latest_anchor(forecaster, record)])
+    unknown = unknown_inputs(forecaster, record, margin_std)
+    if unknown and not force:
+        raise PipelineError(
+            "; ".join(found.describe(record.source) for found in unknown)
+            + ". Check the export's units and columns, or forecast anyway with --force"
+        )
     value = float(forecaster.predict(record.data, record.timestamps, anchor)[0])
     naive = float(forecaster.naive(record.data, anchor)[0])
     issued = record.timestamps[-1]
@@ -131,6 +166,10 @@ def forecast_record(forecaster: Forecaster, record: StationRecord) -> dict[str, 
     result["naive_degc"] = round(naive, 3)
     result["source"] = record.source
     result["ignored_columns"] = list(record.ignored_columns)
+    result["warnings"] = [
+        "forced: " + found.describe(record.source) + "; the forecast extrapolates"
+        for found in unknown
+    ]
     return result
 
 
@@ -157,6 +196,7 @@ def describe(result: dict[str, Any]) -> str:
     lines.append(f"naive forecast (the temperature now): {result['naive_degc']:.2f} degC")
     if result["ignored_columns"]:
         lines.append(f"columns not used: {', '.join(result['ignored_columns'])}")
+    lines += [f"warning: {warning}" for warning in result.get("warnings", [])]
     return "\n".join(lines)
 
 
@@ -181,7 +221,39 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the export's timestamp format, if not the one the model's record had: a strftime "
         "format, or auto ('%%d.%%m.%%Y %%H:%%M:%%S' or ISO)",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--timestamp-column",
+        help="the export's timestamp column, if not the record's ('Date Time'); e.g. date",
+    )
+    parser.add_argument(
+        "--margin-std",
+        type=float,
+        default=1.0,
+        help="how far beyond the training slice's range of a column an input may go, in the "
+        "column's training standard deviations (default: 1)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="forecast from inputs outside what the model knows, with a warning in the output",
+    )
+    args = parser.parse_args(argv)
+    if not (np.isfinite(args.margin_std) and args.margin_std >= 0):
+        parser.error(f"--margin-std must be a number >= 0. Received: {args.margin_std}")
+    return args
+
+
+def quiet_tensorflow() -> None:
+    """Import TensorFlow with its C++ start-up lines (absl's, oneDNN's) kept off stderr: they
+    come before TF_CPP_MIN_LOG_LEVEL is read, and a forecast should print the forecast alone."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401  (imported here for its side effect on stderr)
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
 
 
 def load(args: argparse.Namespace) -> Forecaster:
@@ -199,10 +271,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{args.output}: unknown output format; expected a name ending in "
                 f"{' or '.join(OUTPUT_SUFFIXES)}"
             )
+        quiet_tensorflow()
         forecaster = load(args)
-        parse = forecaster.parse
-        if args.timestamp_format is not None:
-            parse = export_parse(parse, args.timestamp_format)
+        overrides = {
+            key: value
+            for key, value in (
+                ("timestamp_format", args.timestamp_format),
+                ("timestamp_column", args.timestamp_column),
+            )
+            if value is not None
+        }
+        parse = export_parse(forecaster.parse, **overrides) if overrides else forecaster.parse
         record = read_export(
             args.csv,
             parse,
@@ -211,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             forecaster.raw_columns,
             forecaster.scaler,
         )
-        result = forecast_record(forecaster, record)
+        result = forecast_record(forecaster, record, args.margin_std, args.force)
         if args.output is not None:
             write_output(args.output, result)
     except PipelineError as error:

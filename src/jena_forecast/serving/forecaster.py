@@ -127,6 +127,8 @@ class Forecaster:
     scaler: dict[str, Any]
     intervals: dict[str, dict[str, float]]
     record: dict[str, Any]
+    # per column, the training slice's min and max in the column's units (input_check)
+    training_ranges: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def target_stats(self) -> tuple[float, float]:
@@ -239,6 +241,7 @@ def _manifest(forecaster: Forecaster) -> dict[str, Any]:
         "features": forecaster.features.model_dump(mode="json"),
         "scaler": forecaster.scaler,
         "intervals": forecaster.intervals,
+        "training_ranges": forecaster.training_ranges,
         **forecaster.record,
     }
 
@@ -299,6 +302,7 @@ def load_forecaster(directory: Path) -> Forecaster:
             scaler=manifest["scaler"],
             intervals=manifest["intervals"],
             record={key: manifest[key] for key in RECORD_KEYS if key in manifest},
+            training_ranges=dict(manifest.get("training_ranges", {})),
         )
     except (KeyError, ValueError, TypeError) as error:
         raise PipelineError(f"{manifest_path}: malformed forecaster manifest: {error!r}") from error
@@ -335,6 +339,7 @@ class PipelineFiles:
     forecasts: Path
     ensemble_metrics: Path
     ensemble_forecasts: Path
+    normalized: Path | None = None  # the training slice's ranges come from it
 
     def record(self, name: str) -> Path:
         return self.ensemble_metrics if name == ENSEMBLE else self.model_metrics / f"{name}.json"
@@ -403,4 +408,16 @@ def pack(config: ForecasterConfig, name: str, files: PipelineFiles) -> Forecaste
             "protocol": record["protocol"],
             "data": record["data"],
         },
+        training_ranges=_training_ranges(files.normalized, scaler),
     )
+
+
+def _training_ranges(normalized: Path | None, scaler: dict[str, Any]) -> dict[str, Any]:
+    """Each column's range over the rows the scaler was fitted on (the training slice)."""
+    if normalized is None:
+        return {}
+    from jena_forecast.plumbing.artifacts import load_array
+    from jena_forecast.serving.input_check import training_ranges
+
+    start, end = scaler["fitted_rows"]
+    return training_ranges(load_array(normalized), scaler, (int(start), int(end)))

@@ -4,6 +4,9 @@ training slice's statistics (never the export's own)."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +63,23 @@ def scale_columns(table: pd.DataFrame, scaler_record: dict[str, Any], source: st
     return ((values - mean) / scale).astype(np.float32)
 
 
+@contextmanager
+def utf8_export(path: Path) -> Iterator[Path]:
+    """``path`` itself when its header is UTF-8; else a UTF-8 copy of it read as Latin-1 (Windows
+    exports of the station's data write ``m²`` and ``µ`` that way), removed afterwards."""
+    raw = path.read_bytes()
+    header = raw.split(b"\n", 1)[0]
+    try:
+        header.decode("utf-8")
+    except UnicodeDecodeError:
+        with tempfile.TemporaryDirectory(prefix="export-") as scratch:
+            copy = Path(scratch) / path.name
+            copy.write_bytes(raw.decode("latin-1").encode("utf-8"))
+            yield copy
+        return
+    yield path
+
+
 def read_export(
     path: Path,
     parse: ParseConfig,
@@ -68,12 +88,17 @@ def read_export(
     raw_columns: list[str],
     scaler_record: dict[str, Any],
 ) -> StationRecord:
-    """Parse the export at ``path`` as the pipeline parses its record, keep ``raw_columns`` (the
-    parsed columns the model saw), add the engineered columns and scale with ``scaler_record``."""
+    """Parse the export at ``path`` as the pipeline parses its record (UTF-8, or Latin-1 where its
+    header is not UTF-8), keep ``raw_columns`` (the parsed columns the model saw), add the
+    engineered columns and scale with ``scaler_record``."""
     source = str(path)
     if not path.is_file():
         raise PipelineError(f"{source}: file not found")
-    table, report = parse_csv(path, parse, target_column, progress=False)
+    with utf8_export(path) as readable:
+        try:
+            table, report = parse_csv(readable, parse, target_column, progress=False)
+        except PipelineError as error:
+            raise PipelineError(str(error).replace(str(readable), source)) from error
     used = select_columns(table, raw_columns, source)
     engineered = add_features(used, features, target_column, source)
     data = scale_columns(engineered, scaler_record, source)
