@@ -21,6 +21,7 @@ import psutil
 import pytest
 import yaml
 from dvc_project import commit_all, copy_project, edit_params, environment, run
+from s3_store import S3Store
 
 pytestmark = pytest.mark.slow
 
@@ -209,19 +210,33 @@ def start_worker(address: str, clone: Path) -> subprocess.Popen[str]:
     )
 
 
+def use_store_keys(project: Path, store: S3Store) -> None:
+    """This member's endpoint and keys for the committed remote, in .dvc/config.local."""
+    settings = {
+        "endpointurl": store.endpoint,
+        "access_key_id": store.access_key,
+        "secret_access_key": store.secret_key,
+    }
+    for option, value in settings.items():
+        run(["dvc", "remote", "modify", "--local", "team", option, value], project)
+
+
 def test_workers_in_two_clones_push_and_the_head_restores_their_stages(
-    reproduced_project, tmp_path
+    reproduced_project, tmp_path, s3_store
 ):
-    """Two workers, each in its own clone, on loopback; a directory remote beside the clones (the
-    project's default remote is ../../jena-forecast-dvc-storage from .dvc/)."""
+    """Two workers, each in its own clone, on loopback; the team's S3 remote (a real S3 server,
+    tests/s3_store.py) between them and the head."""
     from distributed import Client, LocalCluster
 
     head = copy_project(reproduced_project, tmp_path / "head")
+    run(["dvc", "remote", "add", "--default", "team", f"s3://{s3_store.bucket}/parallel"], head)
     change_classical(head)
-    commit_all(head, "New params for both classical models")
+    commit_all(head, "New params for both classical models, on the team's bucket")
+    use_store_keys(head, s3_store)
     clones = [tmp_path / "clone-1", tmp_path / "clone-2"]
     for clone in clones:
         run(["git", "clone", "-q", str(head), str(clone)], tmp_path)
+        use_store_keys(clone, s3_store)
     cluster = LocalCluster(
         n_workers=0, host="127.0.0.1", scheduler_port=0, dashboard_address=None, processes=True
     )
@@ -243,6 +258,7 @@ def test_workers_in_two_clones_push_and_the_head_restores_their_stages(
     assert ridge["outcome"] == hist_gbr["outcome"] == "ran"
     assert ridge["worker"] != hist_gbr["worker"]
     assert "up to date" in status(head, *CHEAP)
+    assert s3_store.object_keys("parallel/runs/")  # the run-cache went through the store
     for name in ("ridge", "hist_gbr"):  # the head has what a clone computed, data and metrics
         ran_in = [c for c in clones if (c / "data" / "forecasts" / f"{name}.npz").is_file()]
         assert ran_in
