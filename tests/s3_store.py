@@ -126,6 +126,14 @@ class S3Store:
     ports: dict[str, int] = field(default_factory=_ports)
     process: subprocess.Popen[bytes] | None = None
 
+    def dvc_remote_settings(self) -> dict[str, str]:
+        """What a member sets with `dvc remote modify --local REMOTE OPTION VALUE` for this store."""
+        return {
+            "endpointurl": self.endpoint,
+            "access_key_id": self.access_key,
+            "secret_access_key": self.secret_key,
+        }
+
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.ports['s3']}"

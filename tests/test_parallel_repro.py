@@ -212,12 +212,7 @@ def start_worker(address: str, clone: Path) -> subprocess.Popen[str]:
 
 def use_store_keys(project: Path, store: S3Store) -> None:
     """This member's endpoint and keys for the committed remote, in .dvc/config.local."""
-    settings = {
-        "endpointurl": store.endpoint,
-        "access_key_id": store.access_key,
-        "secret_access_key": store.secret_key,
-    }
-    for option, value in settings.items():
+    for option, value in store.dvc_remote_settings().items():
         run(["dvc", "remote", "modify", "--local", "team", option, value], project)
 
 

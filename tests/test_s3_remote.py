@@ -68,12 +68,7 @@ def dvc(
 
 def configure_locally(project: Path, store: S3Store) -> None:
     """`dvc remote modify --local`: the endpoint and keys in the git-ignored .dvc/config.local."""
-    settings = {
-        "endpointurl": store.endpoint,
-        "access_key_id": store.access_key,
-        "secret_access_key": store.secret_key,
-    }
-    for option, value in settings.items():
+    for option, value in store.dvc_remote_settings().items():
         dvc(["dvc", "remote", "modify", "--local", REMOTE, option, value], project)
 
 
