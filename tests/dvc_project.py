@@ -31,6 +31,7 @@ DENSE_CHANGE_STAGES = [
     "ensemble",
     "ensemble_seeds",
     "evaluate@dense",
+    "interval_scores",
     "leaderboard",
     "package",
     "report",

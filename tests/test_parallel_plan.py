@@ -7,6 +7,8 @@ data -> lone
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from jena_forecast.parallel.plan import (
@@ -89,3 +91,15 @@ def test_a_failed_stage_is_reported_with_the_end_of_its_log():
     log = "".join(f"line {n}\n" for n in range(1, 51))
     tail = log_tail(log, lines=3)
     assert tail == "    | line 48\n    | line 49\n    | line 50"
+
+
+def test_a_stage_keeps_tensorflows_intra_op_pool_unless_told():
+    """Its size orders a convolution's sums: 1 thread against 2 moved conv1d's validation MAE by
+    0.29 degC on the embedded record, so by default a stage computes what `dvc repro` computes."""
+    from jena_forecast.parallel.worker import stage_environment
+
+    inherited = os.environ.get("TF_NUM_INTRAOP_THREADS")
+    shared = stage_environment(3)
+    assert shared["TF_NUM_INTEROP_THREADS"] == shared["OMP_NUM_THREADS"] == "3"
+    assert shared.get("TF_NUM_INTRAOP_THREADS") == inherited  # left as the caller had it
+    assert stage_environment(3, intra_op=True)["TF_NUM_INTRAOP_THREADS"] == "3"

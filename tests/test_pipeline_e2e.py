@@ -372,9 +372,11 @@ def test_seed_study_of_more_models_is_one_experiment_away(project_copy):
         + ["--model", "dense"],
         project,
     ).stdout.splitlines()
-    header = next(line.split() for line in compared if line.startswith("model"))
+    at = next(i for i, line in enumerate(compared) if line.split()[:1] == ["model"])
+    header = compared[at].split()
     table = {
-        line.split()[0]: dict(zip(header, line.split(), strict=False)) for line in compared[2:4]
+        line.split()[0]: dict(zip(header, line.split(), strict=False))
+        for line in compared[at + 1 : at + 3]
     }
     assert (table["linear"]["first_seeds"], table["linear"]["second_seeds"]) == ("3", "3")
     assert float(table["linear"]["difference_degc"]) == 0.0  # the same study on both sides

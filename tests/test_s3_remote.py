@@ -403,9 +403,9 @@ def test_b_compares_a_branch_of_a_without_training_and_names_what_the_remote_lac
     dvc(["dvc", "push", "-r", REMOTE], a)
     dvc(["git", "push", "-q", "origin", "a-change"], a)
     dvc(["git", "checkout", "-q", "-b", "a-unpushed"], a)
-    edit_params(a, **{"ensemble.top_k": 2})
+    edit_params(a, **{"ensemble.top_k": 3})  # the tiny project's main has 2, a-change 1
     dvc(["dvc", "repro"], a)
-    commit_all(a, "Ensemble of two, not pushed to the DVC remote")
+    commit_all(a, "Ensemble of three, not pushed to the DVC remote")
     dvc(["git", "push", "-q", "origin", "a-unpushed"], a)
 
     b = clone(team.origin, tmp_path / "b")

@@ -74,7 +74,7 @@ def interval_scores(
                 * scale,
                 4,
             ),
-            "test_coverage": round(float(covered.mean()), 4),
+            "test_coverage": round(float(covered.mean()), 6),
         }
         for season in SEASON_ORDER:
             inside = seasons == season

@@ -33,8 +33,10 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
         "--threads-per-job",
         type=int,
         metavar="N",
-        help="TensorFlow, OpenMP and BLAS threads of each stage (default: a machine's CPUs over "
-        "its workers; 0 leaves the libraries' defaults)",
+        help="TensorFlow, OpenMP and BLAS threads of each stage, TensorFlow's intra-op pool "
+        "included, which can move a convolution's scores (default: a machine's CPUs over its "
+        "workers, the intra-op pool left at TensorFlow's default as under dvc repro; 0 leaves "
+        "every library's default)",
     )
     parser.add_argument(
         "--log-dir",

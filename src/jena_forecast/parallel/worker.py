@@ -43,6 +43,10 @@ THREAD_VARIABLES = (
     "OPENBLAS_NUM_THREADS",
     "MKL_NUM_THREADS",
 )
+# The pool that splits one kernel's work: its size changes how a convolution's sums are ordered,
+# and with them the scores of conv1d and causal_cnn (measured on the embedded record, 1 thread
+# against 2), so a run sets it only when told to (``intra_op``).
+INTRA_OP = "TF_NUM_INTRAOP_THREADS"
 STOP_GRACE_SECONDS = 20.0  # after SIGINT, before SIGTERM; as long again before SIGKILL
 
 
@@ -55,6 +59,7 @@ class StageJob:
     root: str | None = None
     threads: int | None = None  # per stage process; None: ``threads_by_host``, else unset
     threads_by_host: Mapping[str, int] = field(default_factory=dict)  # a cluster's hosts
+    intra_op: bool = False  # set TensorFlow's intra-op pool too (scores may move; INTRA_OP)
     log_path: str | None = None  # where the log goes as it is written (a shared file system)
     commit: str | None = None  # the commit every clone must be at
     upstream: tuple[StageRecord, ...] = ()  # records to adopt first (clones only)
@@ -137,15 +142,17 @@ def _call(job: StageJob, command: list[str], cwd: Path, env: dict[str, str], log
             _running.pop(process.pid, None)
 
 
-def stage_environment(threads: int | None) -> dict[str, str]:
+def stage_environment(threads: int | None, intra_op: bool = False) -> dict[str, str]:
     """This worker's environment, its interpreter's tools first on PATH (the `python` of the
-    stage commands), and the thread counts when given."""
+    stage commands), and the thread counts when given: TensorFlow's intra-op pool only with
+    ``intra_op``, so that by default a stage computes what `dvc repro` computes."""
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     if threads is not None:
-        env.update(dict.fromkeys(THREAD_VARIABLES, str(threads)))
+        names = [name for name in THREAD_VARIABLES if intra_op or name != INTRA_OP]
+        env.update(dict.fromkeys(names, str(threads)))
     return env
 
 
@@ -197,7 +204,9 @@ def run_stage(job: StageJob) -> StageRun:
     """Run ``job``'s stage (the Dask task); never raises for a failing stage."""
     root = Path(job.root) if job.root is not None else clone_root()
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    env = stage_environment(job.threads or job.threads_by_host.get(socket.gethostname()))
+    env = stage_environment(
+        job.threads or job.threads_by_host.get(socket.gethostname()), job.intra_op
+    )
     started = time.time()
     if job.log_path is not None:
         Path(job.log_path).parent.mkdir(parents=True, exist_ok=True)
