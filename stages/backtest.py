@@ -26,6 +26,7 @@ def run(
     *,
     export_path: Path,
     scaler_path: Path,
+    normalized_path: Path,
     quality_path: Path,
     model_dir: Path,
     ensemble_path: Path,
@@ -36,6 +37,7 @@ def run(
     naive on every complete window of backtest export ``name``, scaled with the training slice's
     statistics; write the record (``metrics_path``) and a table ranked by MAE (``table_path``)."""
     from jena_forecast.serving.backtest import (
+        check_inputs,
         check_sha256,
         export_anchors,
         export_csv,
@@ -59,6 +61,7 @@ def run(
             list(read_json(quality_path)["columns"]),
             scaler,
         )
+    outside = check_inputs(export, record, scaler, normalized_path)
     anchors = export_anchors(record, spec)
     rows_per_hour = 60 // config.parse.interval_minutes
     forecasts = {
@@ -77,7 +80,7 @@ def run(
     forecasts[ENSEMBLE] = average_forecasts([forecasts[member] for member in members])
     scores = score_models(config, forecasts, record.data, anchors, spec, scale)
     metrics = {
-        "export": export_record(export, record, anchors, sha256),
+        "export": export_record(export, record, anchors, sha256) | {"forced_inputs": outside},
         "protocol": config.protocol(),
         "features": config.features.describe(),
         "ensemble_members": list(members),

@@ -152,3 +152,38 @@ def test_a_piece_missing_a_trained_column_is_refused_naming_it(tmp_path):
         read_export(
             path, section(ParseConfig), section(FeaturesConfig), "T (degC)", COLUMNS, unit_scaler()
         )
+
+
+def test_an_export_beyond_what_the_models_know_is_refused_unless_forced(tmp_path):
+    """Temperatures of 120 (Fahrenheit read as Celsius) in an export: refused, naming the column,
+    the rows and the training range; with force_inputs the backtest goes on and records them."""
+    from test_forecast import set_last_temperatures
+
+    from jena_forecast.serving.backtest import check_inputs
+
+    values = SyntheticJena(rows=600).values()
+    mean, scale = values.mean(0), values.std(0)
+    scaler = {
+        "fitted_rows": [0, 600],
+        "columns": {
+            name: {"mean": float(m), "scale": float(s)}
+            for name, m, s in zip(COLUMNS, mean, scale, strict=True)
+        },
+    }
+    normalized = tmp_path / "normalized.npy"
+    np.save(normalized, ((values - mean) / scale).astype(np.float32))
+    path = set_last_temperatures(SyntheticJena(rows=200).write_csv(tmp_path / "hot.csv"), 120.0)
+    record = read_export(
+        path, section(ParseConfig), section(FeaturesConfig), "T (degC)", COLUMNS, scaler
+    )
+    with pytest.raises(PipelineError, match=r"'T \(degC\)' is 120 to 120 in 3 rows of the export"):
+        check_inputs(export(path), record, scaler, normalized)
+    clean = read_export(
+        SyntheticJena(rows=200).write_csv(tmp_path / "clean.csv"),
+        section(ParseConfig), section(FeaturesConfig), "T (degC)", COLUMNS, scaler,
+    )  # fmt: skip
+    assert check_inputs(export(path), clean, scaler, normalized) == []
+    forced = check_inputs(export(path, force_inputs=True), record, scaler, normalized)
+    assert len(forced) == 1 and "force_inputs" not in forced[0] and "trained on" in forced[0]
+    with pytest.raises(PipelineError, match="accepts -60 to 60"):  # physical limits still hold
+        check_inputs(export(path, input_margin_std=100.0), record, scaler, normalized)

@@ -521,8 +521,11 @@ def export_ignored_columns() -> str:
     return f"forecast.json: ignored_columns={report['ignored_columns']}"
 
 
-def backtest(rows: int, pinned: bool = False, **export: Any) -> Callable[[], Run]:
-    """The data stages on a clean file, then backtest@piece on a ``rows``-row export."""
+def backtest(
+    rows: int, pinned: bool = False, hot: bool = False, **export: Any
+) -> Callable[[], Run]:
+    """The data stages on a clean file, then backtest@piece on a ``rows``-row export (``hot``: its
+    last 3 temperatures 120, as a Fahrenheit export read as Celsius)."""
 
     def make() -> Run:
         MIRROR.write_bytes(good_zip(600))
@@ -535,6 +538,10 @@ def backtest(rows: int, pinned: bool = False, **export: Any) -> Callable[[], Run
             run_until("download", "parse", "features", "normalize", "windows")
         path.parent.mkdir(parents=True, exist_ok=True)
         SyntheticJena(rows=rows).write_csv(path)
+        if hot:
+            from test_forecast import set_last_temperatures
+
+            set_last_temperatures(path, 120.0)
         return run_stage("backtest", "piece", item={"path": str(entry["path"])})
 
     return make
@@ -718,6 +725,8 @@ def cases() -> list[Case]:
              ["test_backtest.py::test_a_pinned_checksum_is_checked_and_a_changed_file_refused"]),
         Case("backtest", "an export with no complete window (80 rows; windows span 84)", backtest(80), REFUSED,
              ["test_backtest.py::test_an_export_with_no_complete_window_is_refused_naming_its_span"]),
+        Case("backtest", "an export with temperatures of 120 (Fahrenheit read as Celsius)", backtest(200, hot=True), REFUSED,
+             ["test_backtest.py::test_an_export_beyond_what_the_models_know_is_refused_unless_forced"]),
         # Outputs
         Case("outputs", "disk full while writing an output (simulated: `ENOSPC`)", failing_write(errno.ENOSPC), REFUSED,
              ["test_faults.py::test_disk_full_names_the_file_keeps_the_old_one_and_leaves_no_temporary", "test_faults.py::test_disk_full_while_a_stage_writes_its_table"]),

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from pydantic import (
     Field,
+    NonNegativeFloat,
     ValidationError,
     field_validator,
 )
@@ -43,14 +44,19 @@ EXPORT_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 class BacktestExport(Frozen):
     """One more export of the station to score every model on: a file of this repository (a
-    ``.csv``, or a ``.zip`` holding one), its sha256 when pinned, and the ``parse`` params it
-    needs that differ from the pipeline's (e.g. ``timestamp_format: auto``). ``name`` is its key
-    under ``backtest.exports``."""
+    ``.csv``, or a ``.zip`` holding one), its sha256 when pinned, the ``parse`` params it needs
+    that differ from the pipeline's (e.g. ``timestamp_format: auto``), and how far past the
+    training slice's range its values may go (``serving.input_check``). ``name`` is its key under
+    ``backtest.exports``."""
 
     name: str
     path: str
     sha256: str | None = None
     parse: dict[str, Any] = Field(default_factory=dict)
+    # Inputs beyond the training slice's range by more than this many of the column's training
+    # standard deviations (or outside physical limits) refuse the export, unless force_inputs.
+    input_margin_std: NonNegativeFloat = 1.0
+    force_inputs: bool = False
 
     @field_validator("name")
     @classmethod
@@ -190,6 +196,29 @@ def score_models(
             np.abs(predicted - actual), np.abs(naive - actual), resampling, target_scale
         )
     return rows
+
+
+def check_inputs(
+    export: BacktestExport, record: StationRecord, scaler: dict[str, Any], normalized: Path
+) -> list[str]:
+    """The export's rows beyond the training slice's range (``export.input_margin_std``) or
+    physical limits: a PipelineError naming them, or with ``force_inputs`` their descriptions for
+    the record."""
+    from jena_forecast.plumbing.artifacts import load_array
+    from jena_forecast.serving.input_check import record_out_of_range, training_ranges
+
+    start, end = scaler["fitted_rows"]
+    ranges = training_ranges(load_array(normalized), scaler, (int(start), int(end)))
+    found = record_out_of_range(
+        record.data, record.timestamps, scaler, ranges, export.input_margin_std
+    )
+    described = [item.describe(record.source, "the export") for item in found]
+    if described and not export.force_inputs:
+        raise PipelineError(
+            "; ".join(described) + f". Check the export's units and columns, or set "
+            f"backtest.exports.{export.name}.force_inputs: true (or a larger input_margin_std)"
+        )
+    return described
 
 
 def export_record(

@@ -41,7 +41,7 @@ from jena_forecast.serving.forecaster import (
     load_forecaster,
     pack,
 )
-from jena_forecast.serving.input_check import OutOfRange, out_of_range
+from jena_forecast.serving.input_check import OutOfRange, record_out_of_range
 from jena_forecast.serving.station import StationRecord, read_export
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -122,17 +122,11 @@ def unknown_inputs(
     if not forecaster.training_ranges:
         return []
     first = len(record.timestamps) - forecaster.history_rows
-    columns = list(forecaster.scaler["columns"])
-    stats = forecaster.scaler["columns"]
-    mean = np.array([stats[name]["mean"] for name in columns])
-    scale = np.array([stats[name]["scale"] for name in columns])
-    values = record.data[first:].astype(np.float64) * scale + mean
-    return out_of_range(
-        values,
+    return record_out_of_range(
+        record.data[first:],
         record.timestamps[first:],
-        columns,
+        forecaster.scaler,
         forecaster.training_ranges,
-        {name: float(stats[name]["scale"]) for name in columns},
         margin_std,
     )
 

@@ -54,13 +54,35 @@ class OutOfRange:
     accepted: tuple[float, float]  # the training range widened by the margin, within the limits
     trained: tuple[float, float]
 
-    def describe(self, source: str) -> str:
+    def describe(self, source: str, where: str = "the latest window") -> str:
         return (
-            f"{source}: {self.column!r} is {self.low:g} to {self.high:g} in {self.rows} rows of the "
-            f"latest window ({self.first} to {self.last}); the model was trained on "
+            f"{source}: {self.column!r} is {self.low:g} to {self.high:g} in {self.rows} rows of "
+            f"{where} ({self.first} to {self.last}); the model was trained on "
             f"{self.trained[0]:g} to {self.trained[1]:g} and accepts {self.accepted[0]:g} to "
             f"{self.accepted[1]:g}"
         )
+
+
+def record_out_of_range(
+    data: np.ndarray,
+    timestamps: pd.DatetimeIndex,
+    scaler: dict,
+    ranges: dict[str, dict[str, float]],
+    margin_std: float,
+) -> list[OutOfRange]:
+    """``out_of_range`` of normalized ``data`` (rows, scaler columns), in the columns' own units."""
+    stats = scaler["columns"]
+    columns = list(stats)
+    mean = np.array([stats[name]["mean"] for name in columns])
+    scale = np.array([stats[name]["scale"] for name in columns])
+    return out_of_range(
+        data.astype(np.float64) * scale + mean,
+        timestamps,
+        columns,
+        ranges,
+        {name: float(stats[name]["scale"]) for name in columns},
+        margin_std,
+    )
 
 
 def out_of_range(
