@@ -21,7 +21,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 COPIED = ("src", "stages", "tests", "tools", "params.yaml", "dvc.yaml", "pyproject.toml")
-TESTS = ("tests/test_statistics_hold.py", "tests/test_significance.py", "tests/test_leaderboard.py")
+TESTS = (
+    "tests/test_statistics_hold.py",
+    "tests/test_significance.py",
+    "tests/test_leaderboard.py",
+    "tests/test_seed_compare.py",
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,12 @@ FAULTS = (
         "stages/leaderboard.py",
         'naive_losses = naive.naive_abs_errors("test")',
         'naive_losses = naive.naive_abs_errors("val")',
+    ),
+    Fault(
+        "compare without the seeds' noise",
+        "src/jena_forecast/comparison/seed_noise.py",
+        "    if variance > 0:",
+        "    if False:",
     ),
 )
 
