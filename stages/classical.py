@@ -127,11 +127,11 @@ def run(
     )
     save_forecasts(forecasts_path, kept)
     save_estimator(model_path, fit.estimator)
-    kept, timings = split_timings(metrics)
-    write_json(metrics_path, kept)
+    record, timings = split_timings(metrics)
+    write_json(metrics_path, record)
     write_timings(timing_path, timings)
-    write_json(scores_path, headline(kept))
-    return metrics
+    write_json(scores_path, headline(record))
+    return record
 
 
 def main() -> str:
@@ -139,7 +139,7 @@ def main() -> str:
     val, test = metrics["val"], metrics["test"]
     return (
         f"{name}: "
-        f"{metrics['estimator']} fitted in {metrics['train_seconds']:.1f} s, "
+        f"{metrics['estimator']} fitted, "
         f"MAE val {val['mae_degc']:.3f} degC (naive {val['naive_mae_degc']:.3f}), "
         f"test {test['mae_degc']:.3f} degC (naive {test['naive_mae_degc']:.3f}), "
         f"skill val {val['skill_vs_naive']:+.1%} test {test['skill_vs_naive']:+.1%}"

@@ -88,10 +88,10 @@ def run(
         record["pipeline_run_seed"] = config.seed
     record.update(config.data_record(data_fingerprint(data)))
     save_arrays(forecasts_path, forecasts)
-    kept, timings = split_timings(record)
-    write_json(metrics_path, kept)
+    record, timings = split_timings(record)
+    write_json(metrics_path, record)
     write_timings(timing_path, timings)
-    write_json(scores_path, headline(kept))
+    write_json(scores_path, headline(record))
     if checkpoint_dir is not None:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return record

@@ -137,7 +137,7 @@ def test_report_writes_markdown_and_two_charts(tmp_path):
         f"(skill vs naive {shown_skill(1.6, 'test')})" in summary
     )
     gru = ["1", "gru", *shown(1.5, 1.6), shown_skill(1.6, "test"), "", ""]
-    assert "| " + " | ".join([*gru, "10", "5", "1.5"]) + " |" in summary
+    assert "| " + " | ".join([*gru, "10", "5"]) + " |" in summary
     assert "| rows_read | 10 |" in summary
     for png in (report.LEADERBOARD_PNG, report.FORECAST_PNG):
         assert (tmp_path / "reports" / png).read_bytes().startswith(b"\x89PNG")
@@ -305,7 +305,7 @@ def test_protocol_and_features_columns_and_a_model_without_parameters_or_epochs(
     assert "Protocol of every row: `dlwp2 lookback=1440 step=6 delay=144`" in markdown
     assert "Features of every row: `none`" in markdown
     hist_gbr = ["1", "hist_gbr", *shown(1.4, 1.5), shown_skill(1.5, "test"), "", ""]
-    assert "| " + " | ".join([*hist_gbr, "-", "-", "1.5"]) + " |" in markdown
+    assert "| " + " | ".join([*hist_gbr, "-", "-"]) + " |" in markdown
     # A record scored on other data (a stale stage) is refused, naming it; nothing is rewritten.
     before = (tmp_path / "leaderboard.tsv").read_bytes()
     write_json(paths["gru"], {**record(1.5, 1.6), **data, "features": "time_signals"})
@@ -384,7 +384,7 @@ def test_a_classical_model_a_seed_study_and_the_ensemble_share_one_table(tmp_pat
     markdown = report.summary_markdown(reread, "hist_gbr", {}, ensemble_members=["gru"])
     assert "Features of every row: `time_signals`" in markdown
     hist_gbr = ["1", "hist_gbr", *shown(1.4, 1.5), shown_skill(1.5, "test"), "", "", ""]
-    assert "| " + " | ".join([*hist_gbr, "", "-", "-", "1.5"]) + " |" in markdown
+    assert "| " + " | ".join([*hist_gbr, "", "-", "-"]) + " |" in markdown
     gru = ["3", "gru", f"{1.62:.3f} ± {0.04:.3f} (3 seeds)", *shown(1.7)]
     gru += [shown_skill(1.7, "test"), "", "", f"{1.72:.3f} ± {0.06:.3f}"]
     assert "| " + " | ".join(gru) + " |" in markdown

@@ -261,7 +261,7 @@ def test_workers_in_two_clones_push_and_the_head_restores_their_stages(
     assert ridge["outcome"] == hist_gbr["outcome"] == "ran"
     assert ridge["worker"] != hist_gbr["worker"]
     assert "up to date" in status(head, *CHEAP)
-    assert s3_store.object_keys("parallel/runs/")  # the run-cache went through the store
+    assert s3_store.object_keys("parallel/files/md5/")  # the clones' outputs went through it
     for name in ("ridge", "hist_gbr"):  # the head has what a clone computed, data and metrics
         ran_in = [c for c in clones if (c / "data" / "forecasts" / f"{name}.npz").is_file()]
         assert ran_in

@@ -21,7 +21,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -237,14 +238,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def quiet_tensorflow() -> None:
-    """Import TensorFlow with its C++ start-up lines (absl's, oneDNN's) kept off stderr: they
-    come before TF_CPP_MIN_LOG_LEVEL is read, and a forecast should print the forecast alone."""
+@contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """File descriptor 2 sent to /dev/null for the block: TensorFlow's C++ logs (absl's start-up
+    lines, oneDNN's, runtime notices) come before TF_CPP_MIN_LOG_LEVEL is read or ignore it, and
+    a forecast should print the forecast alone. Python's own errors are printed after the block."""
+    sys.stderr.flush()
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
-        import tensorflow  # noqa: F401  (imported here for its side effect on stderr)
+        yield
     finally:
+        sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(devnull)
         os.close(saved)
@@ -265,26 +270,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{args.output}: unknown output format; expected a name ending in "
                 f"{' or '.join(OUTPUT_SUFFIXES)}"
             )
-        quiet_tensorflow()
-        forecaster = load(args)
-        overrides = {
-            key: value
-            for key, value in (
-                ("timestamp_format", args.timestamp_format),
-                ("timestamp_column", args.timestamp_column),
+        with quiet_native_stderr():  # TensorFlow's C++ logs, from import to prediction
+            forecaster = load(args)
+            overrides = {
+                key: value
+                for key, value in (
+                    ("timestamp_format", args.timestamp_format),
+                    ("timestamp_column", args.timestamp_column),
+                )
+                if value is not None
+            }
+            parse = export_parse(forecaster.parse, **overrides) if overrides else forecaster.parse
+            record = read_export(
+                args.csv,
+                parse,
+                forecaster.features,
+                forecaster.target_column,
+                forecaster.raw_columns,
+                forecaster.scaler,
             )
-            if value is not None
-        }
-        parse = export_parse(forecaster.parse, **overrides) if overrides else forecaster.parse
-        record = read_export(
-            args.csv,
-            parse,
-            forecaster.features,
-            forecaster.target_column,
-            forecaster.raw_columns,
-            forecaster.scaler,
-        )
-        result = forecast_record(forecaster, record, args.margin_std, args.force)
+            result = forecast_record(forecaster, record, args.margin_std, args.force)
         if args.output is not None:
             write_output(args.output, result)
     except PipelineError as error:
