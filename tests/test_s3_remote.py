@@ -442,6 +442,9 @@ def test_b_gets_the_forecaster_artifact_from_the_bare_repository_through_s3(team
     from jena_forecast.evaluation.forecasts import load_forecasts
 
     dvc(["dvc", "push", "-r", REMOTE], team.a)
+    # A registered version, as `gto register forecaster` tags it, pushed with the commit.
+    dvc(["git", "tag", "-a", "forecaster@v1.0.0", "-m", "forecaster v1.0.0"], team.a)
+    dvc(["git", "push", "-q", "origin", "forecaster@v1.0.0"], team.a)
     consumer = tmp_path / "consumer"
     consumer.mkdir()
     aws = key_environment(team.store)
