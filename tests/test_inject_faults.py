@@ -19,4 +19,4 @@ def test_every_injected_fault_is_caught():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 8 and not [line for line in lines if "NOT CAUGHT" in line]
+    assert len(lines) == 9 and not [line for line in lines if "NOT CAUGHT" in line]
