@@ -93,13 +93,15 @@ def test_a_failed_stage_is_reported_with_the_end_of_its_log():
     assert tail == "    | line 48\n    | line 49\n    | line 50"
 
 
-def test_a_stage_keeps_tensorflows_intra_op_pool_unless_told():
-    """Its size orders a convolution's sums: 1 thread against 2 moved conv1d's validation MAE by
-    0.29 degC on the embedded record, so by default a stage computes what `dvc repro` computes."""
-    from jena_forecast.parallel.worker import stage_environment
+def test_a_stage_keeps_the_pools_that_split_sums_unless_told():
+    """Their sizes order sums: 1 intra-op thread against 2 moved conv1d's validation MAE by 0.29
+    degC on the embedded record, and BLAS's and OpenMP's moved the bits of ridge and hist_gbr, so
+    by default a stage writes what `dvc repro` writes."""
+    from jena_forecast.parallel.worker import SUMMING_POOLS, stage_environment
 
-    inherited = os.environ.get("TF_NUM_INTRAOP_THREADS")
     shared = stage_environment(3)
-    assert shared["TF_NUM_INTEROP_THREADS"] == shared["OMP_NUM_THREADS"] == "3"
-    assert shared.get("TF_NUM_INTRAOP_THREADS") == inherited  # left as the caller had it
-    assert stage_environment(3, intra_op=True)["TF_NUM_INTRAOP_THREADS"] == "3"
+    assert shared["TF_NUM_INTEROP_THREADS"] == "3"
+    for pool in SUMMING_POOLS:  # left as the caller had them
+        assert shared.get(pool) == os.environ.get(pool), pool
+    every = stage_environment(3, all_pools=True)
+    assert [every[pool] for pool in SUMMING_POOLS] == ["3"] * len(SUMMING_POOLS)

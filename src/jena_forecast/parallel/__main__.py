@@ -33,10 +33,10 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
         "--threads-per-job",
         type=int,
         metavar="N",
-        help="TensorFlow, OpenMP and BLAS threads of each stage, TensorFlow's intra-op pool "
-        "included, which can move a convolution's scores (default: a machine's CPUs over its "
-        "workers, the intra-op pool left at TensorFlow's default as under dvc repro; 0 leaves "
-        "every library's default)",
+        help="threads of every pool of each stage: TensorFlow's two, OpenMP's and BLAS's; the "
+        "pools that split a sum change bits, and a convolution's scores (default: TensorFlow's "
+        "inter-op pool at a machine's CPUs over its workers, the others at their defaults, as "
+        "under dvc repro; 0 leaves every library's default)",
     )
     parser.add_argument(
         "--log-dir",

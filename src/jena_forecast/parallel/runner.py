@@ -165,7 +165,7 @@ class Scheduler:
                 self.run_id,
                 root=str(self.settings.root),
                 threads=self.threads,
-                intra_op=self.settings.threads is not None,
+                all_pools=self.settings.threads is not None,
                 log_path=str(stage_log(log_dir, stage)),
             )
         upstream = tuple(
@@ -177,7 +177,7 @@ class Scheduler:
             self.run_id,
             threads=self.threads,
             threads_by_host=self.threads_by_host,
-            intra_op=self.settings.threads is not None,
+            all_pools=self.settings.threads is not None,
             commit=self.commit,
             upstream=upstream,
         )

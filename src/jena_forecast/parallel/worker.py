@@ -43,10 +43,17 @@ THREAD_VARIABLES = (
     "OPENBLAS_NUM_THREADS",
     "MKL_NUM_THREADS",
 )
-# The pool that splits one kernel's work: its size changes how a convolution's sums are ordered,
-# and with them the scores of conv1d and causal_cnn (measured on the embedded record, 1 thread
-# against 2), so a run sets it only when told to (``intra_op``).
-INTRA_OP = "TF_NUM_INTRAOP_THREADS"
+# The pools that split one computation's sums: their sizes order the sums, and so change the
+# bits of a fit (ridge's coefficients with BLAS's, a histogram booster's trees with OpenMP's) and
+# the scores of convolutions (conv1d and causal_cnn on the embedded record, 1 intra-op thread
+# against 2). A run sets them only when told to (``all_pools``); TensorFlow's inter-op pool runs
+# independent ops side by side and changes no number.
+SUMMING_POOLS = (
+    "TF_NUM_INTRAOP_THREADS",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+)
 STOP_GRACE_SECONDS = 20.0  # after SIGINT, before SIGTERM; as long again before SIGKILL
 
 
@@ -59,7 +66,7 @@ class StageJob:
     root: str | None = None
     threads: int | None = None  # per stage process; None: ``threads_by_host``, else unset
     threads_by_host: Mapping[str, int] = field(default_factory=dict)  # a cluster's hosts
-    intra_op: bool = False  # set TensorFlow's intra-op pool too (scores may move; INTRA_OP)
+    all_pools: bool = False  # set the summing pools too (bits and scores may move; SUMMING_POOLS)
     log_path: str | None = None  # where the log goes as it is written (a shared file system)
     commit: str | None = None  # the commit every clone must be at
     upstream: tuple[StageRecord, ...] = ()  # records to adopt first (clones only)
@@ -142,16 +149,16 @@ def _call(job: StageJob, command: list[str], cwd: Path, env: dict[str, str], log
             _running.pop(process.pid, None)
 
 
-def stage_environment(threads: int | None, intra_op: bool = False) -> dict[str, str]:
+def stage_environment(threads: int | None, all_pools: bool = False) -> dict[str, str]:
     """This worker's environment, its interpreter's tools first on PATH (the `python` of the
-    stage commands), and the thread counts when given: TensorFlow's intra-op pool only with
-    ``intra_op``, so that by default a stage computes what `dvc repro` computes."""
+    stage commands), and the thread counts when given: the pools that order sums only with
+    ``all_pools``, so that by default a stage writes the bytes `dvc repro` writes."""
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     if threads is not None:
-        names = [name for name in THREAD_VARIABLES if intra_op or name != INTRA_OP]
+        names = [name for name in THREAD_VARIABLES if all_pools or name not in SUMMING_POOLS]
         env.update(dict.fromkeys(names, str(threads)))
     return env
 
@@ -205,7 +212,7 @@ def run_stage(job: StageJob) -> StageRun:
     root = Path(job.root) if job.root is not None else clone_root()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     env = stage_environment(
-        job.threads or job.threads_by_host.get(socket.gethostname()), job.intra_op
+        job.threads or job.threads_by_host.get(socket.gethostname()), job.all_pools
     )
     started = time.time()
     if job.log_path is not None:
