@@ -103,5 +103,12 @@ def test_a_stage_keeps_the_pools_that_split_sums_unless_told():
     assert shared["TF_NUM_INTEROP_THREADS"] == "3"
     for pool in SUMMING_POOLS:  # left as the caller had them
         assert shared.get(pool) == os.environ.get(pool), pool
+    # A Dask worker process starts with OpenMP and BLAS at 1 thread: the runner's values win.
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        restored = stage_environment(3, pools={"OMP_NUM_THREADS": None, "MKL_NUM_THREADS": "4"})
+    finally:
+        del os.environ["OMP_NUM_THREADS"]
+    assert "OMP_NUM_THREADS" not in restored and restored["MKL_NUM_THREADS"] == "4"
     every = stage_environment(3, all_pools=True)
     assert [every[pool] for pool in SUMMING_POOLS] == ["3"] * len(SUMMING_POOLS)

@@ -32,6 +32,7 @@ from jena_forecast.parallel.worker import (
     describe_clone,
     dvc,
     git_commit,
+    head_pools,
     run_stage,
     stage_environment,
     stop_running_stages,
@@ -145,6 +146,8 @@ class Scheduler:
         self.records: dict[str, StageRecord] = {}
         self.threads: int | None = None
         self.threads_by_host: dict[str, int] = {}
+        # the summing pools as this process had them before its LocalCluster set them to 1
+        self.pools: dict[str, str | None] = {}
         self.commit: str | None = None
         self.started = time.time()
         self.priority = remaining_chain(plan.upstream, plan.order, _read_seconds(settings.log_dir))
@@ -165,7 +168,8 @@ class Scheduler:
                 self.run_id,
                 root=str(self.settings.root),
                 threads=self.threads,
-                all_pools=self.settings.threads is not None,
+                all_pools=bool(self.settings.threads),
+                head_pools=self.pools,
                 log_path=str(stage_log(log_dir, stage)),
             )
         upstream = tuple(
@@ -177,7 +181,8 @@ class Scheduler:
             self.run_id,
             threads=self.threads,
             threads_by_host=self.threads_by_host,
-            all_pools=self.settings.threads is not None,
+            all_pools=bool(self.settings.threads),
+            head_pools=self.pools,
             commit=self.commit,
             upstream=upstream,
         )
@@ -485,8 +490,10 @@ def run(settings: Settings) -> Outcome:
     if plan.order:
         cluster = client = scheduler = None
         try:
+            pools = head_pools()  # before the cluster: a LocalCluster sets OMP and BLAS to 1 here
             cluster, client = start_cluster(settings)
             scheduler = Scheduler(settings, plan, client, uuid.uuid4().hex[:12])
+            scheduler.pools = pools
             outcome = scheduler.outcome
             if scheduler.clones:
                 scheduler.threads = settings.threads or None

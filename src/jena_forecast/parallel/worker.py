@@ -67,6 +67,9 @@ class StageJob:
     threads: int | None = None  # per stage process; None: ``threads_by_host``, else unset
     threads_by_host: Mapping[str, int] = field(default_factory=dict)  # a cluster's hosts
     all_pools: bool = False  # set the summing pools too (bits and scores may move; SUMMING_POOLS)
+    # otherwise the summing pools as the runner's own environment has them (None: unset), since a
+    # Dask worker process starts with OMP, MKL and OpenBLAS at 1 thread
+    head_pools: Mapping[str, str | None] = field(default_factory=dict)
     log_path: str | None = None  # where the log goes as it is written (a shared file system)
     commit: str | None = None  # the commit every clone must be at
     upstream: tuple[StageRecord, ...] = ()  # records to adopt first (clones only)
@@ -149,14 +152,27 @@ def _call(job: StageJob, command: list[str], cwd: Path, env: dict[str, str], log
             _running.pop(process.pid, None)
 
 
-def stage_environment(threads: int | None, all_pools: bool = False) -> dict[str, str]:
+def head_pools() -> dict[str, str | None]:
+    """The summing pools' variables as this process has them (None: unset)."""
+    return {pool: os.environ.get(pool) for pool in SUMMING_POOLS}
+
+
+def stage_environment(
+    threads: int | None, all_pools: bool = False, pools: Mapping[str, str | None] | None = None
+) -> dict[str, str]:
     """This worker's environment, its interpreter's tools first on PATH (the `python` of the
     stage commands), and the thread counts when given: the pools that order sums only with
-    ``all_pools``, so that by default a stage writes the bytes `dvc repro` writes."""
+    ``all_pools``, else as ``pools`` (the runner's environment) has them, so that by default a
+    stage writes the bytes `dvc repro` writes."""
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
+    for pool, value in (pools or {}).items():
+        if value is None:
+            env.pop(pool, None)
+        else:
+            env[pool] = value
     if threads is not None:
         names = [name for name in THREAD_VARIABLES if all_pools or name not in SUMMING_POOLS]
         env.update(dict.fromkeys(names, str(threads)))
@@ -212,7 +228,9 @@ def run_stage(job: StageJob) -> StageRun:
     root = Path(job.root) if job.root is not None else clone_root()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     env = stage_environment(
-        job.threads or job.threads_by_host.get(socket.gethostname()), job.all_pools
+        job.threads or job.threads_by_host.get(socket.gethostname()),
+        job.all_pools,
+        None if job.all_pools else job.head_pools,
     )
     started = time.time()
     if job.log_path is not None:
