@@ -25,12 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from arch.bootstrap import CircularBlockBootstrap
 
 from jena_forecast.evaluation.significance import (
     Bootstrap,
-    _check_block,  # the checks and percentiles of every interval here
-    _percentiles,
+    _percentiles,  # the resampling and percentiles of every interval here
+    _resampled_means,
     detectable_difference,
 )
 from jena_forecast.plumbing.errors import PipelineError
@@ -72,13 +71,9 @@ def seed_aware_difference(
         raise PipelineError(
             f"errors_b must have as many windows as errors_a ({a.shape[1]}); received {b.shape[1]}"
         )
-    _check_block(bootstrap, a.shape[1])
-    rows = np.stack([a.mean(axis=0), b.mean(axis=0)])
-    sampler = CircularBlockBootstrap(bootstrap.block_windows, rows[0], seed=bootstrap.seed)
-    windows = np.empty(bootstrap.replications)
-    for replication in range(bootstrap.replications):
-        means = np.take(rows, sampler.update_indices(), axis=1).mean(axis=1)
-        windows[replication] = means[1] - means[0]
+    # the two sides' seed means, resampled on the same blocks as every interval here
+    means = _resampled_means(np.stack([a.mean(axis=0), b.mean(axis=0)]), bootstrap)
+    windows = means[:, 1] - means[:, 0]
     variance, degrees = seed_variance(a.mean(axis=1), b.mean(axis=1))
     draws = windows
     if variance > 0:
