@@ -6,6 +6,7 @@
     python bench/repro_time.py --mirror ~/jena_climate_2009_2016.csv.zip --keep
     python bench/repro_time.py --resume /tmp/repro-time-XXXX     # go on after an interruption
     python bench/repro_time.py --resume /tmp/repro-time-XXXX --refresh   # ... with today's code
+    python bench/repro_time.py --embedded --jobs 2 --keep    # `make repro JOBS=2`: the runner
 
 The pipeline (dvc.yaml, params.yaml, stages/, src/, .gitignore, .dvc/config and .dvc/plots) is
 copied into a fresh git + DVC repository in a temporary directory with an empty DVC cache, so
@@ -32,6 +33,11 @@ STAGES`` runs completed stages again (``dvc repro -f -s``) and counts their new 
 that other work slowed down. Every stage row also shows the share of
 the machine's CPU time that other processes took while the stage ran (Linux), so a stage slowed by
 other work shows.
+
+``--jobs N`` (N > 1) runs the copy with the parallel runner instead (``python -m
+jena_forecast.parallel --jobs N``, what ``make repro JOBS=N`` runs): the wall time from start to
+end, each stage's time and worker from the runner's ``run.json``, the DAG's critical path over
+those stage times (no number of workers finishes sooner) and the no-op `dvc repro` after it.
 """
 
 from __future__ import annotations
@@ -392,6 +398,46 @@ def report(root: Path, project: Path) -> None:
     )
 
 
+def runner_repro(root: Path, project: Path, jobs: int) -> None:
+    """The parallel runner over the copy, then its table: stage times, critical path, no-op."""
+    from jena_forecast.parallel.plan import longest_chain, read_pipeline
+
+    command = [sys.executable, "-m", "jena_forecast.parallel", "--jobs", str(jobs)]
+    started = time.perf_counter()
+    with (root / "parallel.log").open("w", encoding="utf-8") as log:
+        done = subprocess.run(
+            command, cwd=project, env=environment(project), stdout=log, stderr=subprocess.STDOUT
+        )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"the runner failed (exit {done.returncode}): {root / 'parallel.log'}")
+    record = json.loads((project / "build" / "repro-logs" / "run.json").read_text())
+    stages = {name: stage["seconds"] for name, stage in record["stages"].items()}
+    print_table(
+        ["stage", "seconds", "worker"],
+        [
+            [name, f"{stages[name]:.1f}", record["stages"][name].get("worker", "")]
+            for name in sorted(stages, key=stages.__getitem__, reverse=True)
+        ],
+    )
+    upstream, _ = read_pipeline(project)
+    critical, chain = longest_chain(upstream, stages)
+    print()
+    print(f"critical path {critical:.1f} s: {' -> '.join(chain)}")
+    print(f"sum of the stage times: {sum(stages.values()):.1f} s ({record['cluster']})")
+    print(
+        f"the runner from a clean workspace, {jobs} jobs: {seconds:.1f} s = {seconds / 60:.1f} min "
+        f"({len(stages)} stages)"
+    )
+    no_op_started = time.perf_counter()
+    no_op_output = run(["dvc", "repro"], project)
+    rerun = STAGE_LINE.findall(no_op_output)
+    print(
+        f"dvc repro again, nothing changed: {time.perf_counter() - no_op_started:.1f} s"
+        + (f" (it reran {', '.join(rerun)})" if rerun else " (no stage ran)")
+    )
+
+
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group(required=True)
@@ -409,6 +455,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         "--workdir", type=Path, help="where to build the copy (default: a temp dir)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the copy and its repro log")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="N > 1: the parallel runner with N workers"
+    )
     parser.add_argument(
         "--force",
         type=lambda value: [name.strip() for name in value.split(",") if name.strip()],
@@ -434,6 +483,10 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         parser.error("--resume goes on with the run as it was made: no --models or --workdir")
     if (args.refresh or args.force) and not args.resume:
         parser.error("--refresh and --force go with --resume")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1. Received: {args.jobs}")
+    if args.jobs > 1 and (args.resume or args.force):
+        parser.error("--jobs runs a fresh copy: no --resume or --force")
     if args.refresh and not (args.resume / RUN_SETTINGS).is_file():
         parser.error(f"--refresh: {args.resume} has no {RUN_SETTINGS} saying how it was made")
     return args
@@ -457,6 +510,13 @@ def main(argv: list[str]) -> None:
     data = download["mirror"] if download["source"] == "mirror" else download["source"]
     print(f"data: {data}; models: {', '.join(params['models'])}")
     print()
+    if args.jobs > 1:
+        runner_repro(root, project, args.jobs)
+        if args.keep:
+            print(f"kept: {root} (parallel.log; project/build/repro-logs/: each stage's log)")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+        return
     for stage in args.force:
         number = len(attempt_logs(root)) + 1
         timed_repro(project, root / f"repro-{number}.log", ("dvc", "repro", "-f", "-s", stage))

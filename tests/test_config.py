@@ -178,6 +178,11 @@ def test_train_config_is_frozen():
         ),
         (
             "train",
+            {"steps_per_execution": 0},
+            "train.steps_per_execution: Input should be greater than 0",
+        ),
+        (
+            "train",
             {"mixed_precision": 16},
             "train.mixed_precision: Input should be a valid boolean",
         ),
@@ -373,22 +378,23 @@ def test_sections_that_name_models_are_checked_against_them():
     )
 
 
-def test_runtime_params_default_to_one_device_float32_and_merge_per_model():
+def test_runtime_params_default_to_one_device_float32_xla_and_merge_per_model():
     raw = project_params()
-    for key in ("strategy", "jit_compile", "mixed_precision"):
+    for key in ("strategy", "jit_compile", "steps_per_execution", "mixed_precision"):
         raw["train"].pop(key, None)
     config = parse_params(with_defaults(raw))
-    assert (config.train.strategy, config.train.jit_compile, config.train.mixed_precision) == (
-        "default",
-        False,
-        False,
-    )
+    train = config.train
+    assert (train.strategy, train.jit_compile, train.steps_per_execution) == ("default", True, 16)
+    assert train.mixed_precision is False
     raw["train"]["strategy"] = "mirrored"
-    raw["models"]["gru"]["train"] = {"mixed_precision": True, "jit_compile": True}
+    raw["models"]["gru"]["train"] = {"mixed_precision": True, "jit_compile": False}
     config = parse_params(with_defaults(raw))
     gru, dense = config.models["gru"].train, config.models["dense"].train
-    assert (gru.strategy, gru.mixed_precision, gru.jit_compile) == ("mirrored", True, True)
-    assert (dense.strategy, dense.mixed_precision, dense.jit_compile) == ("mirrored", False, False)
+    assert (gru.strategy, gru.mixed_precision, gru.jit_compile) == ("mirrored", True, False)
+    assert (dense.strategy, dense.mixed_precision) == ("mirrored", False)
+    # the levers run on one device: a distributed run trains without XLA, a step per execution
+    assert (dense.jit_compile, dense.steps_per_execution) == (False, 1)
+    assert config.models["gru"].train.intra_op_threads == 1
 
 
 def test_a_bad_runtime_override_names_the_model():

@@ -70,14 +70,27 @@ def interrupted_fit(spec: ModelSpec, checkpoint: TrainingCheckpoint, after_epoch
             fit(spec, checkpoint)
 
 
+LEVERS = {
+    "jit_compile": True,
+    "steps_per_execution": 3,
+}  # 3 does not divide the 4 steps of an epoch
+
+
 @pytest.mark.parametrize(
-    ("patience", "after_epochs", "ema_momentum"),
-    [(5, 2, None), (1, "last", None), (5, 2, 0.9), (1, "last", 0.5)],
+    ("patience", "after_epochs", "ema_momentum", "levers"),
+    [
+        (5, 2, None, {}),
+        (1, "last", None, {}),
+        (5, 2, 0.9, {}),
+        (1, "last", 0.5, {}),
+        (5, 2, None, LEVERS),
+        (1, "last", 0.5, LEVERS),
+    ],
 )
 def test_an_interrupted_gru_with_dropout_resumes_to_the_same_weights(
-    tmp_path, patience, after_epochs, ema_momentum
+    tmp_path, patience, after_epochs, ema_momentum, levers
 ):
-    spec = gru_spec(patience=patience, ema_momentum=ema_momentum)
+    spec = gru_spec(patience=patience, ema_momentum=ema_momentum, **levers)
     uninterrupted = fit(spec)
     if after_epochs == "last":  # killed after the last epoch, before any output was written
         after_epochs = len(uninterrupted.history)

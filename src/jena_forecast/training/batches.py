@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import keras
 import numpy as np
@@ -125,3 +126,35 @@ class ShuffledWindowBatches(keras.utils.PyDataset):
     def __getitem__(self, item: int) -> tuple[np.ndarray, np.ndarray]:
         anchors = self.batch_anchors(item)
         return self.inputs(anchors), self.targets(anchors)
+
+
+class EpochWindowBatches(ShuffledWindowBatches):
+    """The batches of one epoch at a time: item ``i`` is batch ``i`` of ``epoch``.
+
+    ``model.fit`` gets it with ``steps_per_epoch=None``, so Keras starts a fresh iterator each epoch
+    and stops at its end: with ``steps_per_execution`` above 1 the last execution of an epoch runs
+    the batches that are left instead of taking the next epoch's, and every epoch sees exactly the
+    batches ``ShuffledWindowBatches`` gives it. ``FollowEpochs`` sets ``epoch`` before Keras opens
+    the epoch's iterator (the previous one has ended by then, so no prefetch reads across).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.epoch = self.initial_epoch
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def batch_anchors(self, item: int) -> np.ndarray:
+        return self.epoch_batch_anchors(self.epoch, item)
+
+
+class FollowEpochs(keras.callbacks.Callback):
+    """Points an ``EpochWindowBatches`` at the epoch Keras is about to run."""
+
+    def __init__(self, batches: EpochWindowBatches) -> None:
+        super().__init__()
+        self.batches = batches
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.batches.epoch = epoch

@@ -33,10 +33,21 @@ class TrainConfig(Frozen):
     global_clipnorm: PositiveFloat | None
     ema_momentum: float | None = Field(gt=0.0, lt=1.0)
     shuffle: bool
-    # How the model runs, not what it is: all three default to today's single-device float32 path.
+    # How the model runs, not what it is (docs/performance.md, "Training levers").
     strategy: Literal["default", "mirrored", "multi_worker"]
     jit_compile: bool
+    steps_per_execution: PositiveInt
+    intra_op_threads: PositiveInt | None
     mixed_precision: bool
+
+    @model_validator(mode="after")
+    def _levers_run_on_one_device(self) -> TrainConfig:
+        """XLA and several steps per execution are for the default strategy: under mirrored and
+        multi-worker TensorFlow 2.21 fails on both (XLA's variables on another device, the multi-step
+        loop), so a distributed run trains without them and its record says so."""
+        if self.strategy != "default" and (self.jit_compile or self.steps_per_execution > 1):
+            return self.model_copy(update={"jit_compile": False, "steps_per_execution": 1})
+        return self
 
     @model_validator(mode="after")
     def _warmup_needs_a_schedule(self) -> TrainConfig:

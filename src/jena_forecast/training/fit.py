@@ -16,14 +16,16 @@ from jena_forecast.models.registry import build_model
 from jena_forecast.models.spec import ModelSpec
 from jena_forecast.training.averaging import AveragedWeightsAtEpochEnd
 from jena_forecast.training.batches import (
+    EpochWindowBatches,
+    FollowEpochs,
     OrderedWindowBatches,
-    ShuffledWindowBatches,
     TargetAssembler,
     target_assembler,
 )
 from jena_forecast.training.config import TrainConfig
 from jena_forecast.training.distribute import model_scope
 from jena_forecast.training.resume import ResumableEarlyStopping, TrainingCheckpoint
+from jena_forecast.training.threads import use_intra_op_threads
 
 
 def model_window_spec(window_spec: WindowSpec, spec: ModelSpec) -> WindowSpec:
@@ -202,10 +204,14 @@ class TrainResult:
     best_val_loss: float
     monitor: str
     train_seconds: float
+    config: TrainConfig
 
     def summary(self) -> dict[str, Any]:
-        """The flat record the evaluate stage merges into the model's metrics."""
+        """The flat record the evaluate stage merges into the model's metrics, with the two
+        settings of how it ran that change its numbers (XLA and the intra-op threads)."""
         return {
+            "jit_compile": self.config.jit_compile,
+            "intra_op_threads": self.config.intra_op_threads,
             "epochs": len(self.history),
             "best_epoch": self.best_epoch,
             "best_val_loss": self.best_val_loss,
@@ -234,6 +240,7 @@ def train_model(
     DVCLive logs every epoch's losses and learning rate there.
     """
     config = spec.train
+    use_intra_op_threads(config.intra_op_threads)  # before TensorFlow's first op, as the scope
     scope = model_scope(config)  # before TensorFlow's first op (a multi-worker strategy needs that)
     make_reproducible(seed, deterministic_ops=not config.jit_compile)
     window_spec = model_window_spec(window_spec, spec)
@@ -241,7 +248,7 @@ def train_model(
     with scope:  # the model's variables on the strategy's devices, its layers in its precision
         resumed = checkpoint.load() if checkpoint is not None else None
         initial_epoch = resumed.epochs_done if resumed else 0
-        train_batches = ShuffledWindowBatches(
+        train_batches = EpochWindowBatches(
             data,
             train_anchors,
             window_spec,
@@ -267,6 +274,7 @@ def train_model(
                 loss=make_loss(config),
                 metrics=[forecast_mae] if spec.target_kind != "point" else None,
                 jit_compile=config.jit_compile,
+                steps_per_execution=config.steps_per_execution,
             )
         else:
             model = resumed.model  # its optimizer state and schedule travel with it
@@ -280,9 +288,13 @@ def train_model(
         patience=config.patience,
         restore_best_weights=True,
     )
-    callbacks: list[keras.callbacks.Callback] = [*loggers, early_stopping]
+    callbacks: list[keras.callbacks.Callback] = [
+        FollowEpochs(train_batches),
+        *loggers,
+        early_stopping,
+    ]
     if config.ema_momentum is not None:  # first: every callback after it sees the averaged weights
-        callbacks.insert(0, AveragedWeightsAtEpochEnd(resumed=resumed is not None))
+        callbacks.insert(1, AveragedWeightsAtEpochEnd(resumed=resumed is not None))
     if config.lr_schedule == "plateau":
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
@@ -309,7 +321,6 @@ def train_model(
             validation_data=val_batches,
             epochs=config.epochs,
             initial_epoch=initial_epoch,
-            steps_per_epoch=train_batches.steps,
             shuffle=False,  # the batches are already shuffled, as a function of (seed, epoch)
             callbacks=callbacks,
             verbose=verbose,
@@ -324,4 +335,5 @@ def train_model(
         best_val_loss=float(val_losses[best]),
         monitor=monitored,
         train_seconds=round(train_seconds, 2),
+        config=config,
     )
