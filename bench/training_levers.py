@@ -7,12 +7,16 @@
 Each model of ``--models`` is built and compiled as its ``train@`` stage builds it (params.yaml's
 builder, recipe and training params), once per lever:
 
-* ``plain``: ``jit_compile: false``, ``steps_per_execution: 1`` (the stages' defaults before);
+* ``plain``: no XLA, a step per execution, TensorFlow's intra-op pool at its default (a thread
+  per core): how every network trained before the levers;
 * ``xla``: ``train.jit_compile: true`` (TensorFlow's deterministic ops then not requested);
 * ``spe``: ``train.steps_per_execution: --spe``;
-* ``xla+spe``: both.
+* ``1 thread``: ``train.intra_op_threads: 1``;
+* the combinations the params use: all three (the recurrent networks), spe and 1 thread (dense
+  and convolutional).
 
-Every lever is timed in the same process, one after the other, on the same batches: a warm-up fit
+Every lever runs in a process of its own (TensorFlow sizes its pools once), on the same batches:
+a warm-up fit
 (tracing and XLA compilation, reported as ``first call s``), then ``--repeats`` fits of ``--steps``
 training steps each, of which the median counts (the machine's other load moves single fits), and
 one pass of ``model.evaluate`` over ``--val-steps`` validation batches. ``epoch s`` is what one
@@ -25,8 +29,10 @@ seeds' replicas into one graph is not a lever here: docs/performance.md says why
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -49,12 +55,19 @@ WARMUP_EXECUTIONS = 2
 
 
 def levers(spe: int) -> dict[str, dict[str, Any]]:
-    """Each lever's training params."""
+    """Each lever's training params; ``plain`` is how every network trained before the levers."""
+    plain = {"jit_compile": False, "steps_per_execution": 1, "intra_op_threads": None}
     return {
-        "plain": {"jit_compile": False, "steps_per_execution": 1},
-        "xla": {"jit_compile": True, "steps_per_execution": 1},
-        f"spe {spe}": {"jit_compile": False, "steps_per_execution": spe},
-        f"xla+spe {spe}": {"jit_compile": True, "steps_per_execution": spe},
+        "plain": plain,
+        "xla": {**plain, "jit_compile": True},
+        f"spe {spe}": {**plain, "steps_per_execution": spe},
+        "1 thread": {**plain, "intra_op_threads": 1},
+        f"xla+spe {spe}+1 thread": {
+            "jit_compile": True,
+            "steps_per_execution": spe,
+            "intra_op_threads": 1,
+        },
+        f"spe {spe}+1 thread": {**plain, "steps_per_execution": spe, "intra_op_threads": 1},
     }
 
 
@@ -73,11 +86,16 @@ def bench_lever(
         model_targets,
         model_window_spec,
     )
+    from jena_forecast.training.threads import use_intra_op_threads
 
     raw = yaml.safe_load(args.params.read_text(encoding="utf-8"))
-    sets = [f"models.{name}.train.{key}={str(value).lower()}" for key, value in lever.items()]
+    sets = [
+        f"models.{name}.train.{key}={yaml.safe_dump(value).split()[0]}"
+        for key, value in lever.items()
+    ]
     spec = parse_params(apply_overrides(raw, sets), source=str(args.params)).model(name)
     train = spec.train
+    use_intra_op_threads(train.intra_op_threads)
     make_reproducible(args.seed, deterministic_ops=not train.jit_compile)
     window_spec = model_window_spec(
         WindowSpec(args.lookback, args.step, args.delay, args.target_index), spec
@@ -149,20 +167,38 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=128, help="timed training steps per fit")
     parser.add_argument("--repeats", type=int, default=3, help="timed fits per lever (median)")
     parser.add_argument("--val-steps", type=int, default=40, help="validation batches timed")
+    parser.add_argument("--one", nargs=2, metavar=("MODEL", "LEVER"), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+def measured(name: str, label: str, argv: list[str]) -> dict[str, Any]:
+    """One model under one lever, in a fresh process: TensorFlow sizes its pools once."""
+    done = subprocess.run(
+        [sys.executable, __file__, *argv, "--one", name, label],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{name} {label} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str]) -> None:
     args = parse_arguments(argv)
     data = load_array(args)
+    if args.one:
+        name, label = args.one
+        print(json.dumps(bench_lever(name, levers(args.spe)[label], data, args)))
+        return
     names = [name.strip() for name in args.models.split(",") if name.strip()]
     print(f"input: {input_label(args, data)}; training rows the first {args.train_fraction:.0%}")
     print(f"{args.repeats} x {args.steps} timed steps per lever, median; machine: {machine_load()}")
     rows = []
     for name in names:
         plain_epoch = None
-        for label, lever in levers(args.spe).items():
-            result = bench_lever(name, lever, data, args)
+        for label in levers(args.spe):
+            result = measured(name, label, argv)
             plain_epoch = plain_epoch or result["epoch"]
             rows.append(
                 [

@@ -112,3 +112,5 @@ def test_a_stage_keeps_the_pools_that_split_sums_unless_told():
     assert "OMP_NUM_THREADS" not in restored and restored["MKL_NUM_THREADS"] == "4"
     every = stage_environment(3, all_pools=True)
     assert [every[pool] for pool in SUMMING_POOLS] == ["3"] * len(SUMMING_POOLS)
+    # idle OpenMP threads sleep instead of spinning on a core another stage needs
+    assert shared["OMP_WAIT_POLICY"] == os.environ.get("OMP_WAIT_POLICY", "PASSIVE")

@@ -36,7 +36,8 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
         help="threads of every pool of each stage: TensorFlow's two, OpenMP's and BLAS's; the "
         "pools that split a sum change bits, and a convolution's scores (default: TensorFlow's "
         "inter-op pool at a machine's CPUs over its workers, the others at their defaults, as "
-        "under dvc repro; 0 leaves every library's default)",
+        "under dvc repro; 0 leaves every library's default). Training's intra-op pool is the "
+        "param train.intra_op_threads, whatever this says",
     )
     parser.add_argument(
         "--log-dir",

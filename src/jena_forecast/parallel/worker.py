@@ -54,6 +54,10 @@ SUMMING_POOLS = (
     "OPENBLAS_NUM_THREADS",
     "MKL_NUM_THREADS",
 )
+# How an idle OpenMP thread waits when stages share the CPUs: asleep, not spinning on a core that
+# another stage's process needs (GNU OpenMP spins first by default). How a thread waits changes
+# no number; a value the runner's environment already has is kept.
+SHARED_CPU_WAITS = {"OMP_WAIT_POLICY": "PASSIVE"}
 STOP_GRACE_SECONDS = 20.0  # after SIGINT, before SIGTERM; as long again before SIGKILL
 
 
@@ -176,6 +180,8 @@ def stage_environment(
     if threads is not None:
         names = [name for name in THREAD_VARIABLES if all_pools or name not in SUMMING_POOLS]
         env.update(dict.fromkeys(names, str(threads)))
+        for name, value in SHARED_CPU_WAITS.items():
+            env.setdefault(name, value)
     return env
 
 
