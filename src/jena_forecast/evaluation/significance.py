@@ -125,6 +125,7 @@ def _resampled_means(rows: np.ndarray, bootstrap: Bootstrap) -> np.ndarray:
     windows, block = rows.shape[1], bootstrap.block_windows
     _check_block(bootstrap, windows)
     generator = CircularBlockBootstrap(block, rows[0], seed=bootstrap.seed).generator
+    assert isinstance(generator, np.random.Generator)  # an integer seed makes arch a Generator
     blocks = -(-windows // block)
     lengths = np.full(blocks, block)
     lengths[-1] = windows - block * (blocks - 1)
