@@ -19,8 +19,10 @@ $(STAMP): requirements.lock pyproject.toml
 setup: $(STAMP)
 
 # JOBS=N (N > 1): the parallel runner, N stages at a time on a local Dask cluster, each with its
-# share of the CPUs' threads (docs/parallel.md); unset or 1: plain `dvc repro`, one at a time.
-JOBS ?= 1
+# share of the CPUs' threads (docs/parallel.md); JOBS=1: plain `dvc repro`, one at a time. The
+# default, one more stage than CPUs, was the fastest measured on 2 cores (19.7 min against 23.4 with
+# 2 workers; docs/performance.md); every JOBS writes the same results.
+JOBS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
 repro: setup
 ifeq ($(filter-out 0 1,$(JOBS)),)
 	$(RUN) dvc repro
