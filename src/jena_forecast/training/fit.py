@@ -43,7 +43,8 @@ def make_reproducible(seed: int, deterministic_ops: bool = True) -> None:
     """Seed Python, NumPy and TensorFlow, and ask TensorFlow for deterministic kernels.
 
     Keras turns XLA off while TensorFlow's deterministic ops are on, so a run with
-    ``train.jit_compile`` passes ``deterministic_ops=False``: seeded, but not bit-for-bit repeatable.
+    ``train.jit_compile`` passes ``deterministic_ops=False``: seeded, and on a CPU XLA's code still
+    repeats itself bit for bit (``tests/test_training_levers.py``).
     """
     if not deterministic_ops:
         keras.utils.set_random_seed(seed)
