@@ -139,6 +139,43 @@ def test_training_throughput_prints_a_row_per_model():
 
 
 @pytest.mark.slow
+def test_training_levers_prints_every_lever_of_every_model():
+    output = run_bench(
+        "training_levers.py",
+        "--synthetic",
+        "4000",
+        "--lookback",
+        str(LOOKBACK),
+        "--delay",
+        str(DELAY),
+        "--models",
+        "dense",
+        "--steps",
+        "2",
+        "--repeats",
+        "1",
+        "--val-steps",
+        "1",
+        "--spe",
+        "2",
+    )
+    rows = table_rows(output, "model")
+    levers = [row.split(None, 1)[1].rsplit(None, 6)[0] for row in rows]
+    assert levers == ["plain", "xla", "spe 2", "1 thread", "xla+spe 2+1 thread", "spe 2+1 thread"]
+    assert rows[0].split()[-1] == "1.00x"  # each lever's epoch against the plain one
+
+
+@pytest.mark.slow
+def test_repro_time_with_jobs_runs_the_parallel_runner():
+    output = run_bench("repro_time.py", "--tiny", "--models", "linear", "--jobs", "2")
+    stages = [row.split()[0] for row in table_rows(output, "stage")]
+    assert {"download", "train@linear", "seeds@linear", "report"} <= set(stages)
+    assert "critical path" in output
+    assert "the runner from a clean workspace, 2 jobs:" in output
+    assert "(no stage ran)" in output
+
+
+@pytest.mark.slow
 def test_repro_time_prints_every_stage_and_the_no_op_rerun():
     output = run_bench("repro_time.py", "--tiny", "--models", "linear")
     stages = [row.split()[0] for row in table_rows(output, "stage")]
