@@ -56,7 +56,9 @@ def run(
     data, anchors = load_windows(array_path, anchors_path)
     from jena_forecast.training.fit import model_window_spec
     from jena_forecast.training.predict import load_model, predict_paths
+    from jena_forecast.training.threads import use_intra_op_threads
 
+    use_intra_op_threads(model_spec.train.intra_op_threads)  # the pool its seed study predicts with
     spec = model_window_spec(base_spec, model_spec)
     paths = predict_paths(load_model(model_path), model_spec, data, anchors, base_spec)
     point = {split: delay_forecast(split_paths) for split, split_paths in paths.items()}

@@ -163,6 +163,9 @@ def seed_run(
         window_spec,
         checkpoint=checkpoint,
     )
+    # As evaluate@ predicts: Keras loads a saved model without XLA on a CPU, and XLA's predictions
+    # differ from the plain graph's in the last bits.
+    result.model.jit_compile = False
     paths = predict_paths(result.model, model_spec, data, anchors, window_spec)
     run: dict[str, Any] = dict(scores(paths, data, anchors, window_spec, target_scale))
     run.update(result.summary())
