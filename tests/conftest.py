@@ -84,6 +84,10 @@ def with_defaults(raw: Any) -> Any:
         if "ensemble" not in raw:
             candidates = len(models) + len(merged["classical"])
             merged["ensemble"]["top_k"] = min(merged["ensemble"]["top_k"], candidates)
+    if "refit" not in raw:  # refits of the given models only
+        refit, studied = merged["refit"], merged["seed_study"]["models"]
+        refit["models"] = [name for name in refit["models"] if name in studied and name in models]
+        refit["classical"] = [name for name in refit["classical"] if name in merged["classical"]]
     return merged
 
 
@@ -197,6 +201,7 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
     shrink_recipes(raw)
     raw["lr_range_test"]["model"] = models[0]
     raw["seed_study"]["models"] = [models[0]]
+    raw["refit"]["models"] = [models[0]]
     raw["ensemble"]["top_k"] = min(2, len(models))
     for entry in raw["classical"].values():  # hourly features that fit the 12-hour windows
         entry.update(lag_hours=6, recent_hours=6)

@@ -24,6 +24,9 @@ PROJECT_SEED = 1337
 SEED_STUDY_SEEDS = (7, PROJECT_SEED, 11)
 # Both classical estimators, on hourly features that fit the tiny 12-hour windows.
 TINY_CLASSICAL = ("ridge", "hist_gbr")
+# Refitted on training + validation: a network with its seed study, and both estimators' frozen choices.
+REFIT_MODELS = ("linear",)
+REFIT_CLASSICAL = ("ridge", "hist_gbr")
 # What a change to models.dense reruns: its own stages, and the ensemble, its seed study, the
 # leaderboard, the report and the packed forecaster, which read every model's metrics (sorted, as
 # stages_run compares).
@@ -145,6 +148,8 @@ def tiny_params(project: Path, mirror: Path) -> None:
             "seed_study.models": list(SEED_STUDY_MODELS),
             "seed_study.seeds": list(SEED_STUDY_SEEDS),
             "ensemble.top_k": 2,
+            "refit.models": list(REFIT_MODELS),
+            "refit.classical": list(REFIT_CLASSICAL),
         },
     )
     params = yaml.safe_load((project / "params.yaml").read_text())

@@ -266,6 +266,7 @@ def test_seed_study_and_ensemble_params_are_read_as_given():
     raw = project_params()
     raw["seed_study"] = {"models": ["gru", "dense"], "seeds": [5, 3, 9]}
     raw["ensemble"] = {"top_k": 2, "members": []}
+    raw["refit"]["models"] = ["gru"]  # a refitted network keeps its seed study
     config = parse_params(with_defaults(raw))
     assert (config.seed_study.models, config.seed_study.seeds) == (("gru", "dense"), (5, 3, 9))
     assert (config.ensemble.top_k, config.ensemble.members) == (2, None)  # []: the top_k
@@ -322,6 +323,7 @@ def test_seed_study_and_ensemble_params_are_read_as_given():
 def test_seed_study_and_ensemble_params_are_checked(section, values, message):
     raw = project_params()
     raw[section] = {**raw[section], **values}
+    raw["refit"]["models"] = []  # its checks against the seed study: tests/test_refit.py
     with pytest.raises(PipelineError) as caught:
         parse_params(with_defaults(raw))
     assert message in str(caught.value)

@@ -27,6 +27,7 @@ from jena_forecast.evaluation.significance import SignificanceConfig
 from jena_forecast.models.spec import RECIPE_KEYS, ModelsConfig, ModelSpec
 from jena_forecast.plumbing.errors import PipelineError
 from jena_forecast.plumbing.params import DEFAULT_PARAMS_PATH
+from jena_forecast.refit.config import RefitConfig
 from jena_forecast.serving.backtest import BacktestConfig, BacktestExport
 from jena_forecast.serving.forecaster import BEST, PackageConfig
 from jena_forecast.training.config import LrRangeTestConfig, TrainConfig
@@ -47,6 +48,7 @@ __all__ = [
     "PackageConfig",
     "ParseConfig",
     "PipelineConfig",
+    "RefitConfig",
     "SeedStudyConfig",
     "SignificanceConfig",
     "SplitConfig",
@@ -64,6 +66,7 @@ class PipelineConfig(ModelsConfig, ClassicalConfig, ScoringConfig):
     lr_range_test: LrRangeTestConfig
     seed_study: SeedStudyConfig
     ensemble: EnsembleConfig
+    refit: RefitConfig
     backtest: BacktestConfig
     package: PackageConfig
 

@@ -1,0 +1,61 @@
+"""The rows a refit learns from: training + validation, normalized with their own statistics.
+
+The test rows and windows are the pipeline's, so a refit is scored on exactly the windows of the
+fit on training alone, and no statistic of the test rows enters the scaler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import StandardScaler
+
+from jena_forecast.data.normalize import SplitBounds
+from jena_forecast.data.windows import WindowSpec, window_anchors
+from jena_forecast.plumbing.errors import PipelineError
+
+FITTED_ON = "train+val"
+
+
+def refit_scaler(values: np.ndarray, end: int) -> StandardScaler:
+    """A StandardScaler fitted on rows [0, ``end``) (missing values ignored, as the pipeline's)."""
+    return StandardScaler().fit(values[:end].astype(np.float64))
+
+
+def refit_arrays(
+    table: pd.DataFrame,
+    bounds: SplitBounds,
+    spec: WindowSpec,
+    test_anchors: np.ndarray,
+) -> tuple[np.ndarray, dict[str, Any], dict[str, np.ndarray]]:
+    """The float32 array normalized with the statistics of the training and validation rows, its
+    scaler record, and the anchors: ``train`` every valid window wholly before the test rows (the
+    validation windows, and those across the train/val boundary, included), ``test`` the
+    pipeline's own test windows."""
+    values = table.to_numpy(dtype=np.float64)
+    end = bounds.val[1]
+    if len(values) != bounds.test[1]:
+        raise PipelineError(
+            f"the table has {len(values)} rows, the split {bounds.test[1]}; rerun the normalize stage"
+        )
+    scaler = refit_scaler(values, end)
+    normalized = scaler.transform(values).astype(np.float32)
+    valid_rows = ~np.isnan(normalized).any(axis=1)
+    anchors = {
+        "train": window_anchors(valid_rows, 0, end, spec),
+        "test": np.asarray(test_anchors, dtype=np.int64),
+    }
+    if anchors["test"].size and anchors["test"].min() - spec.lookback_rows + 1 < end:
+        raise PipelineError("the test windows start before the test rows; rerun the windows stage")
+    record = {
+        "kind": "sklearn.preprocessing.StandardScaler",
+        "fitted_on": FITTED_ON,
+        "fitted_rows": [0, end],
+        "columns": {
+            str(column): {"mean": float(mean), "scale": float(scale)}
+            for column, mean, scale in zip(table.columns, scaler.mean_, scaler.scale_, strict=True)
+        },
+    }
+    return normalized, record, anchors
