@@ -20,12 +20,14 @@ from jena_forecast.models.spec import ModelsConfig
 from jena_forecast.plumbing.atomic import read_json, write_text
 from jena_forecast.plumbing.cli import path_arguments, per_model, run_stage
 from jena_forecast.plumbing.errors import PipelineError
+from jena_forecast.refit.config import RefitConfig
 
 
 class Config(ModelsConfig, ClassicalConfig, ScoringConfig):
-    """The params this stage reads: every model, the seed study, and how ties are found."""
+    """The params this stage reads: every model, the seed study, the refits, and how ties are found."""
 
     seed_study: SeedStudyConfig
+    refit: RefitConfig
 
 
 def _seed_mean_losses(path: Path, kept: Forecasts, seeds: tuple[int, ...]) -> dict[str, np.ndarray]:
@@ -126,6 +128,7 @@ def run(
     seed_paths: dict[str, Path] | None = None,
     forecast_paths: dict[str, Path] | None = None,
     seed_forecast_paths: dict[str, Path] | None = None,
+    refit_paths: dict[str, Path] | None = None,
 ) -> pd.DataFrame:
     """Rank every model and the naive baseline; save the table as TSV.
 
@@ -133,7 +136,9 @@ def run(
     metrics of the models that have one, ``forecast_paths`` every row's saved forecasts (naive's
     too), from which the tied-with-best columns come (a model's seed-study forecasts at
     ``seed_forecast_paths`` stand for it there, and give the intervals of its seed mean); without
-    them those columns stay empty.
+    them those columns stay empty. ``refit_paths`` name the refit records (``refit/record.py``)
+    of the models refitted on training + validation, whose test scores fill the ``refit_*`` columns
+    beside the fit's; an ensemble refit without scores (members not refitted) leaves them empty.
     """
     from jena_forecast.evaluation.leaderboard import leaderboard as rank_models
 
@@ -150,6 +155,7 @@ def run(
         config.significance.tie_size,
         seed_uncertainty,
         alpha=1 - config.significance.level,
+        refits={name: read_json(path) for name, path in (refit_paths or {}).items()},
     )
     write_text(leaderboard_path, table.to_csv(sep="\t", index=False, lineterminator="\n"))
     return table
@@ -170,6 +176,7 @@ def main() -> str:
             "ensemble_seed_forecasts_path",
             "leaderboard_path",
         ],
+        optional=["refit_paths"],
     )
     names = [*config.models, *config.classical]
     table = run(
@@ -182,6 +189,11 @@ def main() -> str:
         | {ENSEMBLE: args.ensemble_forecasts_path},
         seed_forecast_paths=per_model(args.seed_forecast_paths, list(config.seed_study.models))
         | {ENSEMBLE: args.ensemble_seed_forecasts_path},
+        refit_paths=per_model(
+            args.refit_paths, [*config.refit.models, *config.refit.classical, ENSEMBLE]
+        )
+        if args.refit_paths
+        else None,
     )
     tied = ", ".join(table.loc[table["rank"] == 1, "model"])
     best = table.iloc[0]

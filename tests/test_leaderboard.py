@@ -641,3 +641,46 @@ def test_a_seed_mean_has_the_intervals_of_its_seeds_averaged_errors(tmp_path):
     assert "averaged over the seeds, Holm-adjusted over them: net (1 of 1)." in markdown
     low, high = expected["skill_low"], expected["skill_high"]
     assert f"{skill(1.5, 'test'):+.1%} [{low:+.1%}, {high:+.1%}] better" in markdown
+
+
+def refit(test_mae: float, p_value: float, gain: float) -> dict:
+    """A refit record (refit/record.py) with its test scores and its difference to the fit."""
+    return {
+        "seeds": [1, 2, 3],
+        "test": {
+            "mae_degc_mean": test_mae,
+            "mae_degc_std": 0.01,
+            "skill_vs_naive_mean": skill(test_mae, "test"),
+            "mae_degc_low": test_mae - 0.2,
+            "mae_degc_high": test_mae + 0.2,
+            "skill_low": 0.01,
+            "skill_high": 0.2,
+            "p_value_vs_naive": p_value,
+            "verdict_vs_naive": "better" if p_value < 0.05 else "within the noise",
+            "resolution_vs_naive_degc": 0.1,
+        },
+        "vs_fit": {
+            "difference_degc": gain,
+            "low_degc": gain - 0.05,
+            "high_degc": gain + 0.05,
+            "verdict": "within the noise",
+        },
+    }
+
+
+def test_refit_columns_sit_beside_the_fit_and_are_holm_adjusted_over_the_refits():
+    models = {"gru": record(1.5, 1.6), "lstm": record(1.4, 1.7), "ridge": record(1.6, 1.65)}
+    refits = {"gru": refit(1.55, 0.02, -0.05), "lstm": refit(1.68, 0.03, -0.02)}
+    refits["ensemble"] = {"members": ["gru", "x"], "not_refitted": ["x"]}  # no scores: no row
+    table = leaderboard(NAIVE, models, refits=refits, alpha=0.05).set_index("model")
+    assert table.loc["gru", "refit_test_mae_degc_mean"] == 1.55
+    assert table.loc["gru", "test_mae_degc"] == 1.6  # the fit's, beside it
+    assert table.loc["gru", "refit_gain_degc"] == -0.05
+    assert (table.loc["gru", "refit_gain_low"], table.loc["gru", "refit_gain_high"]) == (-0.1, 0.0)
+    # Holm over the two refits: 0.02 -> 0.04 (better), 0.03 -> 0.04 (better)
+    assert table.loc["gru", "refit_test_p_vs_naive_mean_holm"] == pytest.approx(0.04)
+    assert table.loc["lstm", "refit_test_verdict_vs_naive_mean_holm"] == "better"
+    for name in ("ridge", "naive"):
+        assert np.isnan(table.loc[name, "refit_test_mae_degc_mean"])
+        assert table.loc[name, "refit_gain_verdict"] == ""
+    assert not any(column.endswith("_raw_degc") for column in table.columns)

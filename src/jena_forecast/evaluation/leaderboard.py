@@ -54,6 +54,30 @@ SEED_HOLM_COLUMNS = [
     "test_verdict_vs_naive_mean_holm",
     "test_resolution_mean_degc",
 ]
+# The model refitted on training + validation (``refit/``): its test scores over seeds beside the
+# fit's, with the same intervals and tests, and the seed-aware difference to the fit (``gain``).
+REFIT_COLUMNS = {
+    "refit_test_mae_degc_mean": "mae_degc_mean",
+    "refit_test_mae_degc_std": "mae_degc_std",
+    "refit_test_skill_vs_naive_mean": "skill_vs_naive_mean",
+    "refit_test_mae_mean_low": "mae_degc_low",
+    "refit_test_mae_mean_high": "mae_degc_high",
+    "refit_test_skill_mean_low": "skill_low",
+    "refit_test_skill_mean_high": "skill_high",
+    "refit_test_p_vs_naive_mean": "p_value_vs_naive",
+    "refit_test_verdict_vs_naive_mean": "verdict_vs_naive",
+}
+REFIT_GAIN_COLUMNS = {
+    "refit_gain_degc": "difference_degc",
+    "refit_gain_low": "low_degc",
+    "refit_gain_high": "high_degc",
+    "refit_gain_verdict": "verdict",
+}
+REFIT_HOLM_COLUMNS = [
+    "refit_test_p_vs_naive_mean_holm",
+    "refit_test_verdict_vs_naive_mean_holm",
+    "refit_test_resolution_mean_degc",
+]
 TIE_COLUMNS = ["val_tied_with_best", "test_tied_with_best", "val_mcs_p", "test_mcs_p"]
 RANKED_COLUMN = "ranked_val_mae_degc"  # what the rank follows: the seed mean, or the single run
 COLUMNS = [
@@ -71,6 +95,9 @@ COLUMNS = [
     SEED_SKILL_COLUMN,
     *SEED_UNCERTAINTY_COLUMNS,
     *SEED_HOLM_COLUMNS,
+    *REFIT_COLUMNS,
+    *REFIT_HOLM_COLUMNS,
+    *REFIT_GAIN_COLUMNS,
     "recipe",
     "parameters",
     "epochs",
@@ -208,6 +235,25 @@ def _seed_uncertainty_columns(uncertainty: dict[str, Any] | None) -> dict[str, A
     } | {"test_resolution_mean_raw_degc": uncertainty.get("resolution_vs_naive_degc", np.nan)}
 
 
+def _refit_columns(record: dict[str, Any] | None) -> dict[str, Any]:
+    """A refit's test scores over its seeds and its difference to the fit; empty without one
+    (or for an ensemble whose members were not all refitted)."""
+    test = (record or {}).get("test", {})
+    gain = (record or {}).get("vs_fit", {})
+    text = ("verdict_vs_naive", "verdict")
+    return (
+        {
+            column: test.get(key, "" if key in text else np.nan)
+            for column, key in REFIT_COLUMNS.items()
+        }
+        | {
+            column: gain.get(key, "" if key in text else np.nan)
+            for column, key in REFIT_GAIN_COLUMNS.items()
+        }
+        | {"refit_test_resolution_mean_raw_degc": test.get("resolution_vs_naive_degc", np.nan)}
+    )
+
+
 def _row(name: str, record: dict[str, Any], seed_columns: dict[str, Any]) -> dict[str, Any]:
     return {
         "model": name,
@@ -235,6 +281,7 @@ def leaderboard(
     tie_size: float = 0.1,
     seed_uncertainty: dict[str, dict[str, Any]] | None = None,
     alpha: float = 0.05,
+    refits: dict[str, dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """One row per model and one for the naive baseline (no parameters, no training).
 
@@ -265,7 +312,10 @@ def leaderboard(
     ``protocol``, ``features`` and ``data`` say which windows and data each row was scored on. The
     interval columns describe the widest conformal prediction interval of the record; the
     ``p<level>_test_coverage*`` columns that follow give every level's test coverage with its 95%
-    interval. Records that
+    interval. ``refits`` (the refit records of ``refit/record.py`` by model) fill the ``refit_*``
+    columns: the refit's test MAE and skill over its seeds with the seed mean's intervals and test
+    against naive (Holm-adjusted over the refits), and ``refit_gain_*``, the refit's MAE minus the
+    fit's with its seed-aware interval. Records that
     were not scored on the naive baseline's windows and data, or whose skill does not follow from
     their MAEs, are refused (``check_consistent``).
     """
@@ -283,11 +333,26 @@ def leaderboard(
         else:
             seed_columns = _seed_columns(seed_studies.get(name))
             seed_columns.update(_seed_uncertainty_columns((seed_uncertainty or {}).get(name)))
+        seed_columns.update(_refit_columns((refits or {}).get(name)))
         rows.append(_row(name, record, seed_columns))
+    rows[0].update(_refit_columns(None))
     table = pd.DataFrame(rows)
     _add_holm(table, "test_p_vs_naive", "test_skill_vs_naive", HOLM_COLUMNS, alpha)
     _add_holm(table, "test_p_vs_naive_mean", SEED_SKILL_COLUMN, SEED_HOLM_COLUMNS, alpha)
-    table = table.drop(columns=["test_resolution_raw_degc", "test_resolution_mean_raw_degc"])
+    _add_holm(
+        table,
+        "refit_test_p_vs_naive_mean",
+        "refit_test_skill_vs_naive_mean",
+        REFIT_HOLM_COLUMNS,
+        alpha,
+    )
+    table = table.drop(
+        columns=[
+            "test_resolution_raw_degc",
+            "test_resolution_mean_raw_degc",
+            "refit_test_resolution_mean_raw_degc",
+        ]
+    )
     table[RANKED_COLUMN] = table["val_mae_degc_mean"].fillna(table["val_mae_degc"])
     for split in ("val", "test"):
         p_values = (mcs_p or {}).get(split, {})
