@@ -41,7 +41,15 @@ def test_backtests_of_two_exports_score_every_model_and_match_the_kept_forecasts
     params = yaml.safe_load((project / "params.yaml").read_text())
     every_model = [*params["models"], *params["classical"], "ensemble", "naive"]
     newer = json.loads((project / "metrics" / "backtest" / "newer.json").read_text())
-    assert sorted(newer["models"]) == sorted(every_model)
+    assert sorted(newer["models"]) == sorted([*every_model, "forecaster"])
+    # The packed forecaster beside the fits on training: its deployment fit, on every row
+    manifest = json.loads((project / "data" / "forecaster" / "forecaster.json").read_text())
+    assert newer["forecaster"] == {
+        "model": manifest["model"],
+        "members": [member["name"] for member in manifest["members"]],
+        "fit": "deployment",
+        "fitted_rows": manifest["fitted_rows"],
+    }
     assert newer["export"]["ignored_columns"][0] == "rain (mm)"
     assert newer["export"]["windows"] == 600 - LOOKBACK_ROWS - DELAY_ROWS + 1
 

@@ -317,4 +317,6 @@ def test_a_forecast_prints_the_forecast_alone(packed, tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stderr == "" and result.stdout.startswith("model: net\n")
+    assert result.stderr == "" and result.stdout.startswith(
+        "model: net (fitted on the training slice)\n"
+    )

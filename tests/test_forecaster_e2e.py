@@ -57,17 +57,23 @@ def test_the_packed_forecaster_gives_the_pipelines_forecast_of_the_last_test_win
     kept = load_forecasts(kept_forecasts_path(project, best))
     anchor = int(kept.anchors["test"][-1])
     export = write_export(project, anchor, tmp_path / "latest.csv")
-    result = forecast(project, tmp_path / "f.json", "--csv", str(export))  # data/forecaster
+    # The fit the pipeline scored, packed on the fly by name: its own kept forecast
+    result = forecast(project, tmp_path / "f.json", "--csv", str(export), "--model", best)
     expected = kept.predicted["test"][-1] * kept.target_scale + kept.target_mean
-    assert result["model"] == best
+    assert result["model"] == best and result["fit"] == "the training slice"
     assert result["forecast_degc"] == pytest.approx(expected, abs=2e-3)
+    # data/forecaster packs the deployment fit: the same model fitted on every row of the record
+    assert manifest["fit"] == "deployment" and manifest["fitted_rows"] == [0, 2000]
+    deployed = forecast(project, tmp_path / "f.json", "--csv", str(export))
+    assert deployed["model"] == best and deployed["fit"] == "every row of its record"
+    assert deployed["forecast_degc"] != result["forecast_degc"]
     assert run(["git", "status", "--porcelain"], project).stdout == ""  # nothing left behind
     naive = kept.naive["test"][-1] * kept.target_scale + kept.target_mean
     assert result["naive_degc"] == pytest.approx(naive, abs=2e-3)
     for key, interval in manifest["intervals"].items():
         width = interval["half_width_degc"]
-        assert result[f"{key}_high_degc"] == pytest.approx(
-            result["forecast_degc"] + width, abs=2e-3
+        assert deployed[f"{key}_high_degc"] == pytest.approx(
+            deployed["forecast_degc"] + width, abs=2e-3
         )
     # Any other model of the checkout, packed on the fly: its own kept forecast, a network's and
     # a classical model's alike.

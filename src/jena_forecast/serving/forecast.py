@@ -50,6 +50,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 DEFAULT_FORECASTER = Path("data/forecaster")
 OUTPUT_SUFFIXES = (".json", ".csv")
 SHOWN_MISSING_ROWS = 3
+# What the packed models were fitted on (the record's ``fit``; a forecaster packed before it: training).
+FIT_DESCRIPTIONS = {"deployment": "every row of its record", "training": "the training slice"}
 
 
 def pipeline_files(dvc_yaml: Path = Path("dvc.yaml")) -> PipelineFiles:
@@ -150,6 +152,9 @@ def forecast_record(
     delay = pd.Timedelta(minutes=forecaster.spec.delay_rows * forecaster.parse.interval_minutes)
     result: dict[str, Any] = {
         "model": forecaster.model,
+        "fit": FIT_DESCRIPTIONS.get(
+            str(forecaster.record.get("fit")), FIT_DESCRIPTIONS["training"]
+        ),
         "last_observation": str(issued),
         "forecast_for": str(issued + delay),
         "forecast_degc": round(value, 3),
@@ -180,7 +185,7 @@ def write_output(path: Path, result: dict[str, Any]) -> None:
 def describe(result: dict[str, Any]) -> str:
     """Human-readable lines of a forecast record."""
     lines = [
-        f"model: {result['model']}",
+        f"model: {result['model']}" + (f" (fitted on {result['fit']})" if "fit" in result else ""),
         f"last observation: {result['last_observation']}",
         f"forecast for {result['forecast_for']}: {result['forecast_degc']:.2f} degC",
     ]

@@ -254,7 +254,7 @@ def save_forecaster(forecaster: Forecaster, directory: Path) -> None:
         write_json(tmp / MANIFEST, _manifest(forecaster))
 
 
-RECORD_KEYS = ("scores", "protocol", "data", "packed_from")
+RECORD_KEYS = ("scores", "protocol", "data", "packed_from", "fit", "fitted_rows")
 
 
 def load_forecaster(directory: Path) -> Forecaster:
@@ -408,12 +408,13 @@ def pack(config: ForecasterConfig, name: str, files: PipelineFiles) -> Forecaste
             "protocol": record["protocol"],
             "data": record["data"],
         },
-        training_ranges=_training_ranges(files.normalized, scaler),
+        training_ranges=fitted_rows_ranges(files.normalized, scaler),
     )
 
 
-def _training_ranges(normalized: Path | None, scaler: dict[str, Any]) -> dict[str, Any]:
-    """Each column's range over the rows the scaler was fitted on (the training slice)."""
+def fitted_rows_ranges(normalized: Path | None, scaler: dict[str, Any]) -> dict[str, Any]:
+    """Each column's range over the rows the scaler was fitted on (the training slice, or every
+    row for the deployment fit)."""
     if normalized is None:
         return {}
     from jena_forecast.plumbing.artifacts import load_array
