@@ -70,7 +70,6 @@ def run(
     scaler = read_json(scaler_path)
     target = config.windows.target_column
     spec, scale = window_spec(config.windows, scaler_path)
-    packed = load_forecaster(forecaster_dir) if forecaster_dir is not None else None
     with export_csv(export_path) as csv_path:
         record = read_export(
             csv_path,
@@ -80,8 +79,13 @@ def run(
             list(read_json(quality_path)["columns"]),
             scaler,
         )
-        packed_record = (
-            read_export(
+    outside = check_inputs(export, record, scaler, normalized_path)
+    anchors = export_anchors(record, spec)
+    packed, packed_record = None, None  # the packed forecaster, once the export is known good
+    if forecaster_dir is not None:
+        packed = load_forecaster(forecaster_dir)
+        with export_csv(export_path) as csv_path:
+            packed_record = read_export(
                 csv_path,
                 export.parse_config(config.parse),
                 packed.features,
@@ -89,11 +93,6 @@ def run(
                 packed.raw_columns,
                 packed.scaler,
             )
-            if packed is not None
-            else None
-        )
-    outside = check_inputs(export, record, scaler, normalized_path)
-    anchors = export_anchors(record, spec)
     rows_per_hour = 60 // config.parse.interval_minutes
     forecasts = {
         model: member_forecast(
