@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from jena_forecast.data.anchor_column import model_data
 from jena_forecast.data.windows import window_spec
 from jena_forecast.models.spec import ModelsConfig
 from jena_forecast.plumbing.artifacts import load_array, load_arrays
@@ -34,6 +35,7 @@ def run(
     model_path: Path,
     record_path: Path,
     timing_path: Path | None = None,
+    anchor_column_path: Path | None = None,
 ) -> dict[str, Any]:
     """Fit network ``name`` from params' ``seed`` on every window of the deployment rows for the
     ``best_epoch`` of its train@ summary (``summary_path``); save the model and its record."""
@@ -41,7 +43,7 @@ def run(
 
     from jena_forecast.refit.network import refit_network
 
-    if name not in config.refit.models:
+    if name not in config.refit.models and name not in config.anchored:
         raise PipelineError(
             f"model {name!r} is not in refit.models. Expected one of: {', '.join(config.refit.models)}"
         )
@@ -49,7 +51,9 @@ def run(
     if "best_epoch" not in summary:
         raise PipelineError(f"{summary_path}: no best_epoch; rerun train@{name}")
     spec, _ = window_spec(config.windows, deploy_scaler_path)
-    data = load_array(deploy_array_path)
+    data = model_data(
+        load_array(deploy_array_path), name, config.model(name).anchor, anchor_column_path
+    )
     anchors = load_arrays(deploy_anchors_path, ("train",))["train"]
     keras.backend.clear_session()
     model, run_record = refit_network(

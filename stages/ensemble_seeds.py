@@ -179,7 +179,9 @@ def main() -> str:
         ensemble_path=args.ensemble_path,
         metrics_path=args.metrics_path,
         scores_path=args.scores_path,
-        seed_forecast_paths=per_model(args.seed_forecast_paths, config.seed_study.models),
+        seed_forecast_paths=per_model(
+            args.seed_forecast_paths, [*config.seed_study.models, *config.anchored]
+        ),
         classical_forecast_paths=per_model(args.forecast_paths, list(config.classical)),
         forecasts_path=args.forecasts_path,
         model_metrics_paths=per_model(args.model_metrics_paths, deep),

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from jena_forecast.data.anchor_column import model_data
 from jena_forecast.data.normalize import column_stats
 from jena_forecast.data.windows import horizon_offsets, load_windows, window_spec
 from jena_forecast.evaluation.forecasts import save_forecasts
@@ -42,6 +43,7 @@ def run(
     table_path: Path,
     predictions_path: Path,
     forecasts_path: Path,
+    anchor_column_path: Path | None = None,
 ) -> dict[str, Any]:
     """Score model ``name`` against the naive baseline on the val and test windows.
 
@@ -60,7 +62,8 @@ def run(
 
     use_intra_op_threads(model_spec.train.intra_op_threads)  # the pool its seed study predicts with
     spec = model_window_spec(base_spec, model_spec)
-    paths = predict_paths(load_model(model_path), model_spec, data, anchors, base_spec)
+    inputs = model_data(data, name, model_spec.anchor, anchor_column_path)
+    paths = predict_paths(load_model(model_path), model_spec, inputs, anchors, base_spec)
     point = {split: delay_forecast(split_paths) for split, split_paths in paths.items()}
     metrics, forecasts = score_forecasts(config, point, data, anchors, spec, scale, mean)
     horizons = model_spec.horizons

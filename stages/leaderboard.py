@@ -179,18 +179,20 @@ def main() -> str:
         optional=["refit_paths"],
     )
     names = [*config.models, *config.classical]
+    studied = [*config.seed_study.models, *config.anchored]  # anchored@ runs its own seed study
     table = run(
         config,
         naive_path=args.naive_path,
         metrics_paths=per_model(args.metrics_paths, names) | {ENSEMBLE: args.ensemble_path},
         leaderboard_path=args.leaderboard_path,
-        seed_paths=per_model(args.seed_paths, [*config.seed_study.models, ENSEMBLE]),
+        seed_paths=per_model(args.seed_paths, [*studied, ENSEMBLE]),
         forecast_paths=per_model(args.forecast_paths, [NAIVE, *names])
         | {ENSEMBLE: args.ensemble_forecasts_path},
-        seed_forecast_paths=per_model(args.seed_forecast_paths, list(config.seed_study.models))
+        seed_forecast_paths=per_model(args.seed_forecast_paths, studied)
         | {ENSEMBLE: args.ensemble_seed_forecasts_path},
         refit_paths=per_model(
-            args.refit_paths, [*config.refit.models, *config.refit.classical, ENSEMBLE]
+            args.refit_paths,
+            [*config.refit.models, *config.anchored, *config.refit.classical, ENSEMBLE],
         )
         if args.refit_paths
         else None,

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from jena_forecast.data.anchor_column import model_data
 from jena_forecast.evaluation.scoring import ScoringConfig
 from jena_forecast.evaluation.seed_study import SeedStudyConfig, forecast_key, run_key
 from jena_forecast.models.spec import ModelsConfig
@@ -53,6 +54,7 @@ def run(
     scores_path: Path,
     forecasts_path: Path,
     timing_path: Path | None = None,
+    anchor_column_path: Path | None = None,
 ) -> dict[str, Any]:
     """Train network ``name`` from every seed of ``seed_study.seeds`` on the refit's rows for the
     epochs that seed's fit on training kept (``seed_metrics_path``), and score its test forecasts
@@ -63,12 +65,13 @@ def run(
     from jena_forecast.refit.network import refit_network
     from jena_forecast.training.predict import predict_paths
 
-    if name not in config.refit.models:
+    if name not in config.refit.models and name not in config.anchored:
         raise PipelineError(
             f"model {name!r} is not in refit.models. Expected one of: {', '.join(config.refit.models)}"
         )
     spec = config.model(name)
     rows = RefitRows(config.windows, refit_array_path, refit_scaler_path, refit_anchors_path)
+    inputs = model_data(rows.data, name, spec.anchor, anchor_column_path)
     fit = rows.fit_forecasts(fit_forecasts_path)
     seeds = config.seed_study.seeds
     epochs = frozen_epochs(read_json(seed_metrics_path), seeds, str(seed_metrics_path))
@@ -80,10 +83,10 @@ def run(
         print(f"{name} seed {seed}: {epochs[seed]} epochs on train+val", file=sys.stderr)
         keras.backend.clear_session()  # every seed starts from the state a fresh process has
         model, runs[seed] = refit_network(
-            spec, seed, rows.data, rows.anchors["train"], rows.spec, epochs[seed]
+            spec, seed, inputs, rows.anchors["train"], rows.spec, epochs[seed]
         )
         model.jit_compile = False  # predicts as evaluate@ does (see evaluation/seed_study.py)
-        paths = predict_paths(model, spec, rows.data, rows.anchors, rows.spec, splits=("test",))
+        paths = predict_paths(model, spec, inputs, rows.anchors, rows.spec, splits=("test",))
         refit[seed] = to_fit_units(rows.degc(delay_forecast(paths["test"])), fit)
     extra = {
         **rows.record(),

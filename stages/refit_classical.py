@@ -41,11 +41,14 @@ def run(
     metrics_path: Path,
     scores_path: Path,
     forecasts_path: Path,
+    model_path: Path | None = None,
     timing_path: Path | None = None,
 ) -> dict[str, Any]:
     """Fit classical model ``name`` on the refit's training windows with its fit's choices
-    (``fit_metrics_path``: classical@'s record) and score its test forecasts beside that fit's."""
+    (``fit_metrics_path``: classical@'s record) and score its test forecasts beside that fit's;
+    keep the fitted estimator at ``model_path`` (an anchored network's refit starts at it)."""
     from jena_forecast.classical.design import classical_features
+    from jena_forecast.classical.persist import save_estimator
     from jena_forecast.refit.classical import frozen_choice, refit_classical
 
     if name not in config.refit.classical:
@@ -83,6 +86,8 @@ def run(
     forecast = fitted.forecast(design["test"][0], design["test"][2])
     refit = {config.seed: to_fit_units(rows.degc(forecast), fit)}
     extra = {**rows.record(), "estimator": spec.estimator, "frozen": choice}
+    if model_path is not None:
+        save_estimator(model_path, fitted.estimator)
     return write_refit(
         config,
         refit,

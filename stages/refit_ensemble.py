@@ -12,6 +12,7 @@ import numpy as np
 from jena_forecast.evaluation.forecasts import load_forecasts
 from jena_forecast.evaluation.scoring import ScoringConfig
 from jena_forecast.evaluation.seed_study import SeedStudyConfig
+from jena_forecast.models.spec import ModelsConfig
 from jena_forecast.plumbing.artifacts import load_arrays, save_arrays
 from jena_forecast.plumbing.atomic import read_json, write_json
 from jena_forecast.plumbing.cli import call_with_paths, run_stage
@@ -21,8 +22,8 @@ from jena_forecast.refit.record import refit_forecast_key
 from jena_forecast.refit.scoring import summary_line, write_refit
 
 
-class Config(ScoringConfig):
-    """The params this stage reads."""
+class Config(ModelsConfig, ScoringConfig):
+    """The params this stage reads (of the networks, which are anchored: refitted per seed too)."""
 
     seed: int
     seed_study: SeedStudyConfig
@@ -34,7 +35,7 @@ def member_runs(config: Config, name: str, refit_forecasts_dir: Path) -> dict[in
     refit, a classical model's single refit for all of them."""
     seeds = config.seed_study.seeds
     path = refit_forecasts_dir / f"{name}.npz"
-    if name in config.refit.models:
+    if name in config.refit.models or name in config.anchored:
         saved = load_arrays(path, tuple(refit_forecast_key(seed) for seed in seeds))
         return {seed: saved[refit_forecast_key(seed)] for seed in seeds}
     if name in config.refit.classical:
@@ -66,7 +67,7 @@ def run(
     """
     members = list(read_json(ensemble_path)["members"])
     seeds = config.seed_study.seeds
-    refitted = {*config.refit.models, *config.refit.classical}
+    refitted = {*config.refit.models, *config.anchored, *config.refit.classical}
     missing = [name for name in members if name not in refitted]
     if missing:
         record = {"members": members, "not_refitted": missing}

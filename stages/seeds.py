@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jena_forecast.data.anchor_column import model_data
 from jena_forecast.data.protocol import ProtocolConfig
 from jena_forecast.data.windows import load_windows, window_spec
 from jena_forecast.evaluation.forecasts import data_fingerprint
@@ -40,6 +41,7 @@ def run(
     model_forecasts_path: Path | None = None,
     checkpoint_dir: Path | None = None,
     timing_path: Path | None = None,
+    anchor_column_path: Path | None = None,
 ) -> dict[str, Any]:
     """Retrain model ``name`` from every seed of ``seed_study.seeds``; save each seed's val/test
     scores and their mean and sample standard deviation, and each seed's normalized 24 h forecasts
@@ -59,9 +61,9 @@ def run(
         seed_study_record,
     )
 
-    if name not in config.seed_study.models:
+    if name not in config.seed_study.models and name not in config.anchored:
         raise PipelineError(
-            f"model {name!r} is not in seed_study.models. "
+            f"model {name!r} is not in seed_study.models (nor anchored). "
             f"Expected one of: {', '.join(config.seed_study.models)}"
         )
     base_spec, scale = window_spec(config.windows, scaler_path)
@@ -77,8 +79,10 @@ def run(
                 f"{name} seed {seed}: the pipeline's own run (train@{name}), kept", file=sys.stderr
             )
         else:
+            model_spec = config.model(name)
+            inputs = model_data(data, name, model_spec.anchor, anchor_column_path)
             runs[seed], seed_forecasts = seed_run(
-                config.model(name), seed, data, anchors, base_spec, scale, checkpoint_dir
+                model_spec, seed, inputs, anchors, base_spec, scale, checkpoint_dir
             )
         forecasts.update(
             {forecast_key(split, seed): values for split, values in seed_forecasts.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from jena_forecast.data.anchor_column import model_data
 from jena_forecast.data.windows import load_windows, window_spec
 from jena_forecast.models.spec import ModelsConfig
 from jena_forecast.plumbing.atomic import atomic_dir, atomic_path, write_json, write_text
@@ -28,16 +29,19 @@ def run(
     curve_path: Path,
     checkpoint_dir: Path | None = None,
     timing_path: Path | None = None,
+    anchor_column_path: Path | None = None,
 ) -> dict[str, Any]:
     """Fit model ``name``; save its best weights, a training summary, its DVCLive epoch log and its
     learning curve (``curve_path``: loss and val_loss per epoch).
 
     With ``checkpoint_dir``, an interrupted run resumes from its last completed epoch; the
-    checkpoint is removed once every output is in place.
+    checkpoint is removed once every output is in place. An anchored network (params
+    ``anchored``) reads its anchor column (``anchor_column_path``) beside the array.
     """
     model_spec = config.model(name)
     spec, _ = window_spec(config.windows, scaler_path)
     data, anchors = load_windows(array_path, anchors_path)
+    data = model_data(data, name, model_spec.anchor, anchor_column_path)
     from jena_forecast.training.fit import train_model
     from jena_forecast.training.resume import TrainingCheckpoint, fingerprint
 

@@ -56,11 +56,17 @@ def with_defaults(raw: Any) -> Any:
 
     Each section ``raw`` gives is merged key by key over the project's; ``models`` and ``classical``
     hold only the entries ``raw`` names (none if it names none), each completed with the params of
-    the project's first entry of the same builder or estimator. Anything not a mapping is kept.
+    the project's first entry of the same builder or estimator; ``anchored`` holds what ``raw``
+    gives (nothing by default). Anything not a mapping is kept.
     """
     if not isinstance(raw, dict):
         return raw
-    merged: dict[str, Any] = {**copy.deepcopy(PROJECT_PARAMS), "models": {}, "classical": {}}
+    merged: dict[str, Any] = {
+        **copy.deepcopy(PROJECT_PARAMS),
+        "models": {},
+        "classical": {},
+        "anchored": {},
+    }
     for key, value in raw.items():
         if key in ENTRY_KINDS and isinstance(value, dict):
             merged[key] = {
@@ -197,6 +203,7 @@ def tiny_artifacts(directory: Path, models: tuple[str, ...], **params: object) -
     raw["features"] = dict(FEATURES_OFF)
     raw["train"].update(epochs=2, steps_per_epoch=4, batch_size=32, patience=1)
     raw["models"] = {name: raw["models"][name] for name in models}
+    raw["anchored"] = {}  # a test that fits an anchored network names it (anchored={...})
     shrink_horizons(raw["models"])
     shrink_recipes(raw)
     raw["lr_range_test"]["model"] = models[0]

@@ -30,7 +30,8 @@ CANDIDATES = len(RAW["models"]) + len(RAW["classical"])
 def test_project_params_are_valid_and_typed():
     config = load_params(PROJECT_PARAMS)
     assert config.windows.lookback_rows % config.windows.step_rows == 0
-    assert list(config.models) == list(RAW["models"])
+    assert list(config.models) == [*RAW["models"], *RAW["anchored"]]
+    assert config.anchored == tuple(RAW["anchored"])
     for name, entry in RAW["models"].items():
         builder = entry.get("builder", name)
         assert config.models[name].builder == builder
@@ -130,7 +131,8 @@ def test_unknown_model_name_lists_known_ones():
     config = load_params(PROJECT_PARAMS)
     with pytest.raises(PipelineError) as caught:
         config.model("transformer")
-    assert str(caught.value).endswith("Known models: " + ", ".join(sorted(RAW["models"])))
+    known = sorted([*RAW["models"], *RAW["anchored"]])
+    assert str(caught.value).endswith("Known models: " + ", ".join(known))
 
 
 def test_missing_and_malformed_params_files(tmp_path):
@@ -443,6 +445,7 @@ def with_windows(lookback_rows: int, step_rows: int, delay_rows: int) -> dict:
     """The project's params with these windows, every model's own step and horizons fitted to them."""
     raw = project_params()
     raw["windows"].update(lookback_rows=lookback_rows, step_rows=step_rows, delay_rows=delay_rows)
+    raw["anchored"] = {}  # its recipe's horizons and residual change are its own
     for entry in raw["models"].values():
         entry.pop("step_rows", None)
         entry.pop("lookback_rows", None)
@@ -666,6 +669,7 @@ def test_a_recipe_lies_beneath_the_models_own_keys_and_train_merges_key_by_key()
     raw["models"]["lstm"] = {"builder": "lstm", "units": 32, "recipe": "published"}
     raw["models"]["simple_rnn"] = {"builder": "simple_rnn", "units": 32, "recipe": "tuned"}
     raw["models"]["simple_rnn"]["lookback_rows"] = None  # a recipe key set to null: not used
+    raw["anchored"] = {}  # the tuned recipe here has no residual change
     config = parse_params({**with_defaults(raw), "recipes": {**raw["recipes"], **RECIPES}})
     gru = config.model("gru")
     assert (gru.recipe, gru.lookback_rows, gru.aux_horizons) == ("tuned", 432, 12)

@@ -69,27 +69,32 @@ def _covered(path: Path, deps: list[Path]) -> bool:
     return any(path == dep or dep in path.parents for dep in deps)
 
 
-def stage_deps(dvc_yaml: Path = ROOT / "dvc.yaml") -> dict[str, tuple[Path, list[Path]]]:
-    """Each stage's module (from its ``cmd``: ``python -m stages.<module>``) and its code deps
-    (``${lib}`` filled in from ``vars``; data deps, which name other ``vars``, are left out)."""
+def stage_deps(dvc_yaml: Path = ROOT / "dvc.yaml") -> dict[str, tuple[list[Path], list[Path]]]:
+    """Each stage's modules (from its ``cmd``, or each command of a list: ``python -m
+    stages.<module>``) and its code deps (``${lib}`` filled in from ``vars``; data deps, which
+    name other ``vars``, are left out)."""
     pipeline = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))
     lib = next(str(entry["lib"]) for entry in pipeline.get("vars", []) if "lib" in entry)
     result = {}
     for name, stage in pipeline["stages"].items():
         body = stage.get("do", stage)
-        module = body["cmd"].split("python -m stages.", 1)[1].split()[0]
+        commands = body["cmd"] if isinstance(body["cmd"], list) else [body["cmd"]]
+        modules = [command.split("python -m stages.", 1)[1].split()[0] for command in commands]
         deps = [str(dep).replace("${lib}", lib) for dep in body.get("deps", [])]
-        result[name] = (Path("stages") / f"{module}.py", [Path(d) for d in deps if "${" not in d])
+        result[name] = (
+            [Path("stages") / f"{module}.py" for module in modules],
+            [Path(d) for d in deps if "${" not in d],
+        )
     return result
 
 
 def missing_deps(dvc_yaml: Path = ROOT / "dvc.yaml") -> list[str]:
     """One line per library file (or stage module) a stage runs but does not depend on."""
     problems = []
-    for name, (module, deps) in stage_deps(dvc_yaml).items():
+    for name, (modules, deps) in stage_deps(dvc_yaml).items():
         # stages/__init__.py only puts this checkout's src/ first on the import path: no output
         # depends on it, so no stage lists it.
-        needed = {module, *library_closure(module)}
+        needed = {*modules, *(path for module in modules for path in library_closure(module))}
         for path in sorted(needed):
             if not _covered(path, deps):
                 problems.append(f"stage {name}: runs {path} but does not depend on it")
@@ -98,8 +103,8 @@ def missing_deps(dvc_yaml: Path = ROOT / "dvc.yaml") -> list[str]:
 
 def main() -> int:
     if "--print" in sys.argv[1:]:
-        for name, (module, _) in stage_deps().items():
-            files = sorted(library_closure(module))
+        for name, (modules, _) in stage_deps().items():
+            files = sorted({path for module in modules for path in library_closure(module)})
             print(f"{name}:\n" + "".join(f"  - {path}\n" for path in files))
         return 0
     problems = missing_deps()

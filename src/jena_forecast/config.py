@@ -24,7 +24,7 @@ from jena_forecast.evaluation.intervals import IntervalsConfig
 from jena_forecast.evaluation.scoring import ScoringConfig
 from jena_forecast.evaluation.seed_study import SeedStudyConfig
 from jena_forecast.evaluation.significance import SignificanceConfig
-from jena_forecast.models.spec import RECIPE_KEYS, ModelsConfig, ModelSpec
+from jena_forecast.models.spec import ANCHORED, RECIPE_KEYS, ModelsConfig, ModelSpec
 from jena_forecast.plumbing.errors import PipelineError
 from jena_forecast.plumbing.params import DEFAULT_PARAMS_PATH
 from jena_forecast.refit.config import RefitConfig
@@ -72,12 +72,27 @@ class PipelineConfig(ModelsConfig, ClassicalConfig, ScoringConfig):
 
     @classmethod
     def collect(cls, raw: dict[str, Any], values: dict[str, Any], problems: list[str]) -> None:
-        known = {*cls.model_fields, "recipes"}
+        known = {*cls.model_fields, "recipes", ANCHORED}
         for key in sorted(set(raw) - known, key=str):
             problems.append(
                 f"{key}: unknown param section. Expected one of: {', '.join(sorted(known))}"
             )
         super().collect(raw, values, problems)
+        models = values.get("models") or {}
+        classical = raw.get("classical") if isinstance(raw.get("classical"), dict) else None
+        for name, spec in models.items():
+            if spec.anchor is not None and classical is not None and spec.anchor not in classical:
+                listing = ", ".join(map(str, classical)) or "(none)"
+                problems.append(
+                    f"{ANCHORED}.{name}.anchor: {spec.anchor!r} is not in classical. "
+                    f"Expected one of: {listing}"
+                )
+            refit = values.get("refit")
+            if spec.anchor is not None and refit is not None and spec.anchor not in refit.classical:
+                problems.append(
+                    f"{ANCHORED}.{name}.anchor: {spec.anchor!r} is not in refit.classical; the "
+                    "network's refit and deployment fit start at its anchor's. Add it there"
+                )
 
 
 def parse_params(raw: Any, source: str = "params.yaml") -> PipelineConfig:

@@ -34,6 +34,9 @@ class ModelSpec(Frozen):
     aux_horizons: PositiveInt | None = None
     residual: bool = False
     recipe: str | None = None
+    anchor: str | None = (
+        None  # an entry of ``anchored``: the classical model its forecast starts at
+    )
 
     @property
     def target_kind(self) -> str:
@@ -110,6 +113,9 @@ def _check_model_geometry(
         )
 
 
+# The params section of the networks whose output starts at a classical model's forecast: they
+# are models like those of ``models`` (every tool sees them there), each with an ``anchor``.
+ANCHORED = "anchored"
 RECIPE_KEYS = ("lookback_rows", "aux_horizons", "residual", "step_rows", "train")
 
 
@@ -183,13 +189,24 @@ def _validate_model(
     windows: WindowsConfig | None,
     problems: list[str],
     recipes: dict[str, dict[str, Any] | None] | None = None,
+    section: str = "models",
 ) -> ModelSpec | None:
-    prefix = f"models.{name}"
+    prefix = f"{section}.{name}"
     if not isinstance(raw, dict):
         raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         problems.append(f"{prefix}: expected a mapping of model params. Received: {raw!r}")
         return None
+    anchor = None
+    if section == ANCHORED:
+        raw = dict(raw)
+        anchor = raw.pop("anchor", None)
+        if not isinstance(anchor, str) or not anchor:
+            problems.append(
+                f"{prefix}.anchor: required, the name of a model of classical whose forecast the "
+                f"network starts at (such as ridge_anchor). Received: {prefix}.anchor={anchor!r}"
+            )
+            return None
     applied = _apply_recipe(prefix, raw, recipes or {}, problems)
     if applied is None:
         return None
@@ -229,6 +246,13 @@ def _validate_model(
     )
     if builder_params is None or train is None or len(problems) > before:
         return None
+    if anchor is not None and (builder_params.target_kind != "point" or not residual):
+        problems.append(
+            f"{prefix}: an anchored network forecasts one point (or a path to it, aux_horizons) "
+            f"as a change, residual: true; it corrects the change {anchor!r} forecasts. Received: "
+            f"{builder!r} with {builder_params.target_kind} targets, residual: {residual}"
+        )
+        return None
     return ModelSpec(
         name=name,
         builder=builder,
@@ -239,6 +263,7 @@ def _validate_model(
         aux_horizons=aux_horizons,
         residual=residual,
         recipe=recipe,
+        anchor=anchor,
     )
 
 
@@ -268,12 +293,28 @@ def validate_models(
         spec = _validate_model(str(name), entry, train, windows, problems, recipes)
         if spec is not None:
             models[str(name)] = spec
+    raw_anchored = raw.get(ANCHORED) or {}
+    if not isinstance(raw_anchored, dict):
+        problems.append(
+            f"{ANCHORED}: expected a mapping of model name to params. Received: {raw_anchored!r}"
+        )
+        return models
+    for name, entry in raw_anchored.items():
+        if name in raw_models or name in RESERVED_MODEL_NAMES:
+            problems.append(
+                f"{ANCHORED}.{name}: the name {name!r} is taken (by models or a leaderboard "
+                "row); rename the model"
+            )
+            continue
+        spec = _validate_model(str(name), entry, train, windows, problems, recipes, ANCHORED)
+        if spec is not None:
+            models[str(name)] = spec
     return models
 
 
 class ModelsConfig(Sections):
-    """The networks of ``models`` and what fits them: ``seed``, ``windows``, ``train`` (each
-    model's own ``train`` and recipe on top)."""
+    """The networks of ``models`` and ``anchored`` and what fits them: ``seed``, ``windows``,
+    ``train`` (each model's own ``train`` and recipe on top)."""
 
     seed: int
     windows: WindowsConfig
@@ -294,3 +335,8 @@ class ModelsConfig(Sections):
             known = ", ".join(sorted(self.models)) or "(none)"
             raise PipelineError(f"model {name!r} is not in params models. Known models: {known}")
         return self.models[name]
+
+    @property
+    def anchored(self) -> tuple[str, ...]:
+        """The networks of ``anchored``: each has its own seed study, refit and deployment fit."""
+        return tuple(name for name, spec in self.models.items() if spec.anchor is not None)

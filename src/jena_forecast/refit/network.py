@@ -74,6 +74,7 @@ def refit_network(
             spec.builder_params,
             window_spec.target_index if spec.residual else None,
             spec.aux_horizons,
+            spec.anchor is not None,
         )
         model.compile(
             optimizer=make_optimizer(config, batches.steps * config.epochs),

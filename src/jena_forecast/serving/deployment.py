@@ -55,7 +55,7 @@ def deployable(
     config: ForecasterConfig, refit: RefitConfig, names: list[str], deployment: DeploymentFiles
 ) -> bool:
     """Whether every member has a deployment fit (it is in ``refit``'s lists and was fitted)."""
-    refitted = {*refit.models, *refit.classical}
+    refitted = {*refit.models, *config.anchored, *refit.classical}
     return all(
         name in refitted
         and (

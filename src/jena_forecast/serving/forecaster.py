@@ -5,7 +5,8 @@ artifact) holds ``forecaster.json`` and one file per member (``.keras`` or ``.sk
 
     model            the leaderboard name: a model, or ``ensemble`` (the mean of its members)
     members          [{name, kind, file, ...}]: a network, the input step it samples and its own
-                     shorter lookback where it has one, or a classical estimator with its
+                     shorter lookback where it has one (an anchored network also its ``anchor``,
+                     a classical member of its own), or a classical estimator with its
                      window-feature params
     windows          lookback_rows, step_rows, delay_rows, target_column
     raw_columns      the parsed columns the model was trained on, in order
@@ -20,7 +21,7 @@ Nothing is read from ``params.yaml`` or the pipeline's data when a forecaster is
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,9 @@ class Member:
     lookback_rows: int = 0  # 0: the forecaster's windows' own
     estimator: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    anchor: Member | None = (
+        None  # an anchored network's classical model (name ``<network>.anchor``)
+    )
 
     @property
     def file_name(self) -> str:
@@ -108,6 +112,8 @@ class Member:
             entry["step_rows"] = self.step_rows
             if self.lookback_rows:
                 entry["lookback_rows"] = self.lookback_rows
+            if self.anchor is not None:
+                entry["anchor"] = self.anchor.manifest()
         else:
             entry.update(estimator=self.estimator, params=self.params)
         return entry
@@ -195,6 +201,8 @@ def member_forecast(
     from jena_forecast.training.predict import PREDICT_BATCH_SIZE, load_model
 
     model = load_model(member.model_path)
+    if member.anchor is not None:
+        data = anchored_inputs(member.anchor, data, timestamps, spec, scaler, rows_per_hour)
     gather = InputGather(data, spec.for_model(member.lookback_rows, member.step_rows))
     parts = np.array_split(anchors, max(1, -(-len(anchors) // PREDICT_BATCH_SIZE)))
     paths = [
@@ -203,6 +211,26 @@ def member_forecast(
         if len(part)
     ]
     return delay_forecast(np.concatenate(paths)).reshape(-1).astype(np.float64)
+
+
+def anchored_inputs(
+    anchor: Member,
+    data: np.ndarray,
+    timestamps: pd.DatetimeIndex,
+    spec: WindowSpec,
+    scaler: dict[str, Any],
+    rows_per_hour: int,
+) -> np.ndarray:
+    """``data`` with an anchored network's anchor column: ``anchor``'s forecast change at every row."""
+    from jena_forecast.classical.params import ESTIMATOR_PARAMS
+    from jena_forecast.classical.persist import load_estimator
+    from jena_forecast.classical.row_changes import row_changes
+    from jena_forecast.data.anchor_column import with_anchor_column
+
+    params = ESTIMATOR_PARAMS[anchor.estimator](**anchor.params)
+    estimator = load_estimator(anchor.model_path)
+    changes = row_changes(estimator, data, timestamps, scaler, spec, params, rows_per_hour)
+    return with_anchor_column(data, changes, f"{anchor.name}'s forecast changes")
 
 
 def end_of_test_half_widths(
@@ -251,6 +279,8 @@ def save_forecaster(forecaster: Forecaster, directory: Path) -> None:
     with atomic_dir(directory) as tmp:
         for member in forecaster.members:
             shutil.copyfile(member.model_path, tmp / member.file_name)
+            if member.anchor is not None:
+                shutil.copyfile(member.anchor.model_path, tmp / member.anchor.file_name)
         write_json(tmp / MANIFEST, _manifest(forecaster))
 
 
@@ -279,18 +309,7 @@ def load_forecaster(directory: Path) -> Forecaster:
             windows["delay_rows"],
             columns.index(windows["target_column"]),
         )
-        members = tuple(
-            Member(
-                name=m["name"],
-                kind=m["kind"],
-                model_path=directory / m["file"],
-                step_rows=int(m.get("step_rows", 0)),
-                lookback_rows=int(m.get("lookback_rows", 0)),
-                estimator=m.get("estimator", ""),
-                params=dict(m.get("params", {})),
-            )
-            for m in manifest["members"]
-        )
+        members = tuple(_member(directory, m) for m in manifest["members"])
         return Forecaster(
             model=manifest["model"],
             members=members,
@@ -306,6 +325,21 @@ def load_forecaster(directory: Path) -> Forecaster:
         )
     except (KeyError, ValueError, TypeError) as error:
         raise PipelineError(f"{manifest_path}: malformed forecaster manifest: {error!r}") from error
+
+
+def _member(directory: Path, entry: dict[str, Any]) -> Member:
+    """A member of a forecaster's manifest, its file in ``directory``."""
+    anchor = entry.get("anchor")
+    return Member(
+        name=entry["name"],
+        kind=entry["kind"],
+        model_path=directory / entry["file"],
+        step_rows=int(entry.get("step_rows", 0)),
+        lookback_rows=int(entry.get("lookback_rows", 0)),
+        estimator=entry.get("estimator", ""),
+        params=dict(entry.get("params", {})),
+        anchor=_member(directory, anchor) if anchor is not None else None,
+    )
 
 
 def members_of(
@@ -362,14 +396,20 @@ def member_of(config: ForecasterConfig, name: str, model_dir: Path, spec: Window
         stage = f"classical@{name}"
     else:
         model = config.model(name)
+        anchor = None
+        if model.anchor is not None:
+            anchor = replace(
+                member_of(config, model.anchor, model_dir, spec), name=f"{name}.anchor"
+            )
         member = Member(
             name,
             KERAS,
             model_dir / f"{name}.keras",
             step_rows=model.step_rows or spec.step_rows,
             lookback_rows=model.lookback_rows or 0,
+            anchor=anchor,
         )
-        stage = f"train@{name}"
+        stage = f"anchored@{name}" if anchor is not None else f"train@{name}"
     if not member.model_path.is_file():
         raise PipelineError(f"{member.model_path}: model file not found; run {stage} or dvc pull")
     return member

@@ -268,6 +268,7 @@ def train_model(
                 spec.builder_params,
                 window_spec.target_index if spec.residual else None,
                 spec.aux_horizons,
+                spec.anchor is not None,
             )
             total_steps = train_batches.steps * config.epochs
             model.compile(

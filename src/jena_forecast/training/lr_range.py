@@ -90,6 +90,7 @@ def learning_rate_range_test(
         spec.builder_params,
         window_spec.target_index if spec.residual else None,
         spec.aux_horizons,
+        spec.anchor is not None,
     )
     # The sweep sets the rate of every step: no schedule or warm-up of the model's own.
     constant = spec.train.model_copy(update={"lr_schedule": "constant", "warmup_steps": 0})

@@ -9,7 +9,7 @@ import numpy as np
 
 from jena_forecast.data.windows import WindowSpec
 from jena_forecast.evaluation.metrics import forecast_paths
-from jena_forecast.models import residual  # noqa: F401  (registers its layer for loading)
+from jena_forecast.models import anchored, residual  # noqa: F401  (register their layers for loading)
 from jena_forecast.models.spec import ModelSpec
 from jena_forecast.plumbing.errors import PipelineError
 from jena_forecast.training.batches import OrderedWindowBatches
