@@ -39,7 +39,13 @@ def test_backtests_of_two_exports_score_every_model_and_match_the_kept_forecasts
     assert sorted(stages_run(result.stdout)) == ["backtest@newer", "backtest@tail"]
 
     params = yaml.safe_load((project / "params.yaml").read_text())
-    every_model = [*params["models"], *params["anchored"], *params["classical"], "ensemble", "naive"]
+    every_model = [
+        *params["models"],
+        *params["anchored"],
+        *params["classical"],
+        "ensemble",
+        "naive",
+    ]
     newer = json.loads((project / "metrics" / "backtest" / "newer.json").read_text())
     assert sorted(newer["models"]) == sorted([*every_model, "forecaster"])
     # The packed forecaster beside the fits on training: its deployment fit, on every row
