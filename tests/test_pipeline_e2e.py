@@ -6,11 +6,14 @@ import csv
 import json
 import re
 import statistics
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import PROJECT_ROOT
 from dvc_project import (
+    ANCHORED_MODEL,
     DENSE_CHANGE_STAGES,
     PROJECT_SEED,
     SEED_STUDY_MODELS,
@@ -27,6 +30,9 @@ from dvc_project import (
 from synthetic import HEADER, NEWER_HEADER, SyntheticJena, SyntheticJenaNewer
 
 from jena_forecast.config import load_params
+
+sys.path.insert(0, str(PROJECT_ROOT / "tools"))
+from stage_deps import stage_deps  # noqa: E402
 
 pytestmark = pytest.mark.slow
 MODELS = TINY_MODELS
@@ -117,10 +123,12 @@ def test_repro_writes_metrics_and_a_second_repro_is_a_no_op(reproduced_project, 
         "report",
         "package",
     }
-    for stage in stages_run(repro_output):  # every stage ends with its one-line summary
+    modules = {name: [path.stem for path in paths] for name, (paths, _) in stage_deps().items()}
+    for stage in stages_run(repro_output):  # every step of a stage ends with its one-line summary
         name, _, model = stage.partition("@")
-        summary = f"{name}: {model}: " if model else f"{name}: "
-        assert re.search(rf"^{re.escape(summary)}\S", repro_output, flags=re.M), stage
+        for module in modules[name]:
+            summary = f"{module}: {model}: " if model else f"{module}: "
+            assert re.search(rf"^{re.escape(summary)}\S", repro_output, flags=re.M), stage
     # With every feature off, the features table is the parsed table, byte for byte.
     interim = project / "data" / "interim"
     assert (interim / "features.parquet").read_bytes() == (interim / "jena.parquet").read_bytes()
@@ -221,7 +229,7 @@ def test_leaderboard_predictions_and_report(reproduced_project):
     project = reproduced_project
     board = read_tsv(project / "metrics" / "leaderboard.tsv")
     assert sorted(row["model"] for row in board) == sorted(
-        [*MODELS, *CLASSICAL, "naive", "ensemble"]
+        [*MODELS, ANCHORED_MODEL, *CLASSICAL, "naive", "ensemble"]
     )
     assert {(row["protocol"], row["features"]) for row in board} == {(PROTOCOL, "none")}
     # Ranked by validation MAE over seeds where there is a seed study; the models the model
@@ -300,7 +308,7 @@ def test_seed_study_reruns_the_train_stage_from_each_seed(reproduced_project):
 def test_ensemble_averages_the_top_models_by_validation_mae(reproduced_project):
     project = reproduced_project
     ensemble = json.loads((project / "metrics" / "ensemble.json").read_text())
-    candidates = (*MODELS, *CLASSICAL)  # ensemble.include_classical is on by default
+    candidates = (*MODELS, ANCHORED_MODEL, *CLASSICAL)  # include_classical is on by default
     records = {
         name: json.loads((project / "metrics" / "models" / f"{name}.json").read_text())
         for name in candidates

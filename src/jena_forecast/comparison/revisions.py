@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import argparse
 import io
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -76,9 +78,9 @@ class Revision:
         from dvc.api import DVCFileSystem
 
         try:
-            fs = DVCFileSystem(repo, rev=None if rev == WORKSPACE else _git_revision(repo, rev))
-            with fs.open("dvc.yaml", "r") as handle:
-                pipeline = yaml.safe_load(handle)
+            git_rev = None if rev == WORKSPACE else _git_revision(repo, rev)
+            fs = DVCFileSystem(repo, rev=git_rev)
+            pipeline = yaml.safe_load(_pipeline_text(repo, git_rev))
         except PipelineError:
             raise
         except Exception as error:  # dvc and scmrepo raise many kinds for an unknown revision
@@ -141,6 +143,19 @@ def _npz_files(fs: Any, folder: str | None) -> dict[str, str]:
             if str(path).endswith(".npz"):
                 files[str(path).rsplit("/", 1)[-1][: -len(".npz")]] = str(path)
     return files
+
+
+def _pipeline_text(repo: str, git_rev: str | None) -> str:
+    """``dvc.yaml`` of the working tree (``git_rev`` None) or of a git revision, whole. Read with
+    git itself: a streamed read of a large blob through DVC's git file system can stop at 32 KiB."""
+    if git_rev is None:
+        return (Path(repo) / "dvc.yaml").read_text(encoding="utf-8")
+    shown = subprocess.run(
+        ["git", "show", f"{git_rev}:dvc.yaml"], cwd=repo, capture_output=True, text=True
+    )
+    if shown.returncode != 0:
+        raise PipelineError(f"{git_rev}: no dvc.yaml in this revision: {shown.stderr.strip()}")
+    return shown.stdout
 
 
 def _git_revision(repo: str, rev: str) -> str:
