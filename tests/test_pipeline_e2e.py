@@ -244,7 +244,7 @@ def test_leaderboard_predictions_and_report(reproduced_project):
         record = json.loads(metrics_path(project, row["model"]).read_text())
         assert float(row["val_mae_degc"]) == record["val"]["mae_degc"]
         assert float(row["test_mae_degc"]) == record["test"]["mae_degc"]
-        studied = (*SEED_STUDY_MODELS, "ensemble")  # ensemble_seeds studies the ensemble
+        studied = (*SEED_STUDY_MODELS, ANCHORED_MODEL, "ensemble")  # anchored@ has its own study
         assert row["seeds"] == ("3" if row["model"] in studied else "0")
     # Every model's intervals, as its record gives them, with the scores that tell them apart.
     intervals = read_tsv(project / "metrics" / "interval_scores.tsv")
@@ -256,7 +256,7 @@ def test_leaderboard_predictions_and_report(reproduced_project):
         assert float(row["test_coverage"]) == pytest.approx(record[row["level"]]["test_coverage"])
         assert float(row["winkler_degc"]) >= float(row["half_width_degc"]) * 2
     naive = json.loads((project / "metrics" / "models" / "naive.json").read_text())
-    for name in [*MODELS, *CLASSICAL, "ensemble"]:
+    for name in [*MODELS, ANCHORED_MODEL, *CLASSICAL, "ensemble"]:
         with (project / "metrics" / "predictions" / f"{name}.csv").open(newline="") as handle:
             rows = list(csv.DictReader(handle))
         assert list(rows[0]) == ["timestamp", "actual_degc", "predicted_degc", "naive_degc"]
