@@ -80,15 +80,17 @@ class PipelineConfig(ModelsConfig, ClassicalConfig, ScoringConfig):
         super().collect(raw, values, problems)
         models = values.get("models") or {}
         classical = raw.get("classical") if isinstance(raw.get("classical"), dict) else None
+        refit = values.get("refit")
         for name, spec in models.items():
-            if spec.anchor is not None and classical is not None and spec.anchor not in classical:
+            if spec.anchor is None:
+                continue
+            if classical is not None and spec.anchor not in classical:
                 listing = ", ".join(map(str, classical)) or "(none)"
                 problems.append(
                     f"{ANCHORED}.{name}.anchor: {spec.anchor!r} is not in classical. "
                     f"Expected one of: {listing}"
                 )
-            refit = values.get("refit")
-            if spec.anchor is not None and refit is not None and spec.anchor not in refit.classical:
+            if refit is not None and spec.anchor not in refit.classical:
                 problems.append(
                     f"{ANCHORED}.{name}.anchor: {spec.anchor!r} is not in refit.classical; the "
                     "network's refit and deployment fit start at its anchor's. Add it there"
